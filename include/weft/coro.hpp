@@ -1,0 +1,94 @@
+// weft::coro<T>: the return type of a weft coroutine. Like an asyncio coroutine object it
+// is lazy: calling the function allocates the frame and runs nothing. It runs when it is
+// awaited (inline, in the awaiting task, by symmetric transfer so deep chains do not grow
+// the stack), wrapped by create_task, passed to gather, or given to run.
+//
+//     weft::coro<int> answer() { co_return 42; }
+//     weft::coro<> caller() { int x = co_await answer(); }
+//
+// A coro is move-only and runs at most once; awaiting it consumes it.
+#pragma once
+
+#include <coroutine>
+#include <utility>
+
+#include <weft/detail/promise.hpp>
+#include <weft/errors.hpp>
+
+namespace weft {
+
+template <class T = void>
+class [[nodiscard]] coro {
+public:
+    using promise_type = detail::coro_promise<T>;
+    using value_type = T;
+
+    coro(coro&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    coro& operator=(coro&& other) noexcept {
+        if (this != &other) {
+            destroy();
+            handle_ = std::exchange(other.handle_, {});
+        }
+        return *this;
+    }
+    ~coro() { destroy(); }
+
+    // False once the coroutine was moved away or consumed.
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+    auto operator co_await() && { return awaiter{std::exchange(handle_, {})}; }
+    auto operator co_await() & { return awaiter{std::exchange(handle_, {})}; }
+
+private:
+    friend promise_type;
+    friend struct detail::coro_access;
+
+    explicit coro(detail::coro_handle<T> handle) noexcept : handle_(handle) {}
+
+    void destroy() noexcept {
+        if (handle_) {
+            handle_.destroy();
+        }
+    }
+
+    class awaiter {
+    public:
+        explicit awaiter(detail::coro_handle<T> handle) noexcept : handle_(handle) {}
+        awaiter(awaiter&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+        ~awaiter() {
+            if (handle_) {
+                handle_.destroy();
+            }
+        }
+
+        bool await_ready() const {
+            if (!handle_) {
+                throw invalid_state_error("awaiting an empty weft::coro (moved from or "
+                                          "already awaited)");
+            }
+            return false;
+        }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+            handle_.promise().continuation = awaiting;
+            return handle_;
+        }
+        T await_resume() { return std::move(handle_.promise().result).value(); }
+
+    private:
+        detail::coro_handle<T> handle_;
+    };
+
+    detail::coro_handle<T> handle_;
+};
+
+namespace detail {
+template <class T>
+coro<T> coro_promise<T>::get_return_object() noexcept {
+    return coro<T>(coro_handle<T>::from_promise(*this));
+}
+inline coro<void> coro_promise<void>::get_return_object() noexcept {
+    return coro<void>(coro_handle<void>::from_promise(*this));
+}
+} // namespace detail
+
+} // namespace weft

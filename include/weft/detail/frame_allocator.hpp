@@ -1,0 +1,17 @@
+// Allocation of coroutine frames. Every weft promise type routes operator new/delete here,
+// so the allocator is one place to change and to benchmark. The implementation
+// (runtime/frame_allocator.cpp) keeps a per-thread cache of freed frames by size class;
+// a frame may be freed on another thread than the one that allocated it.
+#pragma once
+
+#include <cstddef>
+
+namespace weft::detail {
+
+// Returns storage for `bytes` bytes aligned for any frame; throws std::bad_alloc.
+void* allocate_frame(std::size_t bytes);
+
+// Releases storage obtained from allocate_frame with the same `bytes`.
+void deallocate_frame(void* frame, std::size_t bytes) noexcept;
+
+} // namespace weft::detail

@@ -1,0 +1,52 @@
+// The header that precedes every frame allocated by a weft promise. It holds what a task
+// needs beyond its coroutine: the shared-ownership count, the list of awaiters, and the
+// links of the runtime's registry of pending tasks.
+//
+// Why outside the frame: the runtime may have to destroy a pending task's frame at
+// shutdown while task handles to it still exist. The header outlives the frame in that
+// case, so those handles keep a valid count and see the task as torn down; the memory is
+// freed when the last of the frame and the handles is gone.
+//
+// Invariants: `refs` is 0 for a frame that is not a task (a coroutine awaited inline or
+// owned by a gather). For a task, refs = number of task handles + 1 while the frame lives.
+// The frame is destroyed when a task ends with no handle, or when the last handle goes.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+
+#include <weft/detail/waiter_list.hpp>
+
+namespace weft::detail {
+
+struct alignas(16) frame_header {
+    std::atomic<std::uint32_t> refs{0};
+    // Set when the frame was destroyed while handles remained (runtime shutdown).
+    std::atomic<bool> torn_down{false};
+    std::uint32_t registry_shard = 0;
+    std::uint32_t allocated_bytes = 0; // header included
+    waiter_list waiters;
+    frame_header* registry_prev = nullptr;
+    frame_header* registry_next = nullptr;
+
+    // The frame starts right after its header (promise_base::operator new lays them
+    // out so). Integer arithmetic: the header is outside the object the frame pointer
+    // points into, which pointer arithmetic may not express.
+    void* frame() noexcept {
+        return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(this) +
+                                       sizeof(frame_header));
+    }
+    static frame_header* of(void* frame) noexcept {
+        return reinterpret_cast<frame_header*>(reinterpret_cast<std::uintptr_t>(frame) -
+                                               sizeof(frame_header));
+    }
+};
+
+static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
+
+// Drops one task reference; the last one destroys the frame (or frees a torn-down one).
+void release_task(frame_header* header) noexcept;
+
+} // namespace weft::detail

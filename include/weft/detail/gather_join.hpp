@@ -1,0 +1,45 @@
+// The countdown that joins a gather's children. It starts at children + 1: every child
+// takes one away when it ends, and the awaiting coroutine takes the extra one after it has
+// launched them all, so whichever arrives last resumes the awaiter, with no lock and no
+// chance of resuming it while children are still being launched.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <limits>
+
+namespace weft::detail {
+
+class scheduler;
+
+struct gather_join {
+    static constexpr std::size_t no_failure = std::numeric_limits<std::size_t>::max();
+
+    explicit gather_join(std::size_t children) noexcept : remaining(children + 1) {}
+
+    // True for the last arrival, which then owns resuming `parent`.
+    bool arrive() noexcept {
+        // acq_rel: each arrival releases its child's result; the last one acquires them
+        // all (the RMWs form one release sequence) before it resumes the parent.
+        return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    }
+
+    void record_failure(std::size_t child) noexcept {
+        std::size_t none = no_failure;
+        // relaxed: ordered before this child's arrive(), whose release carries it.
+        first_failure.compare_exchange_strong(none, child, std::memory_order_relaxed);
+    }
+
+    std::size_t failed_child() const noexcept {
+        // relaxed: read by the parent after the last arrival synchronised with it.
+        return first_failure.load(std::memory_order_relaxed);
+    }
+
+    std::atomic<std::size_t> remaining;
+    std::atomic<std::size_t> first_failure{no_failure};
+    std::coroutine_handle<> parent;
+    scheduler* home = nullptr;
+};
+
+} // namespace weft::detail

@@ -1,0 +1,124 @@
+// The promise behind weft::coro<T>. One frame type serves three roles, chosen when the
+// coroutine is first used: awaited inline by another coroutine, run as a task, or run as
+// a gather child. The role decides what its final suspension does:
+//   awaited      -> symmetric transfer back to the awaiting coroutine;
+//   task         -> complete the task (wake awaiters, drop the running reference);
+//   gather child -> count down the gather's join; the last child resumes the awaiter.
+// Frames are allocated through detail::allocate_frame with a frame_header in front.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <utility>
+
+#include <weft/detail/frame_allocator.hpp>
+#include <weft/detail/frame_header.hpp>
+#include <weft/detail/gather_join.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/outcome.hpp>
+
+namespace weft {
+template <class T>
+class coro;
+}
+
+namespace weft::detail {
+
+enum class frame_role : std::uint8_t { awaited, task, gather_child };
+
+struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+
+    // Not force-inlined: once the join or the task is published another thread may resume
+    // or destroy this frame, so nothing here touches the frame after that point.
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+        Promise& promise = self.promise();
+        switch (promise.role) {
+        case frame_role::awaited:
+            return promise.continuation;
+        case frame_role::gather_child: {
+            gather_join* join = promise.join;
+            if (promise.result.has_exception()) {
+                join->record_failure(promise.child_index);
+            }
+            if (join->arrive()) {
+                return join->parent;
+            }
+            return std::noop_coroutine();
+        }
+        case frame_role::task:
+            complete_task(frame_header::of(self.address()));
+            return std::noop_coroutine();
+        }
+        return std::noop_coroutine();
+    }
+
+    void await_resume() const noexcept {}
+};
+
+class promise_base {
+public:
+    static void* operator new(std::size_t bytes) {
+        void* memory = allocate_frame(bytes + sizeof(frame_header));
+        auto* header = ::new (memory) frame_header();
+        header->allocated_bytes = static_cast<std::uint32_t>(bytes + sizeof(frame_header));
+        return header->frame();
+    }
+    static void operator delete(void* frame, std::size_t) noexcept {
+        free_frame_storage(frame_header::of(frame));
+    }
+
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    final_awaiter final_suspend() const noexcept { return {}; }
+
+    std::coroutine_handle<> continuation;
+    gather_join* join = nullptr;
+    std::size_t child_index = 0;
+    frame_role role = frame_role::awaited;
+
+private:
+    // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
+    static void free_frame_storage(frame_header* header) noexcept;
+};
+
+template <class T>
+class coro_promise final : public promise_base {
+public:
+    coro<T> get_return_object() noexcept;
+
+    template <class U = T>
+    void return_value(U&& value) {
+        result.emplace_value(std::forward<U>(value));
+    }
+    void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+
+    outcome<T> result;
+};
+
+template <>
+class coro_promise<void> final : public promise_base {
+public:
+    coro<void> get_return_object() noexcept;
+
+    void return_void() noexcept { result.emplace_value(); }
+    void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+
+    outcome<void> result;
+};
+
+template <class T>
+using coro_handle = std::coroutine_handle<coro_promise<T>>;
+
+// Lets task, gather and run take the frame out of a coro.
+struct coro_access {
+    template <class T>
+    static coro_handle<T> release(coro<T>& body) noexcept {
+        return std::exchange(body.handle_, {});
+    }
+};
+
+} // namespace weft::detail

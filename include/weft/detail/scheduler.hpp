@@ -1,0 +1,41 @@
+// The narrow interface between header-only coroutine machinery and the compiled runtime.
+//
+// Everything that reads worker-local state is an out-of-line function defined in
+// runtime/*.cpp and marked noinline: a coroutine may resume on another thread, and a
+// compiler that inlined a thread_local access into its body may reuse the old thread's
+// address after the resumption.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+
+namespace weft::detail {
+
+class scheduler; // runtime/runtime.hpp
+struct frame_header;
+
+// The runtime whose worker is running on this thread, or nullptr.
+[[gnu::noinline]] scheduler* current_scheduler() noexcept;
+
+// Like current_scheduler(), but throws weft::runtime_error naming `what` outside a runtime.
+[[gnu::noinline]] scheduler& require_scheduler(const char* what);
+
+// Makes `handle` ready on `target`. From one of target's workers the handle joins that
+// worker's FIFO queue; from any other thread it goes through target's injection queue.
+// Once target has shut down the handle is dropped: its frame is destroyed with its task.
+[[gnu::noinline]] void schedule(scheduler& target, std::coroutine_handle<> handle) noexcept;
+
+// Sets a new task's references to two (the running coroutine and the caller's handle),
+// registers it with `target` and queues its first step on the calling worker.
+[[gnu::noinline]] void launch_task(scheduler& target, frame_header* header,
+                                   std::coroutine_handle<> handle) noexcept;
+
+// Pushes gather children onto the current worker's fork stack so that handles[0] is the
+// next one popped. Must be called on a worker.
+[[gnu::noinline]] void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept;
+
+// Called from a task's final suspension: unregisters it, wakes its awaiters and drops the
+// reference the running coroutine held.
+[[gnu::noinline]] void complete_task(frame_header* header) noexcept;
+
+} // namespace weft::detail

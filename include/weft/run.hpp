@@ -1,0 +1,48 @@
+// weft::run: the single entry point (asyncio.run). It creates a fresh runtime, runs
+// `main` to completion, shuts the runtime down and returns main's value or rethrows its
+// exception.
+//
+//     int main() { return weft::run(serve(), weft::run_options{.workers = 2}); }
+//
+// The calling thread becomes worker 0. At shutdown every worker is joined and every task
+// still pending is destroyed without being resumed again. Calling run from a thread that
+// is running a weft runtime throws weft::runtime_error. Each call, sequential or from
+// several threads at once, gets its own runtime.
+#pragma once
+
+#include <cstddef>
+
+#include <weft/coro.hpp>
+#include <weft/errors.hpp>
+#include <weft/task.hpp>
+
+namespace weft {
+
+struct run_options {
+    // Worker threads; 0 means std::thread::hardware_concurrency() (at least 1).
+    std::size_t workers = 0;
+};
+
+namespace detail {
+// Drives `main` (a task frame whose references the caller set) to completion on a new
+// runtime, then shuts the runtime down.
+void run_main(frame_header* main, std::coroutine_handle<> handle, const run_options& options);
+} // namespace detail
+
+template <class T>
+T run(coro<T> main, run_options options = {}) {
+    detail::coro_handle<T> handle = detail::coro_access::release(main);
+    if (!handle) {
+        throw invalid_state_error("weft::run: the coro is empty (moved from or already "
+                                  "awaited)");
+    }
+    handle.promise().role = detail::frame_role::task;
+    detail::frame_header* header = detail::frame_header::of(handle.address());
+    // relaxed: nothing else can see the frame yet. One reference, held by main_task.
+    header->refs.store(1, std::memory_order_relaxed);
+    task<T> main_task = detail::task_access::adopt(handle);
+    detail::run_main(header, handle, options);
+    return detail::task_access::take_result(main_task);
+}
+
+} // namespace weft

@@ -1,0 +1,187 @@
+// weft::task<T>: a coroutine scheduled on the runtime (asyncio.Task), and create_task.
+//
+//     weft::task<int> t = weft::create_task(compute());
+//     int x = co_await t;        // any number of coroutines may await the same task
+//
+// A task handle is copyable; the copies share the task. Dropping every handle detaches
+// the task: it runs on and its frame is freed when it ends. `co_await t` copies the
+// result to each awaiter; `co_await std::move(t)` moves it out, which is how a move-only
+// result is taken (other handles then see the moved-from value).
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include <weft/awaitable.hpp>
+#include <weft/coro.hpp>
+#include <weft/detail/resume_waiter.hpp>
+#include <weft/errors.hpp>
+
+namespace weft {
+
+template <class T = void>
+class task;
+
+namespace detail {
+struct task_access;
+}
+
+template <class T>
+class task {
+public:
+    using value_type = T;
+
+    // An empty handle, refers to no task.
+    task() noexcept = default;
+    task(const task& other) noexcept : handle_(other.handle_) {
+        if (handle_) {
+            // relaxed: a new reference is made from an existing one, which keeps the
+            // task alive meanwhile; nothing else is published by the count going up.
+            header()->refs.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    task(task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    task& operator=(task other) noexcept {
+        std::swap(handle_, other.handle_);
+        return *this;
+    }
+    ~task() {
+        if (handle_) {
+            detail::release_task(header());
+        }
+    }
+
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+    // True once the task ended, with a result or an exception.
+    bool done() const noexcept { return handle_ && header()->waiters.done(); }
+
+    // The task's value; rethrows its exception. Throws invalid_state_error if not done.
+    T result() const { return checked_result().value(); }
+
+    // The task's exception, or null if it returned a value. Throws invalid_state_error
+    // if not done.
+    std::exception_ptr exception() const { return checked_result().exception(); }
+
+    auto operator co_await() const& { return join_awaiter<false>(*this); }
+    auto operator co_await() && { return join_awaiter<true>(std::move(*this)); }
+
+private:
+    friend struct detail::task_access;
+    friend struct detail::completion_access;
+
+    explicit task(detail::coro_handle<T> handle) noexcept : handle_(handle) {}
+
+    detail::frame_header* header() const noexcept {
+        return detail::frame_header::of(handle_.address());
+    }
+    detail::waiter_list& waiters() const noexcept { return header()->waiters; }
+    outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
+
+    const outcome<T>& checked_result() const {
+        if (!handle_) {
+            throw invalid_state_error("weft::task is empty");
+        }
+        if (!done()) {
+            // relaxed: a flag set once, before this thread could have seen the handle.
+            throw invalid_state_error(
+                header()->torn_down.load(std::memory_order_relaxed)
+                    ? "weft::task was destroyed unfinished when its runtime shut down"
+                    : "weft::task::result() called before the task finished");
+        }
+        return handle_.promise().result;
+    }
+
+    // Waits on the task's waiter list. Owning (`co_await std::move(t)`) awaiters keep the
+    // task alive themselves and move the result out; the others copy it.
+    template <bool Owning>
+    class join_awaiter : public detail::resume_waiter {
+    public:
+        explicit join_awaiter(const task& t) noexcept : handle_(t.handle_) {}
+        explicit join_awaiter(task&& t) noexcept : owner_(std::move(t)), handle_(owner_.handle_) {}
+        ~join_awaiter() {
+            if (handle_) {
+                detail::frame_header::of(handle_.address())->waiters.remove(*this);
+            }
+        }
+
+        bool await_ready() const {
+            if (!handle_) {
+                throw invalid_state_error("awaiting an empty weft::task");
+            }
+            return detail::frame_header::of(handle_.address())->waiters.done();
+        }
+        bool await_suspend(std::coroutine_handle<> awaiting) {
+            prepare(awaiting, "awaiting a weft::task");
+            return detail::frame_header::of(handle_.address())->waiters.enqueue(*this);
+        }
+        T await_resume() {
+            if constexpr (Owning) {
+                return std::move(handle_.promise().result).value();
+            } else {
+                return handle_.promise().result.value();
+            }
+        }
+
+    private:
+        task owner_;
+        detail::coro_handle<T> handle_;
+    };
+
+    detail::coro_handle<T> handle_;
+};
+
+namespace detail {
+
+struct task_access {
+    // Wraps a launched or about-to-be-launched frame in a handle without counting it:
+    // the count was already set for this handle.
+    template <class T>
+    static task<T> adopt(coro_handle<T> handle) noexcept {
+        return task<T>(handle);
+    }
+    template <class T>
+    static T take_result(task<T>& t) {
+        return std::move(t.handle_.promise().result).value();
+    }
+};
+
+template <class A>
+coro<await_result_t<A>> await_in_coro(A awaitable) {
+    co_return co_await std::move(awaitable);
+}
+
+template <class A>
+inline constexpr bool is_coro_v = false;
+template <class T>
+inline constexpr bool is_coro_v<coro<T>> = true;
+
+} // namespace detail
+
+// Schedules `body` on the current runtime and returns its task at once; the body starts
+// at a later scheduling point, not inside create_task. Throws weft::runtime_error outside
+// a runtime, invalid_state_error for an empty coro.
+template <class T>
+task<T> create_task(coro<T> body) {
+    detail::scheduler& here = detail::require_scheduler("weft::create_task");
+    detail::coro_handle<T> handle = detail::coro_access::release(body);
+    if (!handle) {
+        throw invalid_state_error("weft::create_task: the coro is empty (moved from or "
+                                  "already awaited)");
+    }
+    handle.promise().role = detail::frame_role::task;
+    detail::launch_task(here, detail::frame_header::of(handle.address()), handle);
+    return detail::task_access::adopt(handle);
+}
+
+// Any other awaitable (a sleep, a gather, a future) runs inside a coroutine made for it.
+template <awaitable A>
+    requires(!detail::is_coro_v<std::remove_cvref_t<A>>)
+auto create_task(A&& awaitable) {
+    return create_task(detail::await_in_coro<std::remove_cvref_t<A>>(std::forward<A>(awaitable)));
+}
+
+} // namespace weft

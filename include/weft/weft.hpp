@@ -1,0 +1,12 @@
+// The umbrella header: everything a weft program uses.
+#pragma once
+
+#include <weft/awaitable.hpp>
+#include <weft/coro.hpp>
+#include <weft/errors.hpp>
+#include <weft/future.hpp>
+#include <weft/gather.hpp>
+#include <weft/outcome.hpp>
+#include <weft/run.hpp>
+#include <weft/runtime_stats.hpp>
+#include <weft/task.hpp>

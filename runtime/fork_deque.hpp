@@ -1,0 +1,128 @@
+// A worker's fork stack: gather children waiting to run, as a Chase-Lev deque. The owner
+// pushes and pops at the bottom (newest first, so fork-join trees run depth-first and
+// stay small); thieves take the oldest at the top, which is the largest pending subtree.
+//
+// Where the published algorithm (Le et al., PPoPP'13) puts seq_cst fences, this version
+// makes the adjacent operations on top_ and bottom_ seq_cst, which gives the same single
+// order and is visible to ThreadSanitizer. The buffer grows by doubling; old buffers are
+// kept until the deque dies, because a thief may still read a slot of one.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace weft::detail {
+
+class fork_deque {
+public:
+    fork_deque() { rings_.push_back(std::make_unique<ring>(256)); ring_.store(rings_.back().get()); }
+
+    // Owner only.
+    void push(std::coroutine_handle<> handle) {
+        // relaxed: only the owner writes bottom_.
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+        // acquire: slots below a thief's top_ update are no longer read by it.
+        const std::int64_t top = top_.load(std::memory_order_acquire);
+        // relaxed: only the owner writes ring_.
+        ring* buffer = ring_.load(std::memory_order_relaxed);
+        if (bottom - top >= buffer->capacity) {
+            buffer = grow(buffer, top, bottom);
+        }
+        buffer->put(bottom, handle.address());
+        // release: a thief that sees the new bottom sees the slot.
+        bottom_.store(bottom + 1, std::memory_order_release);
+    }
+
+    // Owner only: the newest item, or null.
+    std::coroutine_handle<> pop() noexcept {
+        // relaxed: only the owner writes bottom_ and ring_.
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
+        ring* buffer = ring_.load(std::memory_order_relaxed);
+        // seq_cst (this store and the load of top_): stand where the algorithm's fence
+        // is, so a thief and the owner cannot both miss each other on the last item.
+        bottom_.store(bottom, std::memory_order_seq_cst);
+        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        if (top > bottom) {
+            // release: keeps bottom_ a publishing store for the slots below it.
+            bottom_.store(bottom + 1, std::memory_order_release);
+            return {};
+        }
+        void* item = buffer->get(bottom);
+        if (top == bottom) {
+            // seq_cst: races the thieves for the last item.
+            if (!top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed)) {
+                item = nullptr;
+            }
+            // release: as above.
+            bottom_.store(bottom + 1, std::memory_order_release);
+        }
+        return std::coroutine_handle<>::from_address(item);
+    }
+
+    // Any thread: the oldest item, or null (also when it lost a race).
+    std::coroutine_handle<> steal() noexcept {
+        // seq_cst: the thief's half of the fence pairing described in pop().
+        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        const std::int64_t bottom = bottom_.load(std::memory_order_seq_cst);
+        if (top >= bottom) {
+            return {};
+        }
+        // acquire: pairs with grow()'s release, so a new ring's slots are visible.
+        void* item = ring_.load(std::memory_order_acquire)->get(top);
+        // seq_cst: claims the item against the owner and other thieves.
+        if (!top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed)) {
+            return {};
+        }
+        return std::coroutine_handle<>::from_address(item);
+    }
+
+    // Any thread: whether the deque looks empty.
+    bool empty() const noexcept {
+        // seq_cst: the load half of the parker's store->load check (see idle.hpp).
+        return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
+    }
+
+    // Owner only, at shutdown: forgets every item.
+    void clear() noexcept {
+        // relaxed: no other thread runs at shutdown.
+        top_.store(bottom_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+
+private:
+    struct ring {
+        explicit ring(std::int64_t size)
+            : capacity(size), slots(std::make_unique<std::atomic<void*>[]>(size)) {}
+        // relaxed slot accesses: published and acquired through bottom_ and ring_.
+        void put(std::int64_t index, void* value) noexcept {
+            slots[index & (capacity - 1)].store(value, std::memory_order_relaxed);
+        }
+        void* get(std::int64_t index) const noexcept {
+            return slots[index & (capacity - 1)].load(std::memory_order_relaxed);
+        }
+        std::int64_t capacity;
+        std::unique_ptr<std::atomic<void*>[]> slots;
+    };
+
+    ring* grow(ring* old, std::int64_t top, std::int64_t bottom) {
+        rings_.push_back(std::make_unique<ring>(old->capacity * 2));
+        ring* bigger = rings_.back().get();
+        for (std::int64_t i = top; i < bottom; ++i) {
+            bigger->put(i, old->get(i));
+        }
+        // release: a thief that loads the new ring sees the copied slots.
+        ring_.store(bigger, std::memory_order_release);
+        return bigger;
+    }
+
+    alignas(64) std::atomic<std::int64_t> top_{0};
+    alignas(64) std::atomic<std::int64_t> bottom_{0};
+    std::atomic<ring*> ring_{nullptr};
+    std::vector<std::unique_ptr<ring>> rings_;
+};
+
+} // namespace weft::detail

@@ -1,0 +1,69 @@
+// The runtime behind one weft::run call: its workers and threads, the injection queue,
+// the idle bookkeeping and the registry of pending tasks. It lives on run's stack; the
+// calling thread is worker 0.
+//
+// Shutdown: when the main task ends, stop() raises `stopping_` and wakes every worker;
+// each finishes the step it is running and leaves its loop. After the threads are
+// joined, teardown() closes the injector, forgets every queued handle and destroys every
+// task still registered; destroying a task's frame destroys everything it owns (awaited
+// coroutines, gather children) and unlinks its awaiters from what they waited on.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <weft/detail/frame_header.hpp>
+
+#include "idle.hpp"
+#include "injector.hpp"
+#include "task_registry.hpp"
+#include "worker.hpp"
+
+namespace weft::detail {
+
+class scheduler {
+public:
+    explicit scheduler(std::size_t workers);
+    scheduler(const scheduler&) = delete;
+    scheduler& operator=(const scheduler&) = delete;
+    ~scheduler();
+
+    // Launches `main` (references already counted), runs worker 0 on this thread until
+    // main ends, then stops and tears down.
+    void run_main(frame_header* main, std::coroutine_handle<> handle);
+
+    std::size_t worker_count() const noexcept { return workers_.size(); }
+    worker& worker_at(std::size_t index) noexcept { return *workers_[index]; }
+    injector& shared_queue() noexcept { return injector_; }
+    idle& idle_state() noexcept { return idle_; }
+    task_registry& registry() noexcept { return registry_; }
+
+    bool stopping() const noexcept {
+        // seq_cst: read in the parking re-check, in the same order as the queues.
+        return stopping_.load(std::memory_order_seq_cst);
+    }
+    void stop() noexcept;
+
+    // From a thread that is not one of this runtime's workers.
+    void inject(std::coroutine_handle<> handle);
+    // After queuing work: wakes a sleeping worker if nobody is searching.
+    void notify_work();
+    // Whether any queue holds work, as seen by a worker about to sleep.
+    bool has_visible_work() const noexcept;
+
+private:
+    void teardown();
+
+    std::vector<std::unique_ptr<worker>> workers_;
+    injector injector_;
+    idle idle_;
+    task_registry registry_;
+    std::atomic<bool> stopping_{false};
+    std::vector<std::thread> threads_;
+};
+
+} // namespace weft::detail

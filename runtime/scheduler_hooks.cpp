@@ -1,0 +1,66 @@
+// The out-of-line functions declared in include/weft/detail/scheduler.hpp: the only way
+// header code reaches worker-local state (see that header for why).
+#include <weft/detail/gather_join.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
+
+#include <string>
+
+#include "runtime.hpp"
+
+namespace weft::detail {
+
+scheduler* current_scheduler() noexcept {
+    worker* here = worker::current();
+    return here ? &here->owner() : nullptr;
+}
+
+scheduler& require_scheduler(const char* what) {
+    if (scheduler* here = current_scheduler()) {
+        return *here;
+    }
+    throw runtime_error(std::string(what) + ": no running weft runtime on this thread");
+}
+
+void schedule(scheduler& target, std::coroutine_handle<> handle) noexcept {
+    worker* here = worker::current();
+    if (here != nullptr && &here->owner() == &target) {
+        here->push_ready(handle);
+    } else {
+        target.inject(handle);
+    }
+}
+
+void launch_task(scheduler& target, frame_header* header, std::coroutine_handle<> handle) noexcept {
+    worker* here = worker::current();
+    // relaxed: the frame is not shared yet; pushing it to the queue publishes the count.
+    header->refs.store(2, std::memory_order_relaxed);
+    target.registry().add(header, here->id());
+    here->push_ready(handle);
+}
+
+void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept {
+    worker::current()->push_forks(handles, count);
+}
+
+void complete_task(frame_header* header) noexcept {
+    worker::current()->owner().registry().remove(header);
+    header->waiters.complete([] {});
+    release_task(header);
+}
+
+std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
+                                        std::size_t count) noexcept {
+    if (count == 0) {
+        return join.arrive() ? join.parent : std::noop_coroutine();
+    }
+    if (count > 1) {
+        fork(forks + 1, count - 1);
+    }
+    const std::coroutine_handle<> first = forks[0];
+    // The awaiting coroutine's own share. Never the last: `first` has not run yet.
+    join.arrive();
+    return first;
+}
+
+} // namespace weft::detail

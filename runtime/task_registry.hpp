@@ -1,0 +1,66 @@
+// Every task that has been launched and has not ended, so that shutdown can destroy the
+// ones still pending. One shard per worker, each a doubly linked list through the frame
+// headers under its own spin lock: a task joins the shard of the worker that created it
+// and leaves from whichever worker completes it, so the lock is rarely contended.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include <weft/detail/frame_header.hpp>
+
+#include "spinlock.hpp"
+
+namespace weft::detail {
+
+class task_registry {
+public:
+    explicit task_registry(std::size_t shards)
+        : shards_(std::make_unique<shard[]>(shards)), count_(shards) {}
+
+    void add(frame_header* header, std::size_t shard_index) noexcept {
+        header->registry_shard = static_cast<std::uint32_t>(shard_index);
+        shard& s = shards_[shard_index];
+        s.lock.lock();
+        header->registry_prev = nullptr;
+        header->registry_next = s.head;
+        if (s.head != nullptr) {
+            s.head->registry_prev = header;
+        }
+        s.head = header;
+        s.lock.unlock();
+    }
+
+    void remove(frame_header* header) noexcept {
+        shard& s = shards_[header->registry_shard];
+        s.lock.lock();
+        (header->registry_prev ? header->registry_prev->registry_next : s.head) =
+            header->registry_next;
+        if (header->registry_next != nullptr) {
+            header->registry_next->registry_prev = header->registry_prev;
+        }
+        s.lock.unlock();
+    }
+
+    // Single-threaded, at shutdown: unlinks every pending task and hands it to `visit`.
+    template <class Visit>
+    void drain(Visit&& visit) {
+        for (std::size_t i = 0; i < count_; ++i) {
+            while (frame_header* header = shards_[i].head) {
+                remove(header);
+                visit(header);
+            }
+        }
+    }
+
+private:
+    struct alignas(64) shard {
+        spinlock lock;
+        frame_header* head = nullptr;
+    };
+
+    std::unique_ptr<shard[]> shards_;
+    std::size_t count_;
+};
+
+} // namespace weft::detail

@@ -1,0 +1,195 @@
+// The worker loop; see worker.hpp for the order in which a worker looks for work and
+// idle.hpp for how it searches and parks.
+#include "worker.hpp"
+
+#include <array>
+#include <thread>
+
+#include <weft/detail/cpu_relax.hpp>
+
+#include "runtime.hpp"
+
+namespace weft::detail {
+namespace {
+
+thread_local worker* this_thread_worker = nullptr;
+
+// Steal rounds before parking; with the back-off below about 20 to 50 microseconds, long
+// enough to bridge the gaps of a producer that spawns steadily, short enough that an idle
+// runtime goes to sleep at once on a human scale.
+constexpr unsigned search_rounds = 24;
+constexpr std::size_t injector_batch = 32;
+
+std::uint64_t next_random(std::uint64_t& state) noexcept {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+}
+
+} // namespace
+
+worker::worker(scheduler& owner, std::size_t id) noexcept
+    : owner_(owner), id_(id), random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
+
+worker* worker::current() noexcept { return this_thread_worker; }
+
+void worker::run() {
+    this_thread_worker = this;
+    while (!owner_.stopping()) {
+        std::coroutine_handle<> next = next_local();
+        if (!next) {
+            next = search();
+        }
+        if (!next) {
+            park();
+            continue;
+        }
+        if (searching_) {
+            stop_searching();
+        }
+        count(tasks_run_);
+        next.resume();
+    }
+    this_thread_worker = nullptr;
+}
+
+void worker::push_ready(std::coroutine_handle<> handle) {
+    ready.push(handle, owner_.shared_queue());
+    owner_.notify_work();
+}
+
+void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
+    for (std::size_t i = count; i-- > 0;) {
+        forks.push(handles[i]);
+    }
+    owner_.notify_work();
+}
+
+worker_stats worker::stats() const noexcept {
+    // relaxed: a snapshot of single-writer counters.
+    return {tasks_run_.load(std::memory_order_relaxed),
+            tasks_stolen_.load(std::memory_order_relaxed),
+            parks_.load(std::memory_order_relaxed)};
+}
+
+std::coroutine_handle<> worker::next_local() {
+    ++tick_;
+    if (tick_ % 61 == 0) {
+        if (std::coroutine_handle<> next = pop_injector()) {
+            return next;
+        }
+    }
+    if (tick_ % 31 == 0) {
+        if (std::coroutine_handle<> next = ready.pop()) {
+            return next;
+        }
+    }
+    if (std::coroutine_handle<> next = forks.pop()) {
+        return next;
+    }
+    if (std::coroutine_handle<> next = ready.pop()) {
+        return next;
+    }
+    return pop_injector();
+}
+
+std::coroutine_handle<> worker::pop_injector() {
+    std::array<std::coroutine_handle<>, injector_batch> batch;
+    const std::size_t taken = owner_.shared_queue().pop_batch(batch.data(), batch.size());
+    if (taken == 0) {
+        return {};
+    }
+    for (std::size_t i = 1; i < taken; ++i) {
+        ready.push(batch[i], owner_.shared_queue());
+    }
+    if (taken > 1) {
+        owner_.notify_work();
+    }
+    return batch[0];
+}
+
+std::coroutine_handle<> worker::search() {
+    if (!searching_) {
+        searching_ = owner_.idle_state().try_begin_searching();
+        if (!searching_) {
+            return {};
+        }
+    }
+    for (unsigned round = 0; round < search_rounds; ++round) {
+        if (std::coroutine_handle<> next = steal_once()) {
+            return next;
+        }
+        if (std::coroutine_handle<> next = pop_injector()) {
+            return next;
+        }
+        if (owner_.stopping()) {
+            return {};
+        }
+        if (round % 8 == 7) {
+            std::this_thread::yield();
+        } else {
+            for (unsigned spin = 0; spin < (32u << (round % 8)); ++spin) {
+                cpu_relax();
+            }
+        }
+    }
+    return {};
+}
+
+std::coroutine_handle<> worker::steal_once() {
+    const std::size_t workers = owner_.worker_count();
+    if (workers == 1) {
+        return {};
+    }
+    const std::size_t start = next_random(random_) % workers;
+    for (std::size_t i = 0; i < workers; ++i) {
+        const std::size_t victim_id = (start + i) % workers;
+        if (victim_id == id_) {
+            continue;
+        }
+        worker& victim = owner_.worker_at(victim_id);
+        if (std::coroutine_handle<> next = victim.forks.steal()) {
+            count(tasks_stolen_);
+            return next;
+        }
+        std::uint64_t stolen = 0;
+        if (std::coroutine_handle<> next = victim.ready.steal_into(ready, stolen)) {
+            count(tasks_stolen_, stolen);
+            if (stolen > 1) {
+                owner_.notify_work();
+            }
+            return next;
+        }
+    }
+    return {};
+}
+
+void worker::stop_searching() {
+    searching_ = false;
+    if (owner_.idle_state().end_searching()) {
+        // The last searcher found work; there may be more, so keep someone looking.
+        owner_.notify_work();
+    }
+}
+
+void worker::park() {
+    owner_.idle_state().enter_sleep(id_, searching_);
+    searching_ = false;
+    // The re-check after listing ourselves asleep (see idle.hpp).
+    if (owner_.stopping() || owner_.has_visible_work()) {
+        if (owner_.idle_state().leave_sleep(id_)) {
+            return;
+        }
+        // A producer claimed us meanwhile; take its wake-up token and go on searching.
+        sleeper.park();
+        searching_ = true;
+        return;
+    }
+    count(parks_);
+    sleeper.park();
+    // A producer that wakes us counts us as searching (stop() ends the loop instead).
+    searching_ = true;
+}
+
+} // namespace weft::detail
