@@ -28,13 +28,12 @@ bool idle::end_searching() noexcept {
     return searching(state_.fetch_sub(one_searching, std::memory_order_seq_cst)) == 1;
 }
 
-bool idle::enter_sleep(std::size_t id, bool is_searching) {
+void idle::enter_sleep(std::size_t id, bool is_searching) {
     std::lock_guard guard(mutex_);
     sleepers_.push_back(id);
     const std::uint64_t leaving = one_awake + (is_searching ? one_searching : 0);
     // seq_cst: the store half of the sleeper's store->load check (see idle.hpp).
-    const std::uint64_t before = state_.fetch_sub(leaving, std::memory_order_seq_cst);
-    return is_searching && searching(before) == 1;
+    state_.fetch_sub(leaving, std::memory_order_seq_cst);
 }
 
 bool idle::leave_sleep(std::size_t id) {

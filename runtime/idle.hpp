@@ -1,7 +1,7 @@
 // Which workers are awake, which of them are searching for work, and which sleep.
 //
 // Protocol (after Tokio's idle.rs). A worker that runs out of local work becomes a
-// searcher if fewer than half the awake workers already search (at least one may), and
+// searcher if fewer than half the awake workers, rounded up, already search, and
 // steals; a searcher that finds work stops searching and, if it was the last searcher,
 // wakes a sleeper to keep one looking. A producer that queued work wakes a sleeper only
 // when nobody is searching and somebody sleeps; the woken worker starts as a searcher.
@@ -32,8 +32,8 @@ public:
     // True if the caller was the last searcher.
     bool end_searching() noexcept;
 
-    // Lists worker `id` as asleep. True if it was the last searcher.
-    bool enter_sleep(std::size_t id, bool searching);
+    // Lists worker `id` as asleep.
+    void enter_sleep(std::size_t id, bool searching);
     // Takes `id` off the sleepers' list after a late re-check found work. False if a
     // producer already claimed it, in which case its unpark is on the way.
     bool leave_sleep(std::size_t id);

@@ -31,8 +31,8 @@ public:
 
     // Moves up to `max` handles into `out`; returns how many.
     std::size_t pop_batch(std::coroutine_handle<>* out, std::size_t max) {
-        // relaxed: a hint; an emptiness that races with a push is rechecked under the
-        // lock by whoever needs certainty (the parking protocol).
+        // relaxed: a hint; a worker about to sleep does not rely on it but re-checks
+        // with empty(), a seq_cst load (the parking protocol).
         if (size_.load(std::memory_order_relaxed) == 0) {
             return 0;
         }

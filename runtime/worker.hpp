@@ -3,7 +3,7 @@
 // A worker runs, in order of preference: every 61st step the injector (so outside work
 // is never starved), every 31st step its FIFO queue, otherwise its fork stack (newest
 // gather child first), its FIFO queue, the injector; with all of those empty it searches
-// (steals from other workers, at most half the awake workers search at once) and finally
+// (steals from other workers; at most half the awake workers, rounded up, search at once) and finally
 // parks. Only the owning thread pushes to or pops from its queues; other threads steal.
 #pragma once
 
@@ -63,7 +63,6 @@ private:
     bool searching_ = false;
     std::uint32_t tick_ = 0;
     std::uint64_t random_;
-    std::uint64_t stolen_batch_ = 0;
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};
     std::atomic<std::uint64_t> parks_{0};

@@ -89,7 +89,11 @@ public:
     explicit gather_waiting_child(Source source) : source_(std::move(source)) {}
     gather_waiting_child(gather_waiting_child&& other) noexcept
         : source_(std::move(other.source_)) {}
-    ~gather_waiting_child() { completion_access::waiters(source_).remove(*this); }
+    ~gather_waiting_child() {
+        if (join_ != nullptr) {
+            completion_access::waiters(source_).remove(*this);
+        }
+    }
 
     // Starts waiting; arrives at once when the source is already done. Nothing to fork.
     std::coroutine_handle<> prepare(gather_join& join, std::size_t index) noexcept {

@@ -86,7 +86,7 @@ private:
             throw invalid_state_error("weft::task is empty");
         }
         if (!done()) {
-            // relaxed: a flag set once, before this thread could have seen the handle.
+            // relaxed: only chooses the message; a torn-down task never becomes done.
             throw invalid_state_error(
                 header()->torn_down.load(std::memory_order_relaxed)
                     ? "weft::task was destroyed unfinished when its runtime shut down"

@@ -1,11 +1,12 @@
 // A list of parties waiting for one completion (a task's end, a future's result), guarded
 // by a one-bit spin lock that shares its word with the `done` flag.
 //
-// Invariants: a node is in the list exactly while its `linked` flag is true; `linked` only
-// changes under the lock. Completion happens once: it publishes the result, unlinks every
-// node and wakes it in arrival order, all under the lock, then sets `done` with release so
-// that a reader who sees `done` also sees the result. Waking under the lock lets a node's
-// owner unlink it safely at any time (see remove()).
+// Invariants: a node is in the list exactly while its `linked` flag is true; `linked` is
+// only read and written under the lock. Completion happens once: under the lock it
+// publishes the result, sets `done` (so anyone resumed by it sees done() true), unlinks
+// every node and wakes it in arrival order, and only then releases the lock. Because the
+// wakes run under the lock, remove() can make sure no wake is still reading its node:
+// either completion is over (done and unlocked) or remove() takes the lock.
 #pragma once
 
 #include <atomic>
@@ -23,7 +24,7 @@ struct waiter_node {
     wake_fn wake = nullptr;
     waiter_node* prev = nullptr;
     waiter_node* next = nullptr;
-    std::atomic<bool> linked{false};
+    bool linked = false;
 };
 
 class waiter_list {
@@ -44,24 +45,24 @@ public:
         node.next = nullptr;
         (tail_ ? tail_->next : head_) = &node;
         tail_ = &node;
-        // relaxed: written and read under the lock, or read by the owner after a wake-up
-        // that carries its own happens-before edge.
-        node.linked.store(true, std::memory_order_relaxed);
+        node.linked = true;
         unlock();
         return true;
     }
 
-    // Unlinks `node` if it is still waiting; a no-op once it has been woken.
+    // Unlinks `node` if it is still waiting. When it returns, no wake of `node` is running,
+    // so the node may be destroyed.
     void remove(waiter_node& node) noexcept {
-        // acquire: if the waker already cleared the flag, its wake-up happened before us.
-        if (!node.linked.load(std::memory_order_acquire)) {
+        // acquire: done and unlocked means completion, wakes included, happened before us.
+        const std::uint32_t state = state_.load(std::memory_order_acquire);
+        if ((state & done_bit) != 0 && (state & lock_bit) == 0) {
             return;
         }
         lock();
-        if (node.linked.load(std::memory_order_relaxed)) {
+        if (node.linked) {
             (node.prev ? node.prev->next : head_) = node.next;
             (node.next ? node.next->prev : tail_) = node.prev;
-            node.linked.store(false, std::memory_order_relaxed);
+            node.linked = false;
         }
         unlock();
     }
@@ -80,18 +81,17 @@ public:
             unlock();
             throw;
         }
+        // release: done() readers that see the flag see the result; the lock stays held.
+        state_.store(done_bit | lock_bit, std::memory_order_release);
         waiter_node* node = head_;
         head_ = tail_ = nullptr;
         while (node != nullptr) {
             waiter_node* next = node->next; // read before wake: the node may die there
-            // release: a remove() that reads false skips the lock, so it must see the
-            // list no longer holds the node.
-            node->linked.store(false, std::memory_order_release);
+            node->linked = false;
             node->wake(*node);
             node = next;
         }
-        // release: publishes the result together with the unlock.
-        state_.store(done_bit, std::memory_order_release);
+        unlock();
         return true;
     }
 

@@ -1,0 +1,103 @@
+// Tests weft::future (include/weft/future.hpp): completion before and after awaiting,
+// exceptions, completing twice, completion from a thread outside the runtime waking
+// several awaiters, void and move-only results.
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+weft::coro<int> await_value(weft::future<int> f) {
+    co_return co_await f;
+}
+
+TEST(Future, AlreadyDoneFutureReturnsAtOnce) {
+    EXPECT_EQ(weft::run([]() -> weft::coro<int> {
+                  weft::future<int> f;
+                  f.set_result(4);
+                  EXPECT_TRUE(f.done());
+                  EXPECT_EQ(f.result(), 4);
+                  co_return co_await f;
+              }()),
+              4);
+}
+
+TEST(Future, CompletedByAnotherTask) {
+    EXPECT_EQ(weft::run([]() -> weft::coro<int> {
+                  weft::future<int> f;
+                  weft::task<int> waiter = weft::create_task(await_value(f));
+                  weft::create_task([](weft::future<int> g) -> weft::coro<> {
+                      g.set_result(8);
+                      co_return;
+                  }(f));
+                  co_return co_await waiter;
+              }()),
+              8);
+}
+
+TEST(Future, CompletingTwiceIsAnInvalidStateError) {
+    weft::future<int> f;
+    f.set_result(1);
+    EXPECT_THROW(f.set_result(2), weft::invalid_state_error);
+    EXPECT_THROW(f.set_exception(std::make_exception_ptr(std::runtime_error("x"))),
+                 weft::invalid_state_error);
+    EXPECT_EQ(f.result(), 1);
+}
+
+TEST(Future, ExceptionIsRethrownToAwaiters) {
+    weft::run([]() -> weft::coro<> {
+        weft::future<int> f;
+        f.set_exception(std::make_exception_ptr(std::out_of_range("gone")));
+        EXPECT_THROW(co_await f, std::out_of_range);
+        EXPECT_NE(f.exception(), nullptr);
+        EXPECT_THROW(f.result(), std::out_of_range);
+    }());
+}
+
+TEST(Future, NullExceptionIsRejected) {
+    weft::future<> f;
+    EXPECT_THROW(f.set_exception(nullptr), weft::invalid_state_error);
+    EXPECT_FALSE(f.done());
+}
+
+TEST(Future, ResultBeforeCompletionIsAnInvalidStateError) {
+    weft::future<int> f;
+    EXPECT_FALSE(f.done());
+    EXPECT_THROW(f.result(), weft::invalid_state_error);
+    EXPECT_THROW(f.exception(), weft::invalid_state_error);
+}
+
+TEST(Future, ForeignThreadWakesEveryAwaiter) {
+    for (std::size_t workers : {1u, 2u, 4u}) {
+        const int sum = weft::run(
+            []() -> weft::coro<int> {
+                weft::future<int> f;
+                auto waiters =
+                    weft::gather(await_value(f), await_value(f), await_value(f), await_value(f));
+                std::thread completer([f]() mutable { f.set_result(10); });
+                auto [a, b, c, d] = co_await std::move(waiters);
+                completer.join();
+                co_return a + b + c + d;
+            }(),
+            weft::run_options{.workers = workers});
+        EXPECT_EQ(sum, 40) << workers << " workers";
+    }
+}
+
+TEST(Future, VoidAndMoveOnlyResults) {
+    weft::run([]() -> weft::coro<> {
+        weft::future<> signal;
+        signal.set_result();
+        co_await signal;
+        weft::future<std::unique_ptr<int>> box;
+        box.set_result(std::make_unique<int>(3));
+        std::unique_ptr<int> taken = co_await std::move(box);
+        EXPECT_EQ(*taken, 3);
+    }());
+}
+
+} // namespace

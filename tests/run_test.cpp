@@ -1,0 +1,187 @@
+// Tests weft::run (runtime/run.cpp, runtime/runtime.cpp): results and exceptions of main,
+// worker counts, nested and concurrent runs, an idle runtime that burns no CPU, and a
+// shutdown that destroys every task still pending without leaking.
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+TEST(Run, ReturnsMainsValue) {
+    EXPECT_EQ(weft::run([]() -> weft::coro<std::string> { co_return "done"; }()), "done");
+}
+
+TEST(Run, RethrowsMainsException) {
+    try {
+        weft::run([]() -> weft::coro<> {
+            throw std::invalid_argument("main failed");
+            co_return;
+        }());
+        FAIL() << "run did not rethrow";
+    } catch (const std::invalid_argument& error) {
+        EXPECT_STREQ(error.what(), "main failed");
+    }
+}
+
+TEST(Run, UsesTheRequestedNumberOfWorkers) {
+    for (std::size_t workers : {1u, 3u}) {
+        const std::size_t seen = weft::run(
+            []() -> weft::coro<std::size_t> {
+                co_return weft::current_runtime_stats().workers.size();
+            }(),
+            weft::run_options{.workers = workers});
+        EXPECT_EQ(seen, workers);
+    }
+    const std::size_t by_default = weft::run([]() -> weft::coro<std::size_t> {
+        co_return weft::current_runtime_stats().workers.size();
+    }());
+    EXPECT_EQ(by_default, std::max(1u, std::thread::hardware_concurrency()));
+}
+
+TEST(Run, NestedRunIsARuntimeError) {
+    const std::string message = weft::run([]() -> weft::coro<std::string> {
+        try {
+            weft::run([]() -> weft::coro<> { co_return; }());
+        } catch (const weft::runtime_error& error) {
+            co_return error.what();
+        }
+        co_return "no error";
+    }());
+    EXPECT_NE(message.find("cannot be called from a thread that is running"), std::string::npos);
+}
+
+TEST(Run, EmptyCoroIsAnInvalidStateError) {
+    weft::coro<int> body = []() -> weft::coro<int> { co_return 1; }();
+    weft::coro<int> moved = std::move(body);
+    EXPECT_THROW(weft::run(std::move(body)), weft::invalid_state_error);
+    EXPECT_EQ(weft::run(std::move(moved)), 1);
+}
+
+TEST(Run, StatsOutsideARuntimeIsARuntimeError) {
+    EXPECT_THROW(weft::current_runtime_stats(), weft::runtime_error);
+}
+
+TEST(Run, SequentialRunsEachGetAFreshRuntime) {
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(weft::run([](int x) -> weft::coro<int> { co_return x; }(i),
+                            weft::run_options{.workers = 2}),
+                  i);
+    }
+}
+
+TEST(Run, ConcurrentRunsFromFourThreads) {
+    std::vector<long> results(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&results, t] {
+            results[t] = weft::run(
+                [](long base) -> weft::coro<long> {
+                    std::vector<weft::task<long>> tasks;
+                    for (long i = 0; i < 1000; ++i) {
+                        tasks.push_back(weft::create_task(
+                            [](long x) -> weft::coro<long> { co_return x; }(base + i)));
+                    }
+                    long sum = 0;
+                    for (auto& each : tasks) {
+                        sum += co_await each;
+                    }
+                    co_return sum;
+                }(t * 1000L),
+                weft::run_options{.workers = 2});
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    for (long t = 0; t < 4; ++t) {
+        EXPECT_EQ(results[t], t * 1000 * 1000 + 999 * 1000 / 2);
+    }
+}
+
+TEST(Run, IdleRuntimeBurnsNoCpu) {
+    const double before = cpu_seconds();
+    const int got = weft::run(
+        []() -> weft::coro<int> {
+            weft::future<int> later;
+            std::thread completer([later]() mutable {
+                std::this_thread::sleep_for(std::chrono::seconds(2));
+                later.set_result(1);
+            });
+            const int value = co_await later;
+            completer.join();
+            co_return value;
+        }(),
+        weft::run_options{.workers = 2});
+    const double used = cpu_seconds() - before;
+    EXPECT_EQ(got, 1);
+    EXPECT_LT(used, 0.1) << "an idle runtime used " << used << " s of CPU in 2 s";
+}
+
+TEST(Run, ShutdownDestroysPendingDetachedTasks) {
+    std::atomic<int> destroyed{0};
+    constexpr int suspended = 500;
+    constexpr int queued = 500;
+    weft::future<> never;
+    weft::run(
+        [](std::atomic<int>& count, weft::future<> gate) -> weft::coro<> {
+            auto waits_forever = [](weft::future<> g,
+                                    weft::testing::destruction_counter) -> weft::coro<> {
+                co_await g;
+            };
+            std::vector<weft::task<>> started;
+            for (int i = 0; i < suspended; ++i) {
+                started.push_back(weft::create_task(
+                    waits_forever(gate, weft::testing::destruction_counter(count))));
+            }
+            weft::future<> yielded;
+            weft::create_task([](weft::future<> f) -> weft::coro<> {
+                f.set_result();
+                co_return;
+            }(yielded));
+            co_await yielded;
+            for (int i = 0; i < queued; ++i) {
+                weft::create_task(waits_forever(gate, weft::testing::destruction_counter(count)));
+            }
+        }(destroyed, never),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(destroyed.load(), suspended + queued);
+    // Completing the future after the runtime ended wakes nobody and crashes nothing.
+    never.set_result();
+}
+
+TEST(Run, TaskHandleOutlivingItsRuntimeReportsTheTeardown) {
+    weft::future<int> never;
+    weft::task<int> survivor = weft::run([](weft::future<int> gate) -> weft::coro<weft::task<int>> {
+        co_return weft::create_task(
+            [](weft::future<int> g) -> weft::coro<int> { co_return co_await g; }(gate));
+    }(never));
+    EXPECT_FALSE(survivor.done());
+    try {
+        survivor.result();
+        FAIL() << "result() of a torn-down task did not throw";
+    } catch (const weft::invalid_state_error& error) {
+        EXPECT_NE(std::string(error.what()).find("destroyed unfinished"), std::string::npos);
+    }
+    weft::task<int> copy = survivor;
+    EXPECT_FALSE(copy.done());
+}
+
+} // namespace

@@ -1,0 +1,49 @@
+// Helpers shared by the tests: an object that counts its live copies (to prove a frame was
+// destroyed) and a way to wait for a condition from a test body without timing asserts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace weft::testing {
+
+// Counts destructions of the copies that own a slot; moved-from copies do not count.
+class destruction_counter {
+public:
+    explicit destruction_counter(std::atomic<int>& destroyed) : destroyed_(&destroyed) {}
+    destruction_counter(const destruction_counter& other) : destroyed_(other.destroyed_) {}
+    destruction_counter(destruction_counter&& other) noexcept
+        : destroyed_(std::exchange(other.destroyed_, nullptr)) {}
+    destruction_counter& operator=(const destruction_counter&) = delete;
+    ~destruction_counter() {
+        if (destroyed_ != nullptr) {
+            destroyed_->fetch_add(1);
+        }
+    }
+
+private:
+    std::atomic<int>* destroyed_;
+};
+
+// The calling thread's id, read so that no compiler can reuse a value computed before a
+// co_await: clang treats pthread_self() as a constant function and may hoist or merge
+// the call across a suspension point, after which the coroutine may run on another
+// thread. The call through a volatile pointer is opaque to the optimiser.
+inline std::thread::id current_thread_id_impl() { return std::this_thread::get_id(); }
+inline std::thread::id (*volatile current_thread_id)() = &current_thread_id_impl;
+
+// Spins (yielding) until `done()` is true or a generous deadline passes; returns done().
+template <class Predicate>
+bool eventually(Predicate done, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+} // namespace weft::testing
