@@ -27,9 +27,9 @@ void parker::park() noexcept {
         return;
     }
     std::uint32_t expected = empty;
-    // acquire on failure: the token arrived meanwhile; consume it below.
-    if (!state_.compare_exchange_strong(expected, parked, std::memory_order_relaxed,
-                                        std::memory_order_acquire)) {
+    // acquire: on failure the token arrived meanwhile and is consumed below; success
+    // publishes nothing, but the failure order may not be stronger than the success one.
+    if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acquire)) {
         state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
         return;
     }

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <barrier>
-#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs every test of weft: the g++ and clang++ release builds, the
+# ThreadSanitizer build and the AddressSanitizer + UndefinedBehaviorSanitizer build (one
+# `cmake --workflow` each: configure, build, ctest), then installs weft and builds an
+# outside project against the installed package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ensure_packages.sh
+
+for preset in release release-clang tsan asan; do
+    echo "== workflow: $preset"
+    cmake --workflow --preset "$preset"
+done
+
+echo "== install and consume"
+rm -rf build/install build/consumer
+cmake --install build/release --prefix build/install
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install"
+cmake --build build/consumer
+build/consumer/consumer

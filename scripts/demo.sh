@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds weft's examples in the release preset and runs each of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ensure_packages.sh
+
+cmake --preset release -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF >/dev/null
+cmake --build --preset release
+
+for example in fanout; do
+    echo "== $example"
+    "build/release/examples/$example"
+done
