@@ -13,7 +13,9 @@
 
 namespace {
 
-weft::coro<long> square(long x) { co_return x * x; }
+weft::coro<long> square(long x) {
+    co_return x* x;
+}
 
 // Sums 1..leaves as a 10-ary tree of gathers: every inner node awaits its children.
 weft::coro<long> tree_sum(long first, long leaves) {

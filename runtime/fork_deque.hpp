@@ -18,7 +18,10 @@ namespace weft::detail {
 
 class fork_deque {
 public:
-    fork_deque() { rings_.push_back(std::make_unique<ring>(256)); ring_.store(rings_.back().get()); }
+    fork_deque() {
+        rings_.push_back(std::make_unique<ring>(256));
+        ring_.store(rings_.back().get());
+    }
 
     // Owner only.
     void push(std::coroutine_handle<> handle) {

@@ -1,8 +1,14 @@
-// The frame allocator: a per-thread cache of freed frames in 64-byte size classes up to
-// 1 KiB, over oneTBB's scalable_malloc. A frame freed on another thread than the one that
-// allocated it simply joins the freeing thread's cache. Each class caches at most 256 KiB
-// per thread; the rest goes back to the backing allocator. docs/benchmarks.md compares
-// this with plain new/delete and with scalable_malloc alone.
+// The frame allocator: a per-thread cache of freed frames in 16-byte size classes up to
+// 1 KiB, over a process-wide pool, over oneTBB's scalable_malloc. A frame freed on another
+// thread than the one that allocated it simply joins the freeing thread's cache.
+//
+// Each thread caches at most 256 KiB per class. Past that it moves half of the class to
+// the shared pool in one batch, and an empty class refills from the pool in one batch; a
+// thread that ends gives its whole cache to the pool. The pool keeps at most 256 MiB and
+// frees the rest. Keeping freed frames, rather than handing them back, matters because a
+// burst of a million live tasks otherwise costs a page fault per 4 KiB on the next burst
+// (measured in docs/benchmarks.md, with the comparison against new/delete and
+// scalable_malloc alone).
 //
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
@@ -12,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <utility>
 
@@ -40,17 +47,112 @@
 namespace weft::detail {
 namespace {
 
-#ifdef WEFT_SANITIZED
-void* backing_malloc(std::size_t bytes) noexcept { return std::malloc(bytes); }
-void backing_free(void* memory) noexcept { std::free(memory); }
+#if defined(WEFT_SANITIZED) || defined(WEFT_FRAME_BACKING_MALLOC)
+void* backing_malloc(std::size_t bytes) noexcept {
+    return std::malloc(bytes);
+}
+void backing_free(void* memory) noexcept {
+    std::free(memory);
+}
 #else
-void* backing_malloc(std::size_t bytes) noexcept { return scalable_malloc(bytes); }
-void backing_free(void* memory) noexcept { scalable_free(memory); }
+void* backing_malloc(std::size_t bytes) noexcept {
+    return scalable_malloc(bytes);
+}
+void backing_free(void* memory) noexcept {
+    scalable_free(memory);
+}
 #endif
 
-constexpr std::size_t granule = 64;
-constexpr std::size_t size_classes = 16;
+constexpr std::size_t granule = 16;
+constexpr std::size_t size_classes = 64;
 constexpr std::size_t cached_bytes_per_class = 256 * 1024;
+constexpr std::size_t pooled_bytes = 256 * 1024 * 1024;
+constexpr std::size_t refill_batch = 32;
+
+constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
+    return (size_class + 1) * granule;
+}
+
+// Blocks a thread caches per class, computed once: a division per free is measurable.
+constexpr std::array<std::size_t, size_classes> cache_limit = [] {
+    std::array<std::size_t, size_classes> limits{};
+    for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
+        limits[size_class] = cached_bytes_per_class / block_bytes(size_class);
+    }
+    return limits;
+}();
+
+// A cached frame's first word links it to the next; the rest stays poisoned under ASan.
+struct free_block {
+    free_block* next;
+};
+
+free_block* next_of(free_block* block) noexcept {
+    ASAN_UNPOISON_MEMORY_REGION(block, sizeof(free_block));
+    free_block* next = block->next;
+    ASAN_POISON_MEMORY_REGION(block, sizeof(free_block));
+    return next;
+}
+
+void link(free_block* block, free_block* next) noexcept {
+    ASAN_UNPOISON_MEMORY_REGION(block, sizeof(free_block));
+    block->next = next;
+    ASAN_POISON_MEMORY_REGION(block, sizeof(free_block));
+}
+
+void free_chain(free_block* chain) noexcept;
+
+// Frames that no thread's cache holds, for any thread to take, up to pooled_bytes.
+class shared_pool {
+public:
+    // Moves up to `max` blocks of a class to `out`; returns how many.
+    std::size_t take(std::size_t size_class, std::size_t max, free_block*& out) {
+        std::lock_guard guard(mutex_);
+        std::size_t taken = 0;
+        out = nullptr;
+        while (taken < max && heads_[size_class] != nullptr) {
+            free_block* block = heads_[size_class];
+            heads_[size_class] = next_of(block);
+            link(block, out);
+            out = block;
+            ++taken;
+        }
+        bytes_ -= taken * block_bytes(size_class);
+        return taken;
+    }
+
+    // Keeps what fits of a chain of blocks; frees the rest.
+    void give(std::size_t size_class, free_block* chain) {
+        free_block* overflow = nullptr;
+        {
+            std::lock_guard guard(mutex_);
+            while (chain != nullptr) {
+                free_block* next = next_of(chain);
+                if (bytes_ + block_bytes(size_class) <= pooled_bytes) {
+                    link(chain, heads_[size_class]);
+                    heads_[size_class] = chain;
+                    bytes_ += block_bytes(size_class);
+                } else {
+                    link(chain, overflow);
+                    overflow = chain;
+                }
+                chain = next;
+            }
+        }
+        free_chain(overflow);
+    }
+
+private:
+    std::mutex mutex_;
+    std::array<free_block*, size_classes> heads_{};
+    std::size_t bytes_ = 0;
+};
+
+// Never destroyed: threads may free frames while static destructors run.
+shared_pool& pool() {
+    static shared_pool* const instance = new shared_pool;
+    return *instance;
+}
 
 void* backing_allocate(std::size_t bytes) {
     if (void* memory = backing_malloc(bytes)) {
@@ -59,56 +161,76 @@ void* backing_allocate(std::size_t bytes) {
     throw std::bad_alloc();
 }
 
+void free_chain(free_block* chain) noexcept {
+    while (chain != nullptr) {
+        free_block* next = next_of(chain);
+        backing_free(chain);
+        chain = next;
+    }
+}
+
 class frame_cache {
 public:
     ~frame_cache() {
         alive = false;
-        for (free_block*& head : heads_) {
-            while (head != nullptr) {
-                free_block* block = head;
-                ASAN_UNPOISON_MEMORY_REGION(block, sizeof(free_block));
-                head = block->next;
-                backing_free(block);
-            }
+        for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
+            pool().give(size_class, std::exchange(heads_[size_class], nullptr));
+            counts_[size_class] = 0;
         }
     }
 
-    void* take(std::size_t size_class) noexcept {
-        free_block* block = heads_[size_class];
-        if (block == nullptr) {
-            return nullptr;
+    void* take(std::size_t size_class) {
+        if (heads_[size_class] == nullptr) {
+            counts_[size_class] = pool().take(size_class, refill_batch, heads_[size_class]);
+            if (heads_[size_class] == nullptr) {
+                return nullptr;
+            }
         }
-        ASAN_UNPOISON_MEMORY_REGION(block, (size_class + 1) * granule);
-        heads_[size_class] = block->next;
+        free_block* block = heads_[size_class];
+        heads_[size_class] = next_of(block);
         --counts_[size_class];
+        ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
         return block;
     }
 
-    bool give(void* memory, std::size_t size_class) noexcept {
-        if (counts_[size_class] >= cached_bytes_per_class / ((size_class + 1) * granule)) {
-            return false;
+    void give(void* memory, std::size_t size_class) {
+        if (counts_[size_class] >= cache_limit[size_class]) {
+            move_half_to_pool(size_class);
         }
-        heads_[size_class] = ::new (memory) free_block{heads_[size_class]};
+        ASAN_POISON_MEMORY_REGION(memory, block_bytes(size_class));
+        auto* block = static_cast<free_block*>(memory);
+        link(block, heads_[size_class]);
+        heads_[size_class] = block;
         ++counts_[size_class];
-        ASAN_POISON_MEMORY_REGION(memory, (size_class + 1) * granule);
-        return true;
     }
 
     // Trivially destructible, so still readable while other thread-locals are destroyed.
     static thread_local bool alive;
 
 private:
-    struct free_block {
-        free_block* next;
-    };
+    void move_half_to_pool(std::size_t size_class) {
+        const std::size_t moving = counts_[size_class] / 2;
+        free_block* first = heads_[size_class];
+        free_block* last = first;
+        for (std::size_t i = 1; i < moving; ++i) {
+            last = next_of(last);
+        }
+        heads_[size_class] = next_of(last);
+        link(last, nullptr);
+        counts_[size_class] -= moving;
+        pool().give(size_class, first);
+    }
+
     std::array<free_block*, size_classes> heads_{};
-    std::array<std::uint32_t, size_classes> counts_{};
+    std::array<std::size_t, size_classes> counts_{};
 };
 
 thread_local bool frame_cache::alive = true;
 thread_local frame_cache cache;
 
-std::size_t size_class_of(std::size_t bytes) noexcept { return (bytes - 1) / granule; }
+std::size_t size_class_of(std::size_t bytes) noexcept {
+    return (bytes - 1) / granule;
+}
 
 } // namespace
 
@@ -120,14 +242,15 @@ void* allocate_frame(std::size_t bytes) {
                 return memory;
             }
         }
-        return backing_allocate((size_class + 1) * granule);
+        return backing_allocate(block_bytes(size_class));
     }
     return backing_allocate(bytes);
 }
 
 void deallocate_frame(void* frame, std::size_t bytes) noexcept {
     const std::size_t size_class = size_class_of(bytes);
-    if (size_class < size_classes && frame_cache::alive && cache.give(frame, size_class)) {
+    if (size_class < size_classes && frame_cache::alive) {
+        cache.give(frame, size_class);
         return;
     }
     backing_free(frame);

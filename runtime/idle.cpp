@@ -16,8 +16,7 @@ bool idle::try_begin_searching() noexcept {
         if (2 * searching(state) >= std::max<std::uint32_t>(awake(state), 2)) {
             return false;
         }
-        if (state_.compare_exchange_weak(state, state + one_searching,
-                                         std::memory_order_seq_cst)) {
+        if (state_.compare_exchange_weak(state, state + one_searching, std::memory_order_seq_cst)) {
             return true;
         }
     }

@@ -61,8 +61,8 @@ public:
             if (real == tail_.load(std::memory_order_relaxed)) {
                 return {};
             }
-            const std::uint64_t next = steal == real ? pack(real + 1, real + 1)
-                                                     : pack(steal, real + 1);
+            const std::uint64_t next =
+                steal == real ? pack(real + 1, real + 1) : pack(steal, real + 1);
             // acq_rel: the claim of slot `real` must be ordered against thieves' claims.
             if (head_.compare_exchange_weak(head, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
@@ -101,8 +101,7 @@ public:
             // acq_rel: acquire orders our slot reads after the claim; release is for the
             // owner's later acquire of head_ (nothing of ours to publish yet).
             if (head_.compare_exchange_weak(head, pack(steal, real + count),
-                                            std::memory_order_acq_rel,
-                                            std::memory_order_acquire)) {
+                                            std::memory_order_acq_rel, std::memory_order_acquire)) {
                 first = real;
                 break;
             }
@@ -164,8 +163,7 @@ private:
         std::uint64_t expected = pack(real, real);
         // acq_rel: claims the half against thieves, as a steal would.
         if (!head_.compare_exchange_strong(expected, pack(real + half, real + half),
-                                           std::memory_order_acq_rel,
-                                           std::memory_order_relaxed)) {
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
             return false;
         }
         std::array<std::coroutine_handle<>, half + 1> batch;

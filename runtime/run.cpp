@@ -18,9 +18,9 @@ void run_main(frame_header* main, std::coroutine_handle<> handle, const run_opti
         throw runtime_error("weft::run() cannot be called from a thread that is running a "
                             "weft runtime; await the coroutine instead");
     }
-    const std::size_t workers =
-        options.workers != 0 ? options.workers
-                             : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    const std::size_t workers = options.workers != 0
+                                    ? options.workers
+                                    : std::max<std::size_t>(1, std::thread::hardware_concurrency());
     scheduler runtime(workers);
     runtime.run_main(main, handle);
 }

@@ -32,7 +32,9 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 worker::worker(scheduler& owner, std::size_t id) noexcept
     : owner_(owner), id_(id), random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
 
-worker* worker::current() noexcept { return this_thread_worker; }
+worker* worker::current() noexcept {
+    return this_thread_worker;
+}
 
 void worker::run() {
     this_thread_worker = this;
@@ -69,8 +71,7 @@ void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
 worker_stats worker::stats() const noexcept {
     // relaxed: a snapshot of single-writer counters.
     return {tasks_run_.load(std::memory_order_relaxed),
-            tasks_stolen_.load(std::memory_order_relaxed),
-            parks_.load(std::memory_order_relaxed)};
+            tasks_stolen_.load(std::memory_order_relaxed), parks_.load(std::memory_order_relaxed)};
 }
 
 std::coroutine_handle<> worker::next_local() {

@@ -3,8 +3,8 @@
 // A worker runs, in order of preference: every 61st step the injector (so outside work
 // is never starved), every 31st step its FIFO queue, otherwise its fork stack (newest
 // gather child first), its FIFO queue, the injector; with all of those empty it searches
-// (steals from other workers; at most half the awake workers, rounded up, search at once) and finally
-// parks. Only the owning thread pushes to or pops from its queues; other threads steal.
+// (steals from other workers; at most half the awake workers, rounded up, search at once) and
+// finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
 #pragma once
 
 #include <atomic>

@@ -100,4 +100,18 @@ TEST(Future, VoidAndMoveOnlyResults) {
     }());
 }
 
+TEST(Future, MovedFromFutureIsEmpty) {
+    weft::future<int> original;
+    weft::future<int> taken = std::move(original);
+    EXPECT_FALSE(static_cast<bool>(original));
+    EXPECT_FALSE(original.done());
+    EXPECT_THROW(original.set_result(1), weft::invalid_state_error);
+    EXPECT_THROW(original.result(), weft::invalid_state_error);
+    taken.set_result(2);
+    weft::run([](weft::future<int>& empty) -> weft::coro<> {
+        EXPECT_THROW(co_await empty, weft::invalid_state_error);
+        co_return;
+    }(original));
+}
+
 } // namespace

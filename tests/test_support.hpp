@@ -30,7 +30,9 @@ private:
 // co_await: clang treats pthread_self() as a constant function and may hoist or merge
 // the call across a suspension point, after which the coroutine may run on another
 // thread. The call through a volatile pointer is opaque to the optimiser.
-inline std::thread::id current_thread_id_impl() { return std::this_thread::get_id(); }
+inline std::thread::id current_thread_id_impl() {
+    return std::this_thread::get_id();
+}
 inline std::thread::id (*volatile current_thread_id)() = &current_thread_id_impl;
 
 // Spins (yielding) until `done()` is true or a generous deadline passes; returns done().

@@ -39,14 +39,10 @@ public:
     // A new, pending future.
     future() : state_(std::make_shared<detail::future_state<T>>()) {}
 
-    void set_result(detail::stored_t<T> value)
-        requires(!std::is_void_v<T>)
-    {
+    void set_result(detail::stored_t<T> value) requires(!std::is_void_v<T>) {
         complete([&] { state_->result.emplace_value(std::move(value)); });
     }
-    void set_result()
-        requires std::is_void_v<T>
-    {
+    void set_result() requires std::is_void_v<T> {
         complete([&] { state_->result.emplace_value(); });
     }
     void set_exception(std::exception_ptr error) {
@@ -56,7 +52,10 @@ public:
         complete([&] { state_->result.set_exception(error); });
     }
 
-    bool done() const noexcept { return state_->waiters.done(); }
+    // False for a moved-from future.
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+
+    bool done() const noexcept { return state_ && state_->waiters.done(); }
 
     // The value; rethrows the stored exception. Throws invalid_state_error if not done.
     T result() const { return checked_result().value(); }
@@ -64,8 +63,13 @@ public:
     // The stored exception, or null. Throws invalid_state_error if not done.
     std::exception_ptr exception() const { return checked_result().exception(); }
 
-    auto operator co_await() const& { return awaiter<false>(*this); }
-    auto operator co_await() && { return awaiter<true>(std::move(*this)); }
+    auto operator co_await() const& { return detail::completion_awaiter<future, false>(*this); }
+    auto operator co_await() && {
+        return detail::completion_awaiter<future, true>(std::move(*this));
+    }
+
+    static constexpr const char* empty_message = "awaiting an empty (moved-from) weft::future";
+    static constexpr const char* await_description = "awaiting a weft::future";
 
 private:
     friend struct detail::completion_access;
@@ -75,6 +79,9 @@ private:
 
     template <class Publish>
     void complete(Publish&& publish) {
+        if (!state_) {
+            throw invalid_state_error("completing an empty (moved-from) weft::future");
+        }
         if (!state_->waiters.complete(std::forward<Publish>(publish))) {
             throw invalid_state_error("weft::future is already done: a future can be "
                                       "completed only once");
@@ -82,38 +89,15 @@ private:
     }
 
     const outcome<T>& checked_result() const {
+        if (!state_) {
+            throw invalid_state_error("weft::future is empty (moved from)");
+        }
         if (!done()) {
             throw invalid_state_error("weft::future::result() called before the future "
                                       "was completed");
         }
         return state_->result;
     }
-
-    template <bool Owning>
-    class awaiter : public detail::resume_waiter {
-    public:
-        explicit awaiter(const future& f) noexcept : state_(f.state_.get()) {}
-        explicit awaiter(future&& f) noexcept
-            : owner_(std::move(f.state_)), state_(owner_.get()) {}
-        ~awaiter() { state_->waiters.remove(*this); }
-
-        bool await_ready() const noexcept { return state_->waiters.done(); }
-        bool await_suspend(std::coroutine_handle<> awaiting) {
-            prepare(awaiting, "awaiting a weft::future");
-            return state_->waiters.enqueue(*this);
-        }
-        T await_resume() {
-            if constexpr (Owning) {
-                return std::move(state_->result).value();
-            } else {
-                return state_->result.value();
-            }
-        }
-
-    private:
-        std::shared_ptr<detail::future_state<T>> owner_;
-        detail::future_state<T>* state_;
-    };
 
     std::shared_ptr<detail::future_state<T>> state_;
 };

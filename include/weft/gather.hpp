@@ -194,8 +194,7 @@ public:
     auto await_resume() {
         if constexpr (ReturnExceptions) {
             return std::apply(
-                [](Children&... child) { return std::tuple{child.take_outcome()...}; },
-                children_);
+                [](Children&... child) { return std::tuple{child.take_outcome()...}; }, children_);
         } else {
             rethrow_failure(std::make_index_sequence<sizeof...(Children)>{});
             return std::apply(

@@ -66,8 +66,11 @@ public:
     // if not done.
     std::exception_ptr exception() const { return checked_result().exception(); }
 
-    auto operator co_await() const& { return join_awaiter<false>(*this); }
-    auto operator co_await() && { return join_awaiter<true>(std::move(*this)); }
+    auto operator co_await() const& { return detail::completion_awaiter<task, false>(*this); }
+    auto operator co_await() && { return detail::completion_awaiter<task, true>(std::move(*this)); }
+
+    static constexpr const char* empty_message = "awaiting an empty weft::task";
+    static constexpr const char* await_description = "awaiting a weft::task";
 
 private:
     friend struct detail::task_access;
@@ -94,42 +97,6 @@ private:
         }
         return handle_.promise().result;
     }
-
-    // Waits on the task's waiter list. Owning (`co_await std::move(t)`) awaiters keep the
-    // task alive themselves and move the result out; the others copy it.
-    template <bool Owning>
-    class join_awaiter : public detail::resume_waiter {
-    public:
-        explicit join_awaiter(const task& t) noexcept : handle_(t.handle_) {}
-        explicit join_awaiter(task&& t) noexcept : owner_(std::move(t)), handle_(owner_.handle_) {}
-        ~join_awaiter() {
-            if (handle_) {
-                detail::frame_header::of(handle_.address())->waiters.remove(*this);
-            }
-        }
-
-        bool await_ready() const {
-            if (!handle_) {
-                throw invalid_state_error("awaiting an empty weft::task");
-            }
-            return detail::frame_header::of(handle_.address())->waiters.done();
-        }
-        bool await_suspend(std::coroutine_handle<> awaiting) {
-            prepare(awaiting, "awaiting a weft::task");
-            return detail::frame_header::of(handle_.address())->waiters.enqueue(*this);
-        }
-        T await_resume() {
-            if constexpr (Owning) {
-                return std::move(handle_.promise().result).value();
-            } else {
-                return handle_.promise().result.value();
-            }
-        }
-
-    private:
-        task owner_;
-        detail::coro_handle<T> handle_;
-    };
 
     detail::coro_handle<T> handle_;
 };
@@ -179,8 +146,7 @@ task<T> create_task(coro<T> body) {
 
 // Any other awaitable (a sleep, a gather, a future) runs inside a coroutine made for it.
 template <awaitable A>
-    requires(!detail::is_coro_v<std::remove_cvref_t<A>>)
-auto create_task(A&& awaitable) {
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(A&& awaitable) {
     return create_task(detail::await_in_coro<std::remove_cvref_t<A>>(std::forward<A>(awaitable)));
 }
 

@@ -4,7 +4,9 @@
 #include <cstdio>
 
 namespace {
-weft::coro<int> add(int a, int b) { co_return a + b; }
+weft::coro<int> add(int a, int b) {
+    co_return a + b;
+}
 
 weft::coro<int> amain() {
     weft::task<int> t = weft::create_task(add(1, 2));
