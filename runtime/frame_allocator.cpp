@@ -12,7 +12,8 @@
 //
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
-// builds poison cached frames so a use after free is still reported.
+// builds poison cached frames (all but their link word) so a use after free is still
+// reported.
 #include <weft/detail/frame_allocator.hpp>
 
 #include <array>
@@ -82,22 +83,24 @@ constexpr std::array<std::size_t, size_classes> cache_limit = [] {
     return limits;
 }();
 
-// A cached frame's first word links it to the next; the rest stays poisoned under ASan.
+// A cached frame's first word links it to the next. Under ASan the rest of it is
+// poisoned; the link stays addressable because LeakSanitizer does not follow pointers
+// stored in poisoned memory, and pooled frames would look leaked.
 struct free_block {
     free_block* next;
 };
 
 free_block* next_of(free_block* block) noexcept {
-    ASAN_UNPOISON_MEMORY_REGION(block, sizeof(free_block));
-    free_block* next = block->next;
-    ASAN_POISON_MEMORY_REGION(block, sizeof(free_block));
-    return next;
+    return block->next;
 }
 
 void link(free_block* block, free_block* next) noexcept {
-    ASAN_UNPOISON_MEMORY_REGION(block, sizeof(free_block));
     block->next = next;
-    ASAN_POISON_MEMORY_REGION(block, sizeof(free_block));
+}
+
+void poison_behind_link(void* block, std::size_t size_class) noexcept {
+    ASAN_POISON_MEMORY_REGION(static_cast<char*>(block) + sizeof(free_block),
+                              block_bytes(size_class) - sizeof(free_block));
 }
 
 void free_chain(free_block* chain) noexcept;
@@ -197,7 +200,7 @@ public:
         if (counts_[size_class] >= cache_limit[size_class]) {
             move_half_to_pool(size_class);
         }
-        ASAN_POISON_MEMORY_REGION(memory, block_bytes(size_class));
+        poison_behind_link(memory, size_class);
         auto* block = static_cast<free_block*>(memory);
         link(block, heads_[size_class]);
         heads_[size_class] = block;

@@ -58,14 +58,21 @@ void worker::run() {
 
 void worker::push_ready(std::coroutine_handle<> handle) {
     ready.push(handle, owner_.shared_queue());
-    owner_.notify_work();
+    notify_others();
 }
 
 void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
     for (std::size_t i = count; i-- > 0;) {
         forks.push(handles[i]);
     }
-    owner_.notify_work();
+    notify_others();
+}
+
+void worker::notify_others() {
+    // A lone worker is running, so it will find what it queued itself.
+    if (owner_.worker_count() > 1) {
+        owner_.notify_work();
+    }
 }
 
 worker_stats worker::stats() const noexcept {
@@ -105,7 +112,7 @@ std::coroutine_handle<> worker::pop_injector() {
         ready.push(batch[i], owner_.shared_queue());
     }
     if (taken > 1) {
-        owner_.notify_work();
+        notify_others();
     }
     return batch[0];
 }

@@ -52,6 +52,8 @@ private:
     std::coroutine_handle<> search();
     std::coroutine_handle<> steal_once();
     void stop_searching();
+    // After queuing work on this worker: lets an idle worker come and steal it.
+    void notify_others();
     void park();
     static void count(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
         // relaxed: one writer; readers only want an eventually current snapshot.
