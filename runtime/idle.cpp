@@ -27,12 +27,12 @@ bool idle::end_searching() noexcept {
     return searching(state_.fetch_sub(one_searching, std::memory_order_seq_cst)) == 1;
 }
 
-void idle::enter_sleep(std::size_t id, bool is_searching) {
+bool idle::enter_sleep(std::size_t id, bool is_searching) {
     std::lock_guard guard(mutex_);
     sleepers_.push_back(id);
     const std::uint64_t leaving = one_awake + (is_searching ? one_searching : 0);
     // seq_cst: the store half of the sleeper's store->load check (see idle.hpp).
-    state_.fetch_sub(leaving, std::memory_order_seq_cst);
+    return awake(state_.fetch_sub(leaving, std::memory_order_seq_cst)) == 1;
 }
 
 bool idle::leave_sleep(std::size_t id) {
@@ -44,6 +44,18 @@ bool idle::leave_sleep(std::size_t id) {
     sleepers_.erase(listed);
     // seq_cst: as above.
     state_.fetch_add(one_awake, std::memory_order_seq_cst);
+    return true;
+}
+
+bool idle::claim(std::size_t id) {
+    std::lock_guard guard(mutex_);
+    const auto listed = std::find(sleepers_.begin(), sleepers_.end(), id);
+    if (listed == sleepers_.end()) {
+        return false;
+    }
+    sleepers_.erase(listed);
+    // seq_cst: as in claim_sleeper().
+    state_.fetch_add(one_awake + one_searching, std::memory_order_seq_cst);
     return true;
 }
 

@@ -32,14 +32,17 @@ public:
     // True if the caller was the last searcher.
     bool end_searching() noexcept;
 
-    // Lists worker `id` as asleep.
-    void enter_sleep(std::size_t id, bool searching);
+    // Lists worker `id` as asleep. True if no worker is awake any more.
+    bool enter_sleep(std::size_t id, bool searching);
     // Takes `id` off the sleepers' list after a late re-check found work. False if a
     // producer already claimed it, in which case its unpark is on the way.
     bool leave_sleep(std::size_t id);
     // For a producer: picks a sleeper to wake and counts it awake and searching, or none
     // if a searcher exists or nobody sleeps.
     std::optional<std::size_t> claim_sleeper();
+    // Takes sleeper `id` off the list and counts it awake and searching, as claim_sleeper
+    // does; false if it is not asleep. The caller then unparks it.
+    bool claim(std::size_t id);
 
 private:
     static constexpr std::uint64_t one_awake = 1;

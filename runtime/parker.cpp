@@ -3,6 +3,9 @@
 #include "parker.hpp"
 
 #include <linux/futex.h>
+#include <time.h>
+
+#include <cerrno>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,6 +15,19 @@ namespace {
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
             nullptr, nullptr, 0);
+}
+
+// Returns false once CLOCK_MONOTONIC has reached `deadline_ns`.
+bool futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      std::uint64_t deadline_ns) noexcept {
+    timespec deadline{};
+    deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+    deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+    // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time (no FUTEX_CLOCK_REALTIME).
+    const long result =
+        syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_BITSET_PRIVATE,
+                expected, &deadline, nullptr, FUTEX_BITSET_MATCH_ANY);
+    return !(result == -1 && errno == ETIMEDOUT);
 }
 
 void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
@@ -40,6 +56,37 @@ void parker::park() noexcept {
         if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
             return;
+        }
+    }
+}
+
+bool parker::park_until(std::uint64_t deadline_ns) noexcept {
+    // acquire: as in park().
+    if (state_.exchange(empty, std::memory_order_acquire) == notified) {
+        return true;
+    }
+    std::uint32_t expected = empty;
+    // acquire: as in park().
+    if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acquire)) {
+        state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+        return true;
+    }
+    for (;;) {
+        const bool before_deadline = futex_wait_until(state_, parked, deadline_ns);
+        expected = notified;
+        // acquire: as in park().
+        if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+            return true;
+        }
+        if (!before_deadline) {
+            expected = parked;
+            // acquire on failure: the token arrived just now; take it.
+            if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire)) {
+                return false;
+            }
+            state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+            return true;
         }
     }
 }

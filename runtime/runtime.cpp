@@ -1,13 +1,23 @@
 // The runtime object: start, stop and teardown; see runtime.hpp.
 #include "runtime.hpp"
 
+#include <time.h>
+
 #include <optional>
 
 #include <weft/detail/waiter_list.hpp>
 
 namespace weft::detail {
 
-scheduler::scheduler(std::size_t workers) : idle_(workers), registry_(workers) {
+std::uint64_t monotonic_ns() noexcept {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+scheduler::scheduler(std::size_t workers, bool virtual_time)
+    : idle_(workers), registry_(workers), virtual_time_(virtual_time) {
     workers_.reserve(workers);
     for (std::size_t id = 0; id < workers; ++id) {
         workers_.push_back(std::make_unique<worker>(*this, id));
@@ -81,6 +91,32 @@ void scheduler::inject(std::coroutine_handle<> handle) {
 void scheduler::notify_work() {
     if (const std::optional<std::size_t> id = idle_.claim_sleeper()) {
         workers_[*id]->sleeper.unpark();
+    }
+}
+
+std::optional<std::size_t> scheduler::advance_virtual_time() noexcept {
+    std::optional<std::size_t> owner;
+    std::uint64_t earliest = worker::no_timer;
+    for (const auto& each : workers_) {
+        const std::uint64_t deadline = each->published_next_timer();
+        if (deadline < earliest) {
+            earliest = deadline;
+            owner = each->id();
+        }
+    }
+    if (owner) {
+        // relaxed read, release store: only the last idle worker moves the clock; the
+        // release lets a worker that reads the new time see the decision that led to it.
+        if (earliest > virtual_now_.load(std::memory_order_relaxed)) {
+            virtual_now_.store(earliest, std::memory_order_release);
+        }
+    }
+    return owner;
+}
+
+void scheduler::wake_worker(std::size_t id) {
+    if (idle_.claim(id)) {
+        workers_[id]->sleeper.unpark();
     }
 }
 

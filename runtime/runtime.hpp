@@ -13,10 +13,12 @@
 #include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include <weft/detail/frame_header.hpp>
+#include <weft/run.hpp>
 
 #include "idle.hpp"
 #include "injector.hpp"
@@ -25,9 +27,13 @@
 
 namespace weft::detail {
 
+// CLOCK_MONOTONIC in nanoseconds: the real time of runtimes, of futex deadlines and of
+// std::chrono::steady_clock on Linux.
+std::uint64_t monotonic_ns() noexcept;
+
 class scheduler {
 public:
-    explicit scheduler(std::size_t workers);
+    scheduler(std::size_t workers, bool virtual_time);
     scheduler(const scheduler&) = delete;
     scheduler& operator=(const scheduler&) = delete;
     ~scheduler();
@@ -41,6 +47,19 @@ public:
     injector& shared_queue() noexcept { return injector_; }
     idle& idle_state() noexcept { return idle_; }
     task_registry& registry() noexcept { return registry_; }
+
+    bool virtual_time() const noexcept { return virtual_time_; }
+    // The runtime's time in nanoseconds: CLOCK_MONOTONIC, or the virtual clock.
+    std::uint64_t now_ns() const noexcept {
+        // acquire: pairs with advance_virtual_time's release; see there.
+        return virtual_time_ ? virtual_now_.load(std::memory_order_acquire) : monotonic_ns();
+    }
+    // Virtual time, called by the last worker to go idle: moves the clock to the earliest
+    // deadline of any worker's wheel and returns that worker, or nothing if no timer is
+    // pending.
+    std::optional<std::size_t> advance_virtual_time() noexcept;
+    // Wakes sleeping worker `id` so that it fires its due timers.
+    void wake_worker(std::size_t id);
 
     bool stopping() const noexcept {
         // seq_cst: read in the parking re-check, in the same order as the queues.
@@ -63,6 +82,8 @@ private:
     idle idle_;
     task_registry registry_;
     std::atomic<bool> stopping_{false};
+    const bool virtual_time_;
+    std::atomic<std::uint64_t> virtual_now_{0};
     std::vector<std::thread> threads_;
 };
 

@@ -2,6 +2,8 @@
 // idle.hpp for how it searches and parks.
 #include "worker.hpp"
 
+#include <sys/prctl.h>
+
 #include <array>
 #include <thread>
 
@@ -19,6 +21,33 @@ thread_local worker* this_thread_worker = nullptr;
 // runtime goes to sleep at once on a human scale.
 constexpr unsigned search_rounds = 24;
 constexpr std::size_t injector_batch = 32;
+// Steps between two looks at the clock while timers are pending: a clock read costs about
+// 20 ns, a step at least a few.
+constexpr std::uint32_t timer_check_interval = 16;
+// A futex wake-up arrives tens of microseconds after its deadline on a virtual machine, so a
+// worker sleeps until this long before its next timer and spins on the clock for the rest:
+// at most 80 us of CPU per timer that finds the worker idle.
+constexpr std::uint64_t spin_before_deadline_ns = 80'000;
+
+// Makes the kernel wake this thread within 1 ns of a futex deadline instead of adding its
+// default 50 us of slack; restores the previous slack when the worker loop ends (the
+// thread that called run() keeps its own setting).
+class precise_timer_slack {
+public:
+    precise_timer_slack() noexcept : previous_(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)) {
+        prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+    }
+    ~precise_timer_slack() {
+        if (previous_ > 0) {
+            prctl(PR_SET_TIMERSLACK, previous_, 0, 0, 0);
+        }
+    }
+    precise_timer_slack(const precise_timer_slack&) = delete;
+    precise_timer_slack& operator=(const precise_timer_slack&) = delete;
+
+private:
+    int previous_;
+};
 
 std::uint64_t next_random(std::uint64_t& state) noexcept {
     state ^= state << 13;
@@ -37,10 +66,14 @@ worker* worker::current() noexcept {
 }
 
 void worker::run() {
+    const precise_timer_slack slack;
     this_thread_worker = this;
     while (!owner_.stopping()) {
         std::coroutine_handle<> next = next_local();
         if (!next) {
+            if (fire_due_timers()) {
+                continue;
+            }
             next = search();
         }
         if (!next) {
@@ -81,8 +114,35 @@ worker_stats worker::stats() const noexcept {
             tasks_stolen_.load(std::memory_order_relaxed), parks_.load(std::memory_order_relaxed)};
 }
 
+void worker::add_timer(timer_entry& entry) {
+    timers_.insert(entry);
+    publish_next_timer();
+}
+
+void worker::cancel_timer(timer_entry& entry) noexcept {
+    timers_.cancel(entry);
+    publish_next_timer();
+}
+
+bool worker::fire_due_timers() {
+    if (timers_.size() == 0) {
+        return false;
+    }
+    const std::size_t fired = timers_.advance(owner_.now_ns());
+    publish_next_timer();
+    return fired != 0;
+}
+
+void worker::publish_next_timer() noexcept {
+    // seq_cst: see published_next_timer().
+    next_timer_.store(timers_.next_deadline().value_or(no_timer), std::memory_order_seq_cst);
+}
+
 std::coroutine_handle<> worker::next_local() {
     ++tick_;
+    if (tick_ % timer_check_interval == 0) {
+        fire_due_timers();
+    }
     if (tick_ % 61 == 0) {
         if (std::coroutine_handle<> next = pop_injector()) {
             return next;
@@ -118,6 +178,9 @@ std::coroutine_handle<> worker::pop_injector() {
 }
 
 std::coroutine_handle<> worker::search() {
+    if (owner_.worker_count() == 1) {
+        return {}; // nobody to steal from; the injector was just checked
+    }
     if (!searching_) {
         searching_ = owner_.idle_state().try_begin_searching();
         if (!searching_) {
@@ -182,21 +245,62 @@ void worker::stop_searching() {
 }
 
 void worker::park() {
-    owner_.idle_state().enter_sleep(id_, searching_);
+    const bool nobody_awake = owner_.idle_state().enter_sleep(id_, searching_);
     searching_ = false;
     // The re-check after listing ourselves asleep (see idle.hpp).
     if (owner_.stopping() || owner_.has_visible_work()) {
-        if (owner_.idle_state().leave_sleep(id_)) {
-            return;
-        }
-        // A producer claimed us meanwhile; take its wake-up token and go on searching.
-        sleeper.park();
-        searching_ = true;
+        leave_sleep_or_take_wake_up();
         return;
     }
+    if (owner_.virtual_time()) {
+        // Time moves only when every worker is idle: the last one to sleep moves it to the
+        // earliest deadline and wakes the worker whose timer that is.
+        if (nobody_awake) {
+            if (const std::optional<std::size_t> due = owner_.advance_virtual_time()) {
+                if (*due == id_) {
+                    leave_sleep_or_take_wake_up();
+                    return;
+                }
+                owner_.wake_worker(*due);
+            }
+        }
+        sleep_until_woken();
+        return;
+    }
+    if (const std::optional<std::uint64_t> deadline = timers_.next_deadline()) {
+        count(parks_);
+        if (*deadline > monotonic_ns() + spin_before_deadline_ns) {
+            if (sleeper.park_until(*deadline - spin_before_deadline_ns)) {
+                searching_ = true; // a producer claimed us (or stop() woke us)
+                return;
+            }
+        }
+        leave_sleep_or_take_wake_up();
+        spin_until(*deadline);
+        return;
+    }
+    sleep_until_woken();
+}
+
+void worker::spin_until(std::uint64_t deadline) {
+    while (monotonic_ns() < deadline && !owner_.stopping() && !owner_.has_visible_work()) {
+        cpu_relax();
+    }
+}
+
+void worker::sleep_until_woken() {
     count(parks_);
     sleeper.park();
     // A producer that wakes us counts us as searching (stop() ends the loop instead).
+    searching_ = true;
+}
+
+void worker::leave_sleep_or_take_wake_up() {
+    if (owner_.idle_state().leave_sleep(id_)) {
+        return;
+    }
+    // A producer claimed us meanwhile; take its wake-up token and go on searching.
+    sleeper.park();
     searching_ = true;
 }
 

@@ -11,12 +11,14 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include <weft/runtime_stats.hpp>
 
 #include "fork_deque.hpp"
 #include "local_queue.hpp"
 #include "parker.hpp"
+#include "timer_wheel.hpp"
 
 namespace weft::detail {
 
@@ -41,6 +43,19 @@ public:
 
     worker_stats stats() const noexcept;
 
+    // Owner thread only (or any thread once the workers have stopped).
+    void add_timer(timer_entry& entry);
+    void cancel_timer(timer_entry& entry) noexcept;
+
+    static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
+    // The earliest deadline in this worker's wheel, or no_timer; read by the worker that
+    // advances virtual time.
+    std::uint64_t published_next_timer() const noexcept {
+        // seq_cst: read after the reader's enter_sleep RMW, in the single order with the
+        // owner's store before its own enter_sleep.
+        return next_timer_.load(std::memory_order_seq_cst);
+    }
+
     // Shared with thieves and with the parking protocol.
     local_queue ready;
     fork_deque forks;
@@ -51,10 +66,18 @@ private:
     std::coroutine_handle<> pop_injector();
     std::coroutine_handle<> search();
     std::coroutine_handle<> steal_once();
+    // Fires every timer whose deadline has come; true if any fired.
+    bool fire_due_timers();
+    void publish_next_timer() noexcept;
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it.
     void notify_others();
     void park();
+    void sleep_until_woken();
+    // Spins until CLOCK_MONOTONIC reaches `deadline`, or work or a stop arrives.
+    void spin_until(std::uint64_t deadline);
+    // After a late re-check or a timeout: back to awake, unless a producer claimed us.
+    void leave_sleep_or_take_wake_up();
     static void count(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
         // relaxed: one writer; readers only want an eventually current snapshot.
         counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
@@ -68,6 +91,8 @@ private:
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};
     std::atomic<std::uint64_t> parks_{0};
+    timer_wheel timers_;
+    std::atomic<std::uint64_t> next_timer_{no_timer};
 };
 
 } // namespace weft::detail

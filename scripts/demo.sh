@@ -7,7 +7,8 @@ source scripts/ensure_packages.sh
 cmake --preset release -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF >/dev/null
 cmake --build --preset release
 
-for example in fanout; do
+for example in fanout "sleepy --virtual" "factorial --virtual" factorial; do
     echo "== $example"
-    "build/release/examples/$example"
+    # shellcheck disable=SC2086
+    build/release/examples/$example
 done

@@ -21,6 +21,10 @@ namespace weft {
 struct run_options {
     // Worker threads; 0 means std::thread::hardware_concurrency() (at least 1).
     std::size_t workers = 0;
+    // Virtual time: weft::clock starts at zero and, whenever every worker is idle and a
+    // timer is pending, jumps straight to the earliest deadline, so sleeps cost no real
+    // time (Tokio's start_paused). For exact, instant tests of timing logic.
+    bool virtual_time = false;
 };
 
 namespace detail {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <weft/awaitable.hpp>
+#include <weft/clock.hpp>
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
 #include <weft/future.hpp>
@@ -9,4 +10,5 @@
 #include <weft/outcome.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime_stats.hpp>
+#include <weft/sleep.hpp>
 #include <weft/task.hpp>

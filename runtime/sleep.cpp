@@ -1,0 +1,67 @@
+// weft::sleep's compiled half and weft::clock::now: a sleep registers a timer in the
+// wheel of the worker it runs on, and that worker resumes it when the deadline has come
+// (worker.cpp fires due timers between steps and parks no later than its next deadline).
+#include <weft/clock.hpp>
+#include <weft/errors.hpp>
+#include <weft/sleep.hpp>
+
+#include <limits>
+
+#include "runtime.hpp"
+
+namespace weft {
+
+clock::time_point clock::now() noexcept {
+    detail::scheduler* runtime = detail::current_scheduler();
+    const std::uint64_t nanoseconds = runtime ? runtime->now_ns() : detail::monotonic_ns();
+    return time_point(duration(static_cast<rep>(nanoseconds)));
+}
+
+namespace detail {
+namespace {
+
+void resume_sleeper(timer_entry& entry) noexcept {
+    auto& timer = static_cast<sleep_timer&>(entry);
+    static_cast<worker*>(timer.wheel_owner)->push_ready(timer.sleeper);
+}
+
+std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept {
+    const auto amount = static_cast<std::uint64_t>(amount_ns);
+    return amount > std::numeric_limits<std::uint64_t>::max() - now
+               ? std::numeric_limits<std::uint64_t>::max()
+               : now + amount;
+}
+
+} // namespace
+
+void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, std::int64_t amount_ns,
+                 bool relative) {
+    worker* here = worker::current();
+    if (here == nullptr) {
+        throw runtime_error("weft::sleep: no running weft runtime on this thread");
+    }
+    const std::uint64_t now = here->owner().now_ns();
+    const bool passed =
+        relative ? amount_ns <= 0 : amount_ns <= 0 || static_cast<std::uint64_t>(amount_ns) <= now;
+    if (passed) {
+        here->push_ready(sleeper); // a yield: behind the tasks already ready
+        return;
+    }
+    timer.deadline =
+        relative ? deadline_after(now, amount_ns) : static_cast<std::uint64_t>(amount_ns);
+    timer.fire = &resume_sleeper;
+    timer.sleeper = sleeper;
+    timer.wheel_owner = here;
+    here->add_timer(timer);
+}
+
+void abandon_sleep(sleep_timer& timer) noexcept {
+    // Only a frame destroyed while it sleeps (runtime shutdown, workers stopped) still has
+    // its timer in a wheel.
+    if (timer.wheel_owner != nullptr && timer_wheel::pending(timer)) {
+        static_cast<worker*>(timer.wheel_owner)->cancel_timer(timer);
+    }
+}
+
+} // namespace detail
+} // namespace weft
