@@ -44,27 +44,31 @@ void report_percentiles(benchmark::State& state, std::vector<std::int64_t>& late
     state.counters["max_us"] = static_cast<double>(late_ns.back()) / 1000.0;
 }
 
-void BM_lateness_many(benchmark::State& state) {
+// Runs `body(samples)` in a fresh runtime per iteration, each sleeper writing its lateness
+// into its own sample, and reports the percentiles over all iterations.
+template <class Body>
+void measure_lateness(benchmark::State& state, std::size_t samples, Body body) {
     const auto workers = static_cast<std::size_t>(state.range(0));
     std::vector<std::int64_t> all;
     for (auto _ : state) {
-        std::vector<std::int64_t> late(10'000);
-        weft::run(
-            [](std::vector<std::int64_t>& out) -> weft::coro<> {
-                std::mt19937_64 random(42);
-                std::uniform_int_distribution<int> micros(1'000, 50'000);
-                std::vector<weft::coro<>> sleepers;
-                sleepers.reserve(out.size());
-                for (std::int64_t& slot : out) {
-                    sleepers.push_back(
-                        sleep_and_measure(std::chrono::microseconds(micros(random)), slot));
-                }
-                co_await weft::gather(std::move(sleepers));
-            }(late),
-            weft::run_options{.workers = workers});
+        std::vector<std::int64_t> late(samples);
+        weft::run(body(late), weft::run_options{.workers = workers});
         all.insert(all.end(), late.begin(), late.end());
     }
     report_percentiles(state, all);
+}
+
+void BM_lateness_many(benchmark::State& state) {
+    measure_lateness(state, 10'000, [](std::vector<std::int64_t>& out) -> weft::coro<> {
+        std::mt19937_64 random(42);
+        std::uniform_int_distribution<int> micros(1'000, 50'000);
+        std::vector<weft::coro<>> sleepers;
+        sleepers.reserve(out.size());
+        for (std::int64_t& slot : out) {
+            sleepers.push_back(sleep_and_measure(std::chrono::microseconds(micros(random)), slot));
+        }
+        co_await weft::gather(std::move(sleepers));
+    });
 }
 BENCHMARK(BM_lateness_many)
     ->ArgName("workers")
@@ -75,20 +79,11 @@ BENCHMARK(BM_lateness_many)
     ->Unit(benchmark::kMillisecond);
 
 void BM_lateness_chain(benchmark::State& state) {
-    const auto workers = static_cast<std::size_t>(state.range(0));
-    std::vector<std::int64_t> all;
-    for (auto _ : state) {
-        std::vector<std::int64_t> late(1'000);
-        weft::run(
-            [](std::vector<std::int64_t>& out) -> weft::coro<> {
-                for (std::int64_t& slot : out) {
-                    co_await sleep_and_measure(1ms, slot);
-                }
-            }(late),
-            weft::run_options{.workers = workers});
-        all.insert(all.end(), late.begin(), late.end());
-    }
-    report_percentiles(state, all);
+    measure_lateness(state, 1'000, [](std::vector<std::int64_t>& out) -> weft::coro<> {
+        for (std::int64_t& slot : out) {
+            co_await sleep_and_measure(1ms, slot);
+        }
+    });
 }
 BENCHMARK(BM_lateness_chain)
     ->ArgName("workers")

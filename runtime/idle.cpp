@@ -36,26 +36,22 @@ bool idle::enter_sleep(std::size_t id, bool is_searching) {
 }
 
 bool idle::leave_sleep(std::size_t id) {
-    std::lock_guard guard(mutex_);
-    const auto listed = std::find(sleepers_.begin(), sleepers_.end(), id);
-    if (listed == sleepers_.end()) {
-        return false;
-    }
-    sleepers_.erase(listed);
-    // seq_cst: as above.
-    state_.fetch_add(one_awake, std::memory_order_seq_cst);
-    return true;
+    return take_off_list(id, one_awake);
 }
 
 bool idle::claim(std::size_t id) {
+    return take_off_list(id, one_awake + one_searching);
+}
+
+bool idle::take_off_list(std::size_t id, std::uint64_t counted_as) {
     std::lock_guard guard(mutex_);
     const auto listed = std::find(sleepers_.begin(), sleepers_.end(), id);
     if (listed == sleepers_.end()) {
         return false;
     }
     sleepers_.erase(listed);
-    // seq_cst: as in claim_sleeper().
-    state_.fetch_add(one_awake + one_searching, std::memory_order_seq_cst);
+    // seq_cst: the counts are read and written in the protocol's single order.
+    state_.fetch_add(counted_as, std::memory_order_seq_cst);
     return true;
 }
 

@@ -45,6 +45,9 @@ public:
     bool claim(std::size_t id);
 
 private:
+    // Removes `id` from the sleepers and adds `counted_as` to the counts; false if absent.
+    bool take_off_list(std::size_t id, std::uint64_t counted_as);
+
     static constexpr std::uint64_t one_awake = 1;
     static constexpr std::uint64_t one_searching = std::uint64_t{1} << 32;
     static std::uint32_t awake(std::uint64_t state) noexcept {

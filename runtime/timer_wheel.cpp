@@ -62,8 +62,10 @@ std::uint64_t timer_wheel::find_earliest() const noexcept {
 
 // Takes each slot that starts by `now`, earliest first, sets now_ to its start and places its
 // entries again: those due at that start join the expired list (after every earlier
-// deadline, in insertion order), the rest drop to lower levels. Then now_ = `now`, which
-// leaves the remaining entries where they were, as their slots all start later.
+// deadline, in insertion order), the rest drop to lower levels. A level-1 slot that is due
+// as a whole skips level 0: its entries, all within 64 ns, are sorted onto the expired list
+// at once, which spares each entry a pass through level 0. Then now_ = `now`, which leaves
+// the remaining entries where they were, as their slots all start later.
 void timer_wheel::cascade_until(std::uint64_t now) noexcept {
     for (;;) {
         const unsigned level = lowest_occupied_level();
@@ -80,6 +82,11 @@ void timer_wheel::cascade_until(std::uint64_t now) noexcept {
         entry_list& list = lists_[level * slots_per_level + slot];
         timer_entry* entry = list.head;
         list = {};
+        if (level == 1 && now - start >= slots_per_level - 1) {
+            now_ = start + (slots_per_level - 1);
+            append_to_expired(sort_chain(entry));
+            continue;
+        }
         while (entry != nullptr) {
             timer_entry* next = entry->next_;
             place(*entry);
@@ -89,12 +96,29 @@ void timer_wheel::cascade_until(std::uint64_t now) noexcept {
     now_ = now;
 }
 
-// Sorts the expired list into firing order: a bottom-up merge sort of its chain (no memory
-// needed beyond 64 partial runs), after an O(n) check that usually finds it sorted already.
 void timer_wheel::sort_expired() noexcept {
     entry_list& expired = lists_[expired_list];
+    if (expired.head == expired.tail) {
+        return; // empty, or one entry
+    }
+    timer_entry* chain = expired.head;
+    expired = {};
+    append_to_expired(sort_chain(chain));
+}
+
+void timer_wheel::append_to_expired(timer_entry* chain) noexcept {
+    while (chain != nullptr) {
+        timer_entry* next = chain->next_;
+        append(expired_list, *chain);
+        chain = next;
+    }
+}
+
+// A bottom-up merge sort (no memory needed beyond 64 partial runs), after an O(n) check that
+// usually finds the chain in order already.
+timer_entry* timer_wheel::sort_chain(timer_entry* head) noexcept {
     bool sorted = true;
-    for (const timer_entry* entry = expired.head; entry != nullptr && entry->next_ != nullptr;
+    for (const timer_entry* entry = head; entry != nullptr && entry->next_ != nullptr;
          entry = entry->next_) {
         if (fires_before(*entry->next_, *entry)) {
             sorted = false;
@@ -102,12 +126,12 @@ void timer_wheel::sort_expired() noexcept {
         }
     }
     if (sorted) {
-        return;
+        return head;
     }
     // Merges two sorted chains linked by next_ into one.
     const auto merge = [](timer_entry* older, timer_entry* newer) noexcept {
-        timer_entry* head = nullptr;
-        timer_entry** link = &head;
+        timer_entry* merged = nullptr;
+        timer_entry** link = &merged;
         while (older != nullptr && newer != nullptr) {
             timer_entry*& taken = fires_before(*newer, *older) ? newer : older;
             *link = taken;
@@ -115,11 +139,11 @@ void timer_wheel::sort_expired() noexcept {
             taken = taken->next_;
         }
         *link = older != nullptr ? older : newer;
-        return head;
+        return merged;
     };
     // runs[i] is empty or a sorted chain of 2^i entries, older than those in runs[i - 1].
     std::array<timer_entry*, 64> runs{};
-    timer_entry* rest = expired.head;
+    timer_entry* rest = head;
     while (rest != nullptr) {
         timer_entry* run = rest;
         rest = rest->next_;
@@ -137,12 +161,7 @@ void timer_wheel::sort_expired() noexcept {
             chain = merge(run, chain);
         }
     }
-    expired = {};
-    while (chain != nullptr) {
-        timer_entry* next = chain->next_;
-        append(expired_list, *chain);
-        chain = next;
-    }
+    return chain;
 }
 
 } // namespace weft::detail

@@ -182,7 +182,12 @@ private:
 
     std::uint64_t find_earliest() const noexcept;
     void cascade_until(std::uint64_t now) noexcept;
+    // Puts the expired list in firing order.
     void sort_expired() noexcept;
+    // Appends a chain linked by next_ to the expired list, in its order.
+    void append_to_expired(timer_entry* chain) noexcept;
+    // Sorts a chain linked by next_ into firing order; returns its new head.
+    static timer_entry* sort_chain(timer_entry* head) noexcept;
 
     std::uint64_t now_;
     std::uint64_t next_sequence_ = 0;

@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -17,13 +15,6 @@
 #include "test_support.hpp"
 
 namespace {
-
-double cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 TEST(Run, ReturnsMainsValue) {
     EXPECT_EQ(weft::run([]() -> weft::coro<std::string> { co_return "done"; }()), "done");
@@ -117,7 +108,7 @@ TEST(Run, ConcurrentRunsFromFourThreads) {
 }
 
 TEST(Run, IdleRuntimeBurnsNoCpu) {
-    const double before = cpu_seconds();
+    const double before = weft::testing::cpu_seconds();
     const int got = weft::run(
         []() -> weft::coro<int> {
             weft::future<int> later;
@@ -130,7 +121,7 @@ TEST(Run, IdleRuntimeBurnsNoCpu) {
             co_return value;
         }(),
         weft::run_options{.workers = 2});
-    const double used = cpu_seconds() - before;
+    const double used = weft::testing::cpu_seconds() - before;
     EXPECT_EQ(got, 1);
     EXPECT_LT(used, 0.1) << "an idle runtime used " << used << " s of CPU in 2 s";
 }

@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -210,18 +208,11 @@ TEST(Sleep, SleepersResumeOnWhicheverWorkerIsFree) {
     EXPECT_EQ(woken.load(), 64);
 }
 
-double cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 TEST(Sleep, PendingTimerParksInsteadOfSpinning) {
-    const double before = cpu_seconds();
+    const double before = weft::testing::cpu_seconds();
     weft::run([]() -> weft::coro<> { co_await weft::sleep(500ms); }(),
               weft::run_options{.workers = 2});
-    const double used = cpu_seconds() - before;
+    const double used = weft::testing::cpu_seconds() - before;
     EXPECT_LT(used, 0.05) << "a runtime waiting for one timer used " << used << " s of CPU";
 }
 

@@ -2,6 +2,8 @@
 // destroyed) and a way to wait for a condition from a test body without timing asserts.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -25,6 +27,16 @@ public:
 private:
     std::atomic<int>* destroyed_;
 };
+
+// User plus system CPU time this process has used, in seconds.
+inline double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // The calling thread's id, read so that no compiler can reuse a value computed before a
 // co_await: clang treats pthread_self() as a constant function and may hoist or merge
