@@ -1,5 +1,5 @@
-// The timing wheel's scans: finding the earliest slot, cascading on advance() and putting
-// overdue entries in firing order. timer_wheel.hpp states the design and its invariant.
+// The timing wheel's scans: finding the earliest deadline, cascading on advance() and sorting
+// the lists that need it. timer_wheel.hpp states the design and its invariant.
 #include "timer_wheel.hpp"
 
 #include <limits>

@@ -16,8 +16,10 @@
 // expired list once due), as long as slots start by the new time. A slot never starts after
 // a deadline in it, so no entry fires early; level 0's slots are 1 ns wide, so none fires
 // late. An entry's list depends only on (now, deadline), so entries with equal deadlines
-// share one list, in insertion order: the cascade delivers due entries in firing order, and
-// only the overdue ones inserted since the last advance() need sorting.
+// share one list, in insertion order, and the cascade delivers due entries in firing order.
+// Two lists need sorting: the overdue entries inserted since the last advance(), and a
+// level-1 slot that is due as a whole, which goes straight to the expired list instead of
+// through level 0 (its entries lie within 64 ns, so it is short or already in order).
 //
 // The entry type, timer_entry, is in include/weft/detail/timer_entry.hpp because the
 // awaiter of weft::sleep embeds it; only this wheel touches its links.
@@ -25,8 +27,7 @@
 // Costs: insert and cancel O(1). next_deadline() O(levels) bit scans plus, when the earliest
 // slot is above level 0, one scan of that slot's list (the answer is kept until the earliest
 // entry leaves). advance() O(levels) per occupied slot it passes and O(1) per entry per level
-// it drops, plus a merge sort of the overdue entries inserted since the last advance(),
-// skipped when they are already in order. Nothing allocates.
+// it drops, plus the two merge sorts, skipped when the lists are in order. Nothing allocates.
 #pragma once
 
 #include <array>

@@ -122,6 +122,31 @@ TEST(TimerWheel, FiresInDeadlineOrder) {
     }
 }
 
+// Deadlines packed into a few 64 ns windows (level-1 slots) in shuffled order, some equal:
+// whether advance() takes such a slot whole or 1 ns at a time, the order is the same.
+TEST(TimerWheel, DenseDeadlinesFireInOrderByAnyStep) {
+    for (const std::uint64_t step : {std::uint64_t{1}, std::uint64_t{7}, std::uint64_t{64},
+                                     std::uint64_t{1'000}, std::uint64_t{1'000'000}}) {
+        std::vector<int> log;
+        auto timers = make_timers(500, log);
+        std::mt19937_64 random(29);
+        timer_wheel wheel(10'000);
+        std::vector<std::pair<std::uint64_t, int>> expected;
+        for (auto& timer : timers) {
+            insert_at(wheel, timer, 20'000 + random() % 256);
+            expected.emplace_back(timer.deadline, timer.id);
+        }
+        std::sort(expected.begin(), expected.end());
+        while (wheel.size() > 0) {
+            wheel.advance(wheel.now() + step);
+        }
+        ASSERT_EQ(log.size(), expected.size());
+        for (std::size_t index = 0; index < log.size(); ++index) {
+            ASSERT_EQ(log[index], expected[index].second) << "step " << step;
+        }
+    }
+}
+
 TEST(TimerWheel, EqualDeadlinesFireInInsertionOrderAcrossLevels) {
     // At level 5 seen from 0, level 4 from 4'990'000'000, level 0 from deadline - 10.
     constexpr std::uint64_t deadline = 5'000'000'040;
