@@ -134,6 +134,9 @@ bool worker::fire_due_timers() {
 }
 
 void worker::publish_next_timer() noexcept {
+    if (!owner_.virtual_time()) {
+        return; // only the virtual clock reads it; real time is each worker's own business
+    }
     // seq_cst: see published_next_timer().
     next_timer_.store(timers_.next_deadline().value_or(no_timer), std::memory_order_seq_cst);
 }

@@ -48,8 +48,8 @@ public:
     void cancel_timer(timer_entry& entry) noexcept;
 
     static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
-    // The earliest deadline in this worker's wheel, or no_timer; read by the worker that
-    // advances virtual time.
+    // The earliest deadline in this worker's wheel, or no_timer; kept in virtual time only,
+    // where the worker that advances the clock reads it.
     std::uint64_t published_next_timer() const noexcept {
         // seq_cst: read after the reader's enter_sleep RMW, in the single order with the
         // owner's store before its own enter_sleep.
