@@ -4,12 +4,13 @@
 //
 // Where the published algorithm (Le et al., PPoPP'13) puts seq_cst fences, this version
 // makes the adjacent operations on top_ and bottom_ seq_cst, which gives the same single
-// order and is visible to ThreadSanitizer. The buffer grows by doubling; old buffers are
-// kept until the deque dies, because a thief may still read a slot of one.
+// order and is visible to ThreadSanitizer. The buffer grows to a power of two; old buffers
+// are kept until the deque dies, because a thief may still read a slot of one.
 #pragma once
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,20 +24,25 @@ public:
         ring_.store(rings_.back().get());
     }
 
-    // Owner only.
-    void push(std::coroutine_handle<> handle) {
+    // Owner only: pushes handles[count - 1] first and handles[0] last, so handles[0] is
+    // popped first. Grows at most once, straight to the size needed: one large gather
+    // leaves no trail of outgrown rings.
+    void push(std::coroutine_handle<>* handles, std::size_t count) {
         // relaxed: only the owner writes bottom_.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
         // acquire: slots below a thief's top_ update are no longer read by it.
         const std::int64_t top = top_.load(std::memory_order_acquire);
         // relaxed: only the owner writes ring_.
         ring* buffer = ring_.load(std::memory_order_relaxed);
-        if (bottom - top >= buffer->capacity) {
-            buffer = grow(buffer, top, bottom);
+        const auto needed = bottom - top + static_cast<std::int64_t>(count);
+        if (needed > buffer->capacity) {
+            buffer = grow(buffer, top, bottom, needed);
         }
-        buffer->put(bottom, handle.address());
-        // release: a thief that sees the new bottom sees the slot.
-        bottom_.store(bottom + 1, std::memory_order_release);
+        for (std::size_t i = 0; i < count; ++i) {
+            buffer->put(bottom + static_cast<std::int64_t>(i), handles[count - 1 - i].address());
+        }
+        // release: a thief that sees the new bottom sees every slot.
+        bottom_.store(bottom + static_cast<std::int64_t>(count), std::memory_order_release);
     }
 
     // Owner only: the newest item, or null.
@@ -111,8 +117,13 @@ private:
         std::unique_ptr<std::atomic<void*>[]> slots;
     };
 
-    ring* grow(ring* old, std::int64_t top, std::int64_t bottom) {
-        rings_.push_back(std::make_unique<ring>(old->capacity * 2));
+    // A ring of at least `needed` slots, and at least twice the old one.
+    ring* grow(ring* old, std::int64_t top, std::int64_t bottom, std::int64_t needed) {
+        std::int64_t capacity = old->capacity * 2;
+        while (capacity < needed) {
+            capacity *= 2;
+        }
+        rings_.push_back(std::make_unique<ring>(capacity));
         ring* bigger = rings_.back().get();
         for (std::int64_t i = top; i < bottom; ++i) {
             bigger->put(i, old->get(i));

@@ -34,21 +34,21 @@ std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept
 
 } // namespace
 
-void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, std::int64_t amount_ns,
-                 bool relative) {
+void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_kind kind) {
     worker* here = worker::current();
     if (here == nullptr) {
         throw runtime_error("weft::sleep: no running weft runtime on this thread");
     }
+    const auto amount_ns = static_cast<std::int64_t>(timer.deadline);
     const std::uint64_t now = here->owner().now_ns();
-    const bool passed =
-        relative ? amount_ns <= 0 : amount_ns <= 0 || static_cast<std::uint64_t>(amount_ns) <= now;
+    const bool passed = amount_ns <= 0 ||
+                        (kind == deadline_kind::at && static_cast<std::uint64_t>(amount_ns) <= now);
     if (passed) {
         here->push_ready(sleeper); // a yield: behind the tasks already ready
         return;
     }
-    timer.deadline =
-        relative ? deadline_after(now, amount_ns) : static_cast<std::uint64_t>(amount_ns);
+    timer.deadline = kind == deadline_kind::after ? deadline_after(now, amount_ns)
+                                                  : static_cast<std::uint64_t>(amount_ns);
     timer.fire = &resume_sleeper;
     timer.sleeper = sleeper;
     timer.wheel_owner = here;

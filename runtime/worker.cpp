@@ -95,9 +95,7 @@ void worker::push_ready(std::coroutine_handle<> handle) {
 }
 
 void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
-    for (std::size_t i = count; i-- > 0;) {
-        forks.push(handles[i]);
-    }
+    forks.push(handles, count);
     notify_others();
 }
 

@@ -1,7 +1,7 @@
 // Tests weft::detail::fork_deque (runtime/fork_deque.hpp), the Chase-Lev fork stack: LIFO pops
-// for the owner, FIFO steals from the top, growth past 256 through several doublings, and
-// races of the owner against two thieves in which no item, least of all the last one, is ever
-// handed to two takers.
+// for the owner, FIFO steals from the top, growth past 256 through several doublings and in
+// one step for a large batch, and races of the owner against two thieves in which no item,
+// least of all the last one, is ever handed to two takers.
 #include "fork_deque.hpp"
 
 #include <gtest/gtest.h>
@@ -30,9 +30,13 @@ std::uint32_t value_of(std::coroutine_handle<> handle) {
     return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(handle.address()) >> 4);
 }
 
+void push_one(fork_deque& deque, std::coroutine_handle<> handle) {
+    deque.push(&handle, 1);
+}
+
 void push_range(fork_deque& deque, std::uint32_t first, std::uint32_t last) {
     for (std::uint32_t value = first; value <= last; ++value) {
-        deque.push(fake_handle(value));
+        push_one(deque, fake_handle(value));
     }
 }
 
@@ -108,7 +112,7 @@ TEST(ForkDeque, PopAndStealTakeFromOppositeEnds) {
 
 TEST(ForkDeque, LastItemPoppedIsNotStolenAgain) {
     fork_deque deque;
-    deque.push(fake_handle(1));
+    push_one(deque, fake_handle(1));
 
     EXPECT_EQ(value_of(deque.pop()), 1u);
     EXPECT_FALSE(deque.steal());
@@ -117,7 +121,7 @@ TEST(ForkDeque, LastItemPoppedIsNotStolenAgain) {
 
 TEST(ForkDeque, LastItemStolenIsNotPoppedAgain) {
     fork_deque deque;
-    deque.push(fake_handle(1));
+    push_one(deque, fake_handle(1));
 
     EXPECT_EQ(value_of(deque.steal()), 1u);
     EXPECT_FALSE(deque.pop());
@@ -170,6 +174,25 @@ TEST(ForkDeque, GrowthAfterStealsKeepsTheItemsBetweenTopAndBottom) {
     EXPECT_EQ(pop_all(deque), descending(1500, 701));
 }
 
+TEST(ForkDeque, BatchPopsFromItsFirstHandleAndStealsFromItsLast) {
+    fork_deque deque;
+    push_range(deque, 1, 3);
+    std::vector<std::coroutine_handle<>> batch;
+    for (std::uint32_t value = 4; value <= 5000; ++value) {
+        batch.push_back(fake_handle(value));
+    }
+
+    deque.push(batch.data(), batch.size());
+
+    EXPECT_EQ(value_of(deque.pop()), 4u);
+    EXPECT_EQ(value_of(deque.steal()), 1u);
+    EXPECT_EQ(value_of(deque.steal()), 2u);
+    EXPECT_EQ(value_of(deque.steal()), 3u);
+    EXPECT_EQ(value_of(deque.steal()), 5000u);
+    std::vector<std::uint32_t> rest = pop_all(deque);
+    EXPECT_EQ(rest, range(5, 4999));
+}
+
 TEST(ForkDeque, ClearForgetsEveryItem) {
     fork_deque deque;
     push_range(deque, 1, 300);
@@ -179,7 +202,7 @@ TEST(ForkDeque, ClearForgetsEveryItem) {
     EXPECT_TRUE(deque.empty());
     EXPECT_FALSE(deque.pop());
     EXPECT_FALSE(deque.steal());
-    deque.push(fake_handle(9));
+    push_one(deque, fake_handle(9));
     EXPECT_EQ(value_of(deque.steal()), 9u);
 }
 
@@ -243,7 +266,7 @@ TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
     std::uint32_t next = 1;
     while (next <= items) {
         for (unsigned pushes = random() % 3 + 1; pushes > 0 && next <= items; --pushes) {
-            deque.push(fake_handle(next++));
+            push_one(deque, fake_handle(next++));
         }
         for (unsigned pops = random() % 4; pops > 0; --pops) {
             if (std::coroutine_handle<> handle = deque.pop()) {
@@ -263,8 +286,8 @@ TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
     EXPECT_TRUE(deque.empty());
 }
 
-// Each round starts a fresh deque and pushes 4000 items in bursts, faster than two thieves can
-// steal them one by one, so the ring doubles several times while steals read its slots; the
+// Each round starts a fresh deque and pushes 4000 items in batches, faster than two thieves
+// can steal them one by one, so the ring grows several times while steals read its slots; the
 // owner pops now and then and drains the rest. A barrier keeps the thieves off a deque once its
 // round is over.
 TEST(ForkDequeStress, StealsDuringGrowthNeverLoseOrDuplicateAnItem) {
@@ -301,9 +324,13 @@ TEST(ForkDequeStress, StealsDuringGrowthNeverLoseOrDuplicateAnItem) {
         sync.arrive_and_wait();
         const std::uint32_t end = next + per_round;
         while (next < end) {
-            for (unsigned pushes = random() % 64 + 1; pushes > 0 && next < end; --pushes) {
-                deque->push(fake_handle(next++));
+            // Mostly short batches, now and then one that outgrows the ring several times over.
+            const std::uint32_t limit = random() % 16 == 0 ? 1500 : 64;
+            std::vector<std::coroutine_handle<>> batch;
+            for (std::uint32_t size = random() % limit + 1; size > 0 && next < end; --size) {
+                batch.push_back(fake_handle(next++));
             }
+            deque->push(batch.data(), batch.size());
             if (random() % 4 == 0) {
                 if (std::coroutine_handle<> handle = deque->pop()) {
                     taken.take(handle);

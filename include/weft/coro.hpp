@@ -69,7 +69,7 @@ private:
             return false;
         }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-            handle_.promise().continuation = awaiting;
+            handle_.promise().set_continuation(awaiting);
             return handle_;
         }
         T await_resume() { return std::move(handle_.promise().result).value(); }

@@ -16,6 +16,8 @@
 #include <array>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -67,10 +69,7 @@ public:
 
     // Points the frame at `join`; returns the coroutine to start.
     std::coroutine_handle<> prepare(gather_join& join, std::size_t index) noexcept {
-        coro_promise<T>& promise = handle_.promise();
-        promise.role = frame_role::gather_child;
-        promise.join = &join;
-        promise.child_index = index;
+        handle_.promise().join_gather(join, static_cast<std::uint32_t>(index));
         return handle_;
     }
     outcome<T>& result() noexcept { return handle_.promise().result; }
@@ -234,6 +233,9 @@ template <bool ReturnExceptions, class T>
 class [[nodiscard]] gather_range_awaiter {
 public:
     explicit gather_range_awaiter(std::vector<coro<T>>&& bodies) : join_(bodies.size()) {
+        if (bodies.size() > std::numeric_limits<std::uint32_t>::max()) {
+            throw runtime_error("weft::gather: more than 2^32 - 1 coroutines in one gather");
+        }
         children_.reserve(bodies.size());
         for (coro<T>& body : bodies) {
             coro_handle<T> handle = coro_access::release(body);
@@ -244,6 +246,9 @@ public:
             }
             children_.push_back(handle);
         }
+        // The vector of emptied coros would otherwise live, as gather's parameter, until
+        // the gather ends: a word per child.
+        std::vector<coro<T>>().swap(bodies);
     }
     gather_range_awaiter(gather_range_awaiter&& other) noexcept
         : children_(std::move(other.children_)), join_(children_.size()) {}
@@ -261,10 +266,7 @@ public:
         join_.home = &require_scheduler("weft::gather");
         join_.parent = awaiting;
         for (std::size_t index = 0; index < children_.size(); ++index) {
-            coro_promise<T>& promise = typed(children_[index]).promise();
-            promise.role = frame_role::gather_child;
-            promise.join = &join_;
-            promise.child_index = index;
+            typed(children_[index]).promise().join_gather(join_, static_cast<std::uint32_t>(index));
         }
         return launch_children(join_, children_.data(), children_.size());
     }

@@ -40,7 +40,7 @@ T run(coro<T> main, run_options options = {}) {
         throw invalid_state_error("weft::run: the coro is empty (moved from or already "
                                   "awaited)");
     }
-    handle.promise().role = detail::frame_role::task;
+    handle.promise().become_task();
     detail::frame_header* header = detail::frame_header::of(handle.address());
     // relaxed: nothing else can see the frame yet. One reference, held by main_task.
     header->refs.store(1, std::memory_order_relaxed);

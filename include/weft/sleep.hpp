@@ -23,47 +23,53 @@ namespace weft {
 namespace detail {
 
 // The timer of one sleeping coroutine: the wheel's entry, who to resume and whose wheel it
-// is in. 64 bytes.
+// is in. 64 bytes, and all a sleep adds to its coroutine's frame.
 struct sleep_timer : timer_entry {
     std::coroutine_handle<> sleeper;
     void* wheel_owner = nullptr; // the worker whose wheel holds the entry
 };
 
-// Out of line (runtime/sleep.cpp): they reach the current worker.
+// How a sleep's amount reads: a duration from now, or a time point on weft::clock.
+enum class deadline_kind : bool { after, at };
+
+// Out of line (runtime/sleep.cpp): they reach the current worker. begin_sleep reads the
+// amount, in nanoseconds, from timer.deadline and replaces it with the deadline.
 [[gnu::noinline]] void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper,
-                                   std::int64_t amount_ns, bool relative);
+                                   deadline_kind kind);
 [[gnu::noinline]] void abandon_sleep(sleep_timer& timer) noexcept;
 
+template <deadline_kind Kind>
 class [[nodiscard]] sleep_awaiter {
 public:
-    sleep_awaiter(std::int64_t amount_ns, bool relative) noexcept
-        : amount_ns_(amount_ns), relative_(relative) {}
-    sleep_awaiter(sleep_awaiter&& other) noexcept
-        : amount_ns_(other.amount_ns_), relative_(other.relative_) {}
+    // Until the sleep begins, the timer's deadline field holds the amount (two's complement
+    // for a negative one), so the awaiter is exactly its timer.
+    explicit sleep_awaiter(std::int64_t amount_ns) noexcept {
+        timer_.deadline = static_cast<std::uint64_t>(amount_ns);
+    }
+    sleep_awaiter(sleep_awaiter&& other) noexcept { timer_.deadline = other.timer_.deadline; }
     ~sleep_awaiter() { abandon_sleep(timer_); }
 
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> sleeper) {
-        begin_sleep(timer_, sleeper, amount_ns_, relative_);
-    }
+    void await_suspend(std::coroutine_handle<> sleeper) { begin_sleep(timer_, sleeper, Kind); }
     void await_resume() const noexcept {}
 
 private:
     sleep_timer timer_;
-    std::int64_t amount_ns_;
-    bool relative_;
 };
+
+static_assert(sizeof(sleep_awaiter<deadline_kind::after>) <= 64);
 
 } // namespace detail
 
 template <class Rep, class Period>
-detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> delay) {
+detail::sleep_awaiter<detail::deadline_kind::after>
+sleep(std::chrono::duration<Rep, Period> delay) {
     const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(delay);
-    return detail::sleep_awaiter(nanoseconds.count(), true);
+    return detail::sleep_awaiter<detail::deadline_kind::after>(nanoseconds.count());
 }
 
-inline detail::sleep_awaiter sleep_until(clock::time_point deadline) {
-    return detail::sleep_awaiter(deadline.time_since_epoch().count(), false);
+inline detail::sleep_awaiter<detail::deadline_kind::at> sleep_until(clock::time_point deadline) {
+    return detail::sleep_awaiter<detail::deadline_kind::at>(deadline.time_since_epoch().count());
 }
 
 } // namespace weft

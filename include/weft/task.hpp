@@ -139,7 +139,7 @@ task<T> create_task(coro<T> body) {
         throw invalid_state_error("weft::create_task: the coro is empty (moved from or "
                                   "already awaited)");
     }
-    handle.promise().role = detail::frame_role::task;
+    handle.promise().become_task();
     detail::launch_task(here, detail::frame_header::of(handle.address()), handle);
     return detail::task_access::adopt(handle);
 }

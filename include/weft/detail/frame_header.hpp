@@ -23,10 +23,10 @@ namespace weft::detail {
 
 struct alignas(16) frame_header {
     std::atomic<std::uint32_t> refs{0};
-    // Set when the frame was destroyed while handles remained (runtime shutdown).
-    std::atomic<bool> torn_down{false};
     std::uint32_t registry_shard = 0;
     std::uint32_t allocated_bytes = 0; // header included
+    // Set when the frame was destroyed while handles remained (runtime shutdown).
+    std::atomic<bool> torn_down{false};
     waiter_list waiters;
     frame_header* registry_prev = nullptr;
     frame_header* registry_next = nullptr;
@@ -45,6 +45,7 @@ struct alignas(16) frame_header {
 };
 
 static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
+static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included, pays for it");
 
 // Drops one task reference; the last one destroys the frame (or frees a torn-down one).
 void release_task(frame_header* header) noexcept;

@@ -37,16 +37,16 @@ struct final_awaiter {
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
         Promise& promise = self.promise();
-        switch (promise.role) {
+        switch (promise.role()) {
         case frame_role::awaited:
-            return promise.continuation;
+            return promise.continuation();
         case frame_role::gather_child: {
-            gather_join* join = promise.join;
+            gather_join& join = promise.join();
             if (promise.result.has_exception()) {
-                join->record_failure(promise.child_index);
+                join.record_failure(promise.child_index());
             }
-            if (join->arrive()) {
-                return join->parent;
+            if (join.arrive()) {
+                return join.parent;
             }
             return std::noop_coroutine();
         }
@@ -75,12 +75,33 @@ public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
     final_awaiter final_suspend() const noexcept { return {}; }
 
-    std::coroutine_handle<> continuation;
-    gather_join* join = nullptr;
-    std::size_t child_index = 0;
-    frame_role role = frame_role::awaited;
+    // The awaited role: `awaiting` runs when this coroutine ends.
+    void set_continuation(std::coroutine_handle<> awaiting) noexcept { link_ = awaiting.address(); }
+    std::coroutine_handle<> continuation() const noexcept {
+        return std::coroutine_handle<>::from_address(link_);
+    }
+
+    // The gather-child role: this coroutine is child `index` of `join`.
+    void join_gather(gather_join& join, std::uint32_t index) noexcept {
+        role_ = frame_role::gather_child;
+        link_ = &join;
+        child_index_ = index;
+    }
+    gather_join& join() const noexcept { return *static_cast<gather_join*>(link_); }
+    std::uint32_t child_index() const noexcept { return child_index_; }
+
+    // The task role: the frame completes a task when it ends.
+    void become_task() noexcept { role_ = frame_role::task; }
+
+    frame_role role() const noexcept { return role_; }
 
 private:
+    // The continuation or the join, by role: one slot, since a frame has one role. A
+    // sleeping coroutine's frame is mostly promise and timer, so every word counts.
+    void* link_ = nullptr;
+    std::uint32_t child_index_ = 0;
+    frame_role role_ = frame_role::awaited;
+
     // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
     static void free_frame_storage(frame_header* header) noexcept;
 };

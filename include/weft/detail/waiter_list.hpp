@@ -1,5 +1,5 @@
 // A list of parties waiting for one completion (a task's end, a future's result), guarded
-// by a one-bit spin lock that shares its word with the `done` flag.
+// by a one-bit spin lock that shares its word with the `done` flag and the head pointer.
 //
 // Invariants: a node is in the list exactly while its `linked` flag is true; `linked` is
 // only read and written under the lock. Completion happens once: under the lock it
@@ -31,22 +31,23 @@ class waiter_list {
 public:
     bool done() const noexcept {
         // acquire: pairs with the release in complete(), so the result is visible.
-        return (state_.load(std::memory_order_acquire) & done_bit) != 0;
+        return (word_.load(std::memory_order_acquire) & done_bit) != 0;
     }
 
     // Appends `node` unless the list is already done; returns whether it was appended.
     bool enqueue(waiter_node& node) noexcept {
-        lock();
-        if (state_.load(std::memory_order_relaxed) & done_bit) {
-            unlock();
+        const std::uintptr_t word = lock();
+        if ((word & done_bit) != 0) {
+            unlock(word);
             return false;
         }
+        waiter_node* head = head_of(word);
         node.prev = tail_;
         node.next = nullptr;
-        (tail_ ? tail_->next : head_) = &node;
+        (tail_ ? tail_->next : head) = &node;
         tail_ = &node;
         node.linked = true;
-        unlock();
+        unlock(with_head(word, head));
         return true;
     }
 
@@ -54,67 +55,85 @@ public:
     // so the node may be destroyed.
     void remove(waiter_node& node) noexcept {
         // acquire: done and unlocked means completion, wakes included, happened before us.
-        const std::uint32_t state = state_.load(std::memory_order_acquire);
-        if ((state & done_bit) != 0 && (state & lock_bit) == 0) {
+        const std::uintptr_t seen = word_.load(std::memory_order_acquire);
+        if ((seen & done_bit) != 0 && (seen & lock_bit) == 0) {
             return;
         }
-        lock();
+        const std::uintptr_t word = lock();
+        waiter_node* head = head_of(word);
         if (node.linked) {
-            (node.prev ? node.prev->next : head_) = node.next;
+            (node.prev ? node.prev->next : head) = node.next;
             (node.next ? node.next->prev : tail_) = node.prev;
             node.linked = false;
         }
-        unlock();
+        unlock(with_head(word, head));
     }
 
     // Runs `publish()` and wakes every waiter, once. Returns false if already done.
     template <class Publish>
     bool complete(Publish&& publish) {
-        lock();
-        if (state_.load(std::memory_order_relaxed) & done_bit) {
-            unlock();
+        const std::uintptr_t word = lock();
+        if ((word & done_bit) != 0) {
+            unlock(word);
             return false;
         }
         try {
             publish();
         } catch (...) {
-            unlock();
+            unlock(word);
             throw;
         }
         // release: done() readers that see the flag see the result; the lock stays held.
-        state_.store(done_bit | lock_bit, std::memory_order_release);
-        waiter_node* node = head_;
-        head_ = tail_ = nullptr;
+        word_.store(done_bit | lock_bit, std::memory_order_release);
+        waiter_node* node = head_of(word);
+        tail_ = nullptr;
         while (node != nullptr) {
             waiter_node* next = node->next; // read before wake: the node may die there
             node->linked = false;
             node->wake(*node);
             node = next;
         }
-        unlock();
+        unlock(done_bit | lock_bit);
         return true;
     }
 
 private:
-    static constexpr std::uint32_t lock_bit = 1;
-    static constexpr std::uint32_t done_bit = 2;
+    // The word holds the head node's address with the two flags in its low bits, which a
+    // node's alignment leaves zero: a list costs two words, so a task header stays small.
+    static constexpr std::uintptr_t lock_bit = 1;
+    static constexpr std::uintptr_t done_bit = 2;
+    static constexpr std::uintptr_t flag_bits = lock_bit | done_bit;
+    static_assert(alignof(waiter_node) > flag_bits);
 
-    void lock() noexcept {
-        // acquire: the critical section sees the previous holder's writes.
-        while (state_.fetch_or(lock_bit, std::memory_order_acquire) & lock_bit) {
+    static waiter_node* head_of(std::uintptr_t word) noexcept {
+        return reinterpret_cast<waiter_node*>(word & ~flag_bits);
+    }
+    static std::uintptr_t with_head(std::uintptr_t word, waiter_node* head) noexcept {
+        return reinterpret_cast<std::uintptr_t>(head) | (word & flag_bits);
+    }
+
+    // Returns the word as locked, head and done flag included.
+    std::uintptr_t lock() noexcept {
+        for (;;) {
+            // acquire: the critical section sees the previous holder's writes.
+            const std::uintptr_t word = word_.fetch_or(lock_bit, std::memory_order_acquire);
+            if ((word & lock_bit) == 0) {
+                return word | lock_bit;
+            }
             // relaxed: only a hint to retry; the fetch_or above does the synchronising.
-            while (state_.load(std::memory_order_relaxed) & lock_bit) {
+            while ((word_.load(std::memory_order_relaxed) & lock_bit) != 0) {
                 cpu_relax();
             }
         }
     }
-    void unlock() noexcept {
+    // Stores `locked_word` with the lock bit cleared. A plain store is enough: while the
+    // lock is held, other threads' fetch_or rewrites the same value.
+    void unlock(std::uintptr_t locked_word) noexcept {
         // release: hands the critical section's writes to the next holder.
-        state_.fetch_and(~lock_bit, std::memory_order_release);
+        word_.store(locked_word & ~lock_bit, std::memory_order_release);
     }
 
-    std::atomic<std::uint32_t> state_{0};
-    waiter_node* head_ = nullptr;
+    std::atomic<std::uintptr_t> word_{0};
     waiter_node* tail_ = nullptr;
 };
 
