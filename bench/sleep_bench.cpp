@@ -3,6 +3,8 @@
 // memory.
 //   BM_lateness_many     10,000 tasks, each sleeping a random 1-50 ms (fixed seed)
 //   BM_lateness_chain    one task sleeping 1 ms, 1,000 times in a row
+//   BM_lateness_*_floor  the same deadlines awaited by a plain busy-waiting thread: the
+//                        machine's own noise, below which no runtime can go
 //   BM_million_sleeps    1,000,000 tasks each sleeping a random 1-1000 ms: wall time and
 //                        the peak resident set during the run (VmHWM, reset before it)
 // Each at 1 and 2 workers. Lateness is read with std::chrono::steady_clock, the clock the
@@ -78,6 +80,33 @@ BENCHMARK(BM_lateness_many)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// The machine's floor for BM_lateness_many: one plain thread busy-waits for the same 10,000
+// deadlines in order and records how late it sees each. No runtime can wake sleepers
+// earlier than a thread that never sleeps; what is left is the hypervisor and the kernel
+// taking the CPU away.
+void BM_lateness_many_floor(benchmark::State& state) {
+    std::vector<std::int64_t> all;
+    for (auto _ : state) {
+        std::mt19937_64 random(42);
+        std::uniform_int_distribution<int> micros(1'000, 50'000);
+        const steady::time_point start = steady::now();
+        std::vector<steady::time_point> deadlines(10'000);
+        for (steady::time_point& deadline : deadlines) {
+            deadline = start + std::chrono::microseconds(micros(random));
+        }
+        std::sort(deadlines.begin(), deadlines.end());
+        for (const steady::time_point deadline : deadlines) {
+            steady::time_point now = steady::now();
+            while (now < deadline) {
+                now = steady::now();
+            }
+            all.push_back((now - deadline).count());
+        }
+    }
+    report_percentiles(state, all);
+}
+BENCHMARK(BM_lateness_many_floor)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 void BM_lateness_chain(benchmark::State& state) {
     measure_lateness(state, 1'000, [](std::vector<std::int64_t>& out) -> weft::coro<> {
         for (std::int64_t& slot : out) {
@@ -92,6 +121,23 @@ BENCHMARK(BM_lateness_chain)
     ->Iterations(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+
+// The machine's floor for BM_lateness_chain: a plain thread busy-waits 1 ms, 1,000 times.
+void BM_lateness_chain_floor(benchmark::State& state) {
+    std::vector<std::int64_t> all;
+    for (auto _ : state) {
+        for (int i = 0; i < 1'000; ++i) {
+            const steady::time_point deadline = steady::now() + 1ms;
+            steady::time_point now = steady::now();
+            while (now < deadline) {
+                now = steady::now();
+            }
+            all.push_back((now - deadline).count());
+        }
+    }
+    report_percentiles(state, all);
+}
+BENCHMARK(BM_lateness_chain_floor)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Peak resident set since the last reset, in MiB (Linux's VmHWM).
 double peak_rss_mib() {

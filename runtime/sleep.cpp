@@ -22,7 +22,7 @@ namespace {
 
 void resume_sleeper(timer_entry& entry) noexcept {
     auto& timer = static_cast<sleep_timer&>(entry);
-    static_cast<worker*>(timer.wheel_owner)->push_ready(timer.sleeper);
+    static_cast<worker*>(timer.wheel_owner)->push_woken(timer.sleeper);
 }
 
 std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept {

@@ -94,6 +94,10 @@ void worker::push_ready(std::coroutine_handle<> handle) {
     notify_others();
 }
 
+void worker::push_woken(std::coroutine_handle<> handle) {
+    ready.push(handle, owner_.shared_queue());
+}
+
 void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
     forks.push(handles, count);
     notify_others();
@@ -128,6 +132,9 @@ bool worker::fire_due_timers() {
     }
     const std::size_t fired = timers_.advance(owner_.now_ns());
     publish_next_timer();
+    if (fired > 1) {
+        notify_others();
+    }
     return fired != 0;
 }
 
@@ -189,6 +196,11 @@ std::coroutine_handle<> worker::search() {
         }
     }
     for (unsigned round = 0; round < search_rounds; ++round) {
+        // The search may outlast a deadline of this worker's own: a timer that comes due
+        // meanwhile is served at once rather than after the search.
+        if (fire_due_timers()) {
+            return ready.pop();
+        }
         if (std::coroutine_handle<> next = steal_once()) {
             return next;
         }

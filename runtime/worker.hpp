@@ -39,6 +39,10 @@ public:
 
     // Owner thread only.
     void push_ready(std::coroutine_handle<> handle);
+    // For a timer's fire function, on the owner thread: queues without waking another
+    // worker, because fire_due_timers() wakes one once for the whole batch, and a lone
+    // woken task is best run by this worker, which is about to look for work anyway.
+    void push_woken(std::coroutine_handle<> handle);
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
 
     worker_stats stats() const noexcept;
