@@ -20,4 +20,23 @@ public:
     using std::logic_error::logic_error;
 };
 
+// Thrown into a task at its current suspension point, or its next one, when it is
+// cancelled (task::cancel, a gather or timeout giving up on it, the runtime shutting down);
+// awaiting a cancelled task throws it too. Like asyncio.CancelledError, which derives from
+// BaseException, it derives from no std:: exception, so `catch (const std::exception&)`
+// does not swallow a cancellation by accident. A task may catch it to clean up, awaits
+// included, and should rethrow it.
+class cancelled_error {
+public:
+    cancelled_error() noexcept = default;
+    const char* what() const noexcept { return "the weft task was cancelled"; }
+};
+
+// A deadline set by weft::wait_for or weft::timeout passed before the work ended; the work
+// was cancelled and had ended when this was thrown (asyncio.TimeoutError).
+class timeout_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 } // namespace weft
