@@ -25,6 +25,17 @@ void resume_sleeper(timer_entry& entry) noexcept {
     static_cast<worker*>(timer.wheel_owner)->push_woken(timer.sleeper);
 }
 
+// A cancellation takes the timer out of its wheel, if it has not fired, and resumes the
+// sleeper itself; the wheel's lock decides between the two.
+interruption interrupt_sleep(cancel_target& target) noexcept {
+    auto& timer = static_cast<sleep_timer&>(target);
+    auto* owner = static_cast<worker*>(timer.wheel_owner);
+    if (!owner->cancel_timer(timer)) {
+        return {};
+    }
+    return {interruption::outcome::withdrawn, timer.sleeper, &owner->owner()};
+}
+
 std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept {
     const auto amount = static_cast<std::uint64_t>(amount_ns);
     return amount > std::numeric_limits<std::uint64_t>::max() - now
@@ -34,7 +45,8 @@ std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept
 
 } // namespace
 
-void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_kind kind) {
+bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_kind kind,
+                 strand_word* strand) {
     worker* here = worker::current();
     if (here == nullptr) {
         throw runtime_error("weft::sleep: no running weft runtime on this thread");
@@ -43,16 +55,29 @@ void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_k
     const std::uint64_t now = here->owner().now_ns();
     const bool passed = amount_ns <= 0 ||
                         (kind == deadline_kind::at && static_cast<std::uint64_t>(amount_ns) <= now);
+    timer.fire = &resume_sleeper;
+    timer.interrupt = &interrupt_sleep;
+    timer.sleeper = sleeper;
+    timer.wheel_owner = here;
+    // Set before the timer is armed: once armed, the sleeper may resume on another thread.
+    timer.strand = strand;
     if (passed) {
-        here->push_ready(sleeper); // a yield: behind the tasks already ready
-        return;
+        // A yield, behind the tasks already ready. It is a suspension point, so a pending
+        // cancellation is delivered here; one that comes during the yield waits for the
+        // next (the target is left at once, and cancel_timer finds nothing pending).
+        if (strand != nullptr) {
+            if (!publish_target(*strand, timer)) {
+                return false;
+            }
+            leave_target(*strand, timer);
+            timer.strand = nullptr;
+        }
+        here->push_ready(sleeper);
+        return true;
     }
     timer.deadline = kind == deadline_kind::after ? deadline_after(now, amount_ns)
                                                   : static_cast<std::uint64_t>(amount_ns);
-    timer.fire = &resume_sleeper;
-    timer.sleeper = sleeper;
-    timer.wheel_owner = here;
-    here->add_timer(timer);
+    return here->add_timer(timer, strand, timer);
 }
 
 void abandon_sleep(sleep_timer& timer) noexcept {

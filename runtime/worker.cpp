@@ -113,25 +113,42 @@ void worker::notify_others() {
 worker_stats worker::stats() const noexcept {
     // relaxed: a snapshot of single-writer counters.
     return {tasks_run_.load(std::memory_order_relaxed),
-            tasks_stolen_.load(std::memory_order_relaxed), parks_.load(std::memory_order_relaxed)};
+            tasks_stolen_.load(std::memory_order_relaxed), parks_.load(std::memory_order_relaxed),
+            timer_count_.load(std::memory_order_relaxed)};
 }
 
-void worker::add_timer(timer_entry& entry) {
+bool worker::add_timer(timer_entry& entry, strand_word* strand, cancel_target& target) {
+    timers_lock_.lock();
+    if (strand != nullptr && !publish_target(*strand, target)) {
+        timers_lock_.unlock();
+        return false;
+    }
     timers_.insert(entry);
     publish_next_timer();
+    timers_lock_.unlock();
+    return true;
 }
 
-void worker::cancel_timer(timer_entry& entry) noexcept {
-    timers_.cancel(entry);
-    publish_next_timer();
+bool worker::cancel_timer(timer_entry& entry) noexcept {
+    timers_lock_.lock();
+    const bool was_pending = timer_wheel::pending(entry);
+    if (was_pending) {
+        timers_.cancel(entry);
+        publish_next_timer();
+    }
+    timers_lock_.unlock();
+    return was_pending;
 }
 
 bool worker::fire_due_timers() {
-    if (timers_.size() == 0) {
+    // relaxed: a hint; the wheel itself is read under the lock.
+    if (timer_count_.load(std::memory_order_relaxed) == 0) {
         return false;
     }
+    timers_lock_.lock();
     const std::size_t fired = timers_.advance(owner_.now_ns());
     publish_next_timer();
+    timers_lock_.unlock();
     if (fired > 1) {
         notify_others();
     }
@@ -139,11 +156,20 @@ bool worker::fire_due_timers() {
 }
 
 void worker::publish_next_timer() noexcept {
+    // relaxed: read without the lock only as a hint (fire_due_timers).
+    timer_count_.store(timers_.size(), std::memory_order_relaxed);
     if (!owner_.virtual_time()) {
         return; // only the virtual clock reads it; real time is each worker's own business
     }
     // seq_cst: see published_next_timer().
     next_timer_.store(timers_.next_deadline().value_or(no_timer), std::memory_order_seq_cst);
+}
+
+std::optional<std::uint64_t> worker::next_deadline() noexcept {
+    timers_lock_.lock();
+    const std::optional<std::uint64_t> deadline = timers_.next_deadline();
+    timers_lock_.unlock();
+    return deadline;
 }
 
 std::coroutine_handle<> worker::next_local() {
@@ -280,7 +306,7 @@ void worker::park() {
         sleep_until_woken();
         return;
     }
-    if (const std::optional<std::uint64_t> deadline = timers_.next_deadline()) {
+    if (const std::optional<std::uint64_t> deadline = next_deadline()) {
         count(parks_);
         if (*deadline > monotonic_ns() + spin_before_deadline_ns) {
             if (sleeper.park_until(*deadline - spin_before_deadline_ns)) {

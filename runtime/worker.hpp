@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <optional>
 
+#include <weft/detail/cancellation.hpp>
 #include <weft/runtime_stats.hpp>
 
 #include "fork_deque.hpp"
 #include "local_queue.hpp"
 #include "parker.hpp"
+#include "spinlock.hpp"
 #include "timer_wheel.hpp"
 
 namespace weft::detail {
@@ -47,9 +49,13 @@ public:
 
     worker_stats stats() const noexcept;
 
-    // Owner thread only (or any thread once the workers have stopped).
-    void add_timer(timer_entry& entry);
-    void cancel_timer(timer_entry& entry) noexcept;
+    // Owner thread only. Inserts `entry` unless `strand` (if any) has a cancellation
+    // pending; publishes `target` as the strand's suspension inside the wheel's lock, so a
+    // canceller's cancel_timer() finds the entry either pending or fired. False if the
+    // cancellation was pending and nothing was inserted.
+    bool add_timer(timer_entry& entry, strand_word* strand, cancel_target& target);
+    // Any thread. Takes `entry` out of the wheel if it is still pending; true if it was.
+    bool cancel_timer(timer_entry& entry) noexcept;
 
     static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
     // The earliest deadline in this worker's wheel, or no_timer; kept in virtual time only,
@@ -72,7 +78,9 @@ private:
     std::coroutine_handle<> steal_once();
     // Fires every timer whose deadline has come; true if any fired.
     bool fire_due_timers();
+    // Both under timers_lock_.
     void publish_next_timer() noexcept;
+    std::optional<std::uint64_t> next_deadline() noexcept;
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it.
     void notify_others();
@@ -95,7 +103,12 @@ private:
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};
     std::atomic<std::uint64_t> parks_{0};
+    // The wheel is the owner's, but a cancellation on any thread takes entries out of it,
+    // so every use is under timers_lock_. timer_count_ mirrors its size for the owner's
+    // lock-free look before it fires timers (a stale count costs one needless lock).
+    spinlock timers_lock_;
     timer_wheel timers_;
+    std::atomic<std::size_t> timer_count_{0};
     std::atomic<std::uint64_t> next_timer_{no_timer};
 };
 

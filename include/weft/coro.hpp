@@ -68,8 +68,9 @@ private:
             }
             return false;
         }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-            handle_.promise().set_continuation(awaiting);
+        template <class Promise>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+            handle_.promise().set_continuation(awaiting, detail::strand_of(awaiting));
             return handle_;
         }
         T await_resume() { return std::move(handle_.promise().result).value(); }

@@ -70,6 +70,7 @@ public:
 
     static constexpr const char* empty_message = "awaiting an empty (moved-from) weft::future";
     static constexpr const char* await_description = "awaiting a weft::future";
+    static constexpr bool is_future = true;
 
 private:
     friend struct detail::completion_access;

@@ -75,6 +75,9 @@ public:
     outcome<T>& result() noexcept { return handle_.promise().result; }
     outcome<T> take_outcome() noexcept { return std::move(result()); }
 
+    // The gather is cancelled: so is this child, wherever it runs.
+    void cancel() noexcept { request_cancel(*handle_.promise().strand()); }
+
 private:
     coro_handle<T> handle_;
 };
@@ -109,6 +112,21 @@ public:
     }
     // Copies: a task or future may have other awaiters.
     outcome<value_type> take_outcome() const { return result(); }
+
+    // The gather is cancelled: a task child is cancelled and still awaited to its end; a
+    // future child is no longer awaited, and arrives now if its result has not.
+    void cancel() noexcept {
+        if constexpr (Source::is_future) {
+            if (completion_access::waiters(source_).remove(*this)) {
+                // Never read the pending future's result: the gather throws cancelled_error.
+                if (join_->arrive()) {
+                    schedule(*join_->home, join_->parent);
+                }
+            }
+        } else {
+            request_cancel(completion_access::strand(source_));
+        }
+    }
 
 private:
     bool arrive() noexcept {
@@ -160,7 +178,7 @@ stored_t<typename Child::value_type> take_value(Child& child) {
 }
 
 template <bool ReturnExceptions, class... Children>
-class [[nodiscard]] gather_awaiter {
+class [[nodiscard]] gather_awaiter : public cancel_target {
 public:
     explicit gather_awaiter(Children&&... children)
         : children_(std::move(children)...), join_(sizeof...(Children)) {}
@@ -176,7 +194,8 @@ public:
         return sizeof...(Children) == 0;
     }
 
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) {
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         join_.home = &require_scheduler("weft::gather");
         join_.parent = awaiting;
         std::array<std::coroutine_handle<>, sizeof...(Children)> forks;
@@ -187,10 +206,20 @@ public:
                 ((add_fork(forks, count, child.prepare(join_, index++))), ...);
             },
             children_);
+        // Published once every child is prepared and before any can end the gather (the
+        // join waits for this coroutine's own arrival in launch_children).
+        strand_ = strand_of(awaiting);
+        interrupt = &on_cancel;
+        if (strand_ != nullptr && !publish_target(*strand_, *this)) {
+            cancel_children(); // a cancellation was pending: the children start cancelled
+        }
         return launch_children(join_, forks.data(), count);
     }
 
     auto await_resume() {
+        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            throw cancelled_error(); // every child has ended
+        }
         if constexpr (ReturnExceptions) {
             return std::apply(
                 [](Children&... child) { return std::tuple{child.take_outcome()...}; }, children_);
@@ -224,13 +253,22 @@ private:
         }
     }
 
+    void cancel_children() noexcept {
+        std::apply([](Children&... child) { (child.cancel(), ...); }, children_);
+    }
+    static interruption on_cancel(cancel_target& target) noexcept {
+        static_cast<gather_awaiter&>(target).cancel_children();
+        return {interruption::outcome::forwarded};
+    }
+
     std::tuple<Children...> children_;
     gather_join join_;
+    strand_word* strand_ = nullptr;
     bool awaited_ = false;
 };
 
 template <bool ReturnExceptions, class T>
-class [[nodiscard]] gather_range_awaiter {
+class [[nodiscard]] gather_range_awaiter : public cancel_target {
 public:
     explicit gather_range_awaiter(std::vector<coro<T>>&& bodies) : join_(bodies.size()) {
         if (bodies.size() > std::numeric_limits<std::uint32_t>::max()) {
@@ -262,16 +300,26 @@ public:
         return children_.empty();
     }
 
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) {
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         join_.home = &require_scheduler("weft::gather");
         join_.parent = awaiting;
         for (std::size_t index = 0; index < children_.size(); ++index) {
             typed(children_[index]).promise().join_gather(join_, static_cast<std::uint32_t>(index));
         }
+        // As in gather_awaiter: published before any child can end the gather.
+        strand_ = strand_of(awaiting);
+        interrupt = &on_cancel;
+        if (strand_ != nullptr && !publish_target(*strand_, *this)) {
+            cancel_children();
+        }
         return launch_children(join_, children_.data(), children_.size());
     }
 
     auto await_resume() {
+        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            throw cancelled_error(); // every child has ended
+        }
         if constexpr (ReturnExceptions) {
             std::vector<outcome<T>> results;
             results.reserve(children_.size());
@@ -308,8 +356,19 @@ private:
         children_.clear();
     }
 
+    void cancel_children() noexcept {
+        for (std::coroutine_handle<> child : children_) {
+            request_cancel(*typed(child).promise().strand());
+        }
+    }
+    static interruption on_cancel(cancel_target& target) noexcept {
+        static_cast<gather_range_awaiter&>(target).cancel_children();
+        return {interruption::outcome::forwarded};
+    }
+
     std::vector<std::coroutine_handle<>> children_;
     gather_join join_;
+    strand_word* strand_ = nullptr;
     bool awaited_ = false;
 };
 

@@ -9,9 +9,10 @@
 namespace weft {
 
 struct worker_stats {
-    std::uint64_t tasks_run = 0;    // coroutine steps this worker resumed from its queues
-    std::uint64_t tasks_stolen = 0; // items it took from other workers' queues
-    std::uint64_t parks = 0;        // times it went to sleep for lack of work
+    std::uint64_t tasks_run = 0;      // coroutine steps this worker resumed from its queues
+    std::uint64_t tasks_stolen = 0;   // items it took from other workers' queues
+    std::uint64_t parks = 0;          // times it went to sleep for lack of work
+    std::uint64_t timers_pending = 0; // timers in this worker's wheel (sleeps, deadlines)
 };
 
 struct runtime_stats {

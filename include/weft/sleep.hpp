@@ -8,7 +8,8 @@
 // The deadline is taken when the sleep is awaited. A zero or negative duration, or a
 // time point already passed, yields instead: the task goes behind the tasks already ready
 // and resumes without touching the timer wheel. Timers are kept in the wheel of the worker
-// the task was running on; the task may resume on another worker.
+// the task was running on; the task may resume on another worker. Cancelling a sleeping
+// task ends its sleep at once with weft::cancelled_error, its timer taken out of the wheel.
 #pragma once
 
 #include <chrono>
@@ -16,26 +17,31 @@
 #include <cstdint>
 
 #include <weft/clock.hpp>
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/promise.hpp>
 #include <weft/detail/timer_entry.hpp>
+#include <weft/errors.hpp>
 
 namespace weft {
 
 namespace detail {
 
-// The timer of one sleeping coroutine: the wheel's entry, who to resume and whose wheel it
-// is in. 64 bytes, and all a sleep adds to its coroutine's frame.
-struct sleep_timer : timer_entry {
+// The state of one sleeping coroutine, all of it inside the coroutine's frame: the wheel's
+// entry, who to resume, whose wheel holds the entry, and how a cancellation reaches it.
+struct sleep_timer : timer_entry, cancel_target {
     std::coroutine_handle<> sleeper;
-    void* wheel_owner = nullptr; // the worker whose wheel holds the entry
+    void* wheel_owner = nullptr;   // the worker whose wheel holds the entry
+    strand_word* strand = nullptr; // the sleeper's strand while the sleep is cancellable
 };
 
 // How a sleep's amount reads: a duration from now, or a time point on weft::clock.
 enum class deadline_kind : bool { after, at };
 
 // Out of line (runtime/sleep.cpp): they reach the current worker. begin_sleep reads the
-// amount, in nanoseconds, from timer.deadline and replaces it with the deadline.
-[[gnu::noinline]] void begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper,
-                                   deadline_kind kind);
+// amount, in nanoseconds, from timer.deadline and replaces it with the deadline; it returns
+// false when the sleeper must not suspend (a cancellation was pending).
+[[gnu::noinline]] bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper,
+                                   deadline_kind kind, strand_word* strand);
 [[gnu::noinline]] void abandon_sleep(sleep_timer& timer) noexcept;
 
 template <deadline_kind Kind>
@@ -50,14 +56,19 @@ public:
     ~sleep_awaiter() { abandon_sleep(timer_); }
 
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> sleeper) { begin_sleep(timer_, sleeper, Kind); }
-    void await_resume() const noexcept {}
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> sleeper) {
+        return begin_sleep(timer_, sleeper, Kind, strand_of(sleeper));
+    }
+    void await_resume() {
+        if (timer_.strand != nullptr && leave_target(*timer_.strand, timer_)) {
+            throw cancelled_error();
+        }
+    }
 
 private:
     sleep_timer timer_;
 };
-
-static_assert(sizeof(sleep_awaiter<deadline_kind::after>) <= 64);
 
 } // namespace detail
 

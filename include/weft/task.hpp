@@ -59,6 +59,40 @@ public:
     // True once the task ended, with a result or an exception.
     bool done() const noexcept { return handle_ && header()->waiters.done(); }
 
+    // Requests the task's cancellation (asyncio's Task.cancel): weft::cancelled_error is
+    // thrown into it at its current suspension point, or at its next one if it is running,
+    // and what it awaits there is cancelled too (a task, a gather's children). The task may
+    // catch it, clean up, awaits included, and rethrow. Any thread may call it. Returns
+    // false if the task is done, or empty; a second request before the first is delivered
+    // adds nothing.
+    bool cancel() const noexcept {
+        // relaxed: a task torn down at shutdown never becomes done, and its handles are used
+        // after run() returned, which ordered the flag before them.
+        if (!handle_ || done() || header()->torn_down.load(std::memory_order_relaxed)) {
+            return false;
+        }
+        detail::request_cancel(strand());
+        return true;
+    }
+
+    // True once the task ended by cancelled_error (asyncio's Task.cancelled).
+    bool cancelled() const noexcept {
+        if (!done()) {
+            return false;
+        }
+        const std::exception_ptr error = stored_result().exception();
+        if (!error) {
+            return false;
+        }
+        try {
+            std::rethrow_exception(error);
+        } catch (const cancelled_error&) {
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
     // The task's value; rethrows its exception. Throws invalid_state_error if not done.
     T result() const { return checked_result().value(); }
 
@@ -71,6 +105,7 @@ public:
 
     static constexpr const char* empty_message = "awaiting an empty weft::task";
     static constexpr const char* await_description = "awaiting a weft::task";
+    static constexpr bool is_future = false;
 
 private:
     friend struct detail::task_access;
@@ -83,6 +118,7 @@ private:
     }
     detail::waiter_list& waiters() const noexcept { return header()->waiters; }
     outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
+    detail::strand_word& strand() const noexcept { return *handle_.promise().strand(); }
 
     const outcome<T>& checked_result() const {
         if (!handle_) {

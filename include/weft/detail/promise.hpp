@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <type_traits>
 #include <utility>
 
+#include <weft/detail/cancellation.hpp>
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/gather_join.hpp>
@@ -75,8 +77,13 @@ public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
     final_awaiter final_suspend() const noexcept { return {}; }
 
-    // The awaited role: `awaiting` runs when this coroutine ends.
-    void set_continuation(std::coroutine_handle<> awaiting) noexcept { link_ = awaiting.address(); }
+    // The awaited role: `awaiting` runs when this coroutine ends, and this coroutine runs
+    // in the awaiting one's strand (null if that is not a weft coroutine).
+    void set_continuation(std::coroutine_handle<> awaiting, strand_word* strand) noexcept {
+        link_ = awaiting.address();
+        // relaxed: read by this frame's own awaiters, after the transfer into it.
+        strand_.store(reinterpret_cast<std::uintptr_t>(strand), std::memory_order_relaxed);
+    }
     std::coroutine_handle<> continuation() const noexcept {
         return std::coroutine_handle<>::from_address(link_);
     }
@@ -95,10 +102,23 @@ public:
 
     frame_role role() const noexcept { return role_; }
 
+    // The cancellation word of the strand this frame runs in (see cancellation.hpp), or
+    // null for a frame awaited by a coroutine that is not weft's.
+    strand_word* strand() noexcept {
+        if (role_ != frame_role::awaited) {
+            return &strand_;
+        }
+        // relaxed: see set_continuation.
+        return reinterpret_cast<strand_word*>(strand_.load(std::memory_order_relaxed));
+    }
+
 private:
     // The continuation or the join, by role: one slot, since a frame has one role. A
     // sleeping coroutine's frame is mostly promise and timer, so every word counts.
     void* link_ = nullptr;
+    // By role, again: a task or a gather child is the root of its strand and keeps the
+    // strand's word here; a frame awaited inline keeps the address of its root's word.
+    strand_word strand_{0};
     std::uint32_t child_index_ = 0;
     frame_role role_ = frame_role::awaited;
 
@@ -133,6 +153,16 @@ public:
 
 template <class T>
 using coro_handle = std::coroutine_handle<coro_promise<T>>;
+
+// The strand of an awaiting coroutine: its own if it is a weft coroutine, else none.
+template <class Promise>
+strand_word* strand_of(std::coroutine_handle<Promise> awaiting) noexcept {
+    if constexpr (std::is_base_of_v<promise_base, Promise>) {
+        return awaiting.promise().strand();
+    } else {
+        return nullptr;
+    }
+}
 
 // Lets task, gather and run take the frame out of a coro.
 struct coro_access {

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/promise.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>
@@ -20,6 +22,12 @@ public:
         home_ = &require_scheduler(what);
         awaiting_ = awaiting;
         wake = &resume;
+    }
+
+protected:
+    // What a cancellation that took this waiter off its list resumes, and where.
+    interruption withdrawn() const noexcept {
+        return {interruption::outcome::withdrawn, awaiting_, home_};
     }
 
 private:
@@ -47,13 +55,26 @@ struct completion_access {
     static auto& result(const Source& source) noexcept {
         return source.stored_result();
     }
+    // A task's strand word, which cancelling it goes through.
+    template <class Source>
+    static strand_word& strand(const Source& source) noexcept {
+        return source.strand();
+    }
 };
+
+template <class Source>
+inline constexpr bool is_future_v = Source::is_future;
 
 // `co_await` on a task or a future: waits on its waiter list and returns its result.
 // An owning awaiter (`co_await std::move(x)`) keeps the source alive itself and moves the
 // result out; the others refer to the awaited handle and copy the result.
+//
+// Cancelling the awaiting task while it waits: a task it awaits is cancelled too and
+// awaited to its end (the wait forwards the cancellation); a future is simply no longer
+// awaited (the wait is withdrawn: a future has no work to stop, and other awaiters or its
+// producer may still need it). Either way the await then throws cancelled_error.
 template <class Source, bool Owning>
-class completion_awaiter : public resume_waiter {
+class completion_awaiter : public resume_waiter, public cancel_target {
 public:
     using value_type = typename Source::value_type;
 
@@ -75,11 +96,30 @@ public:
         }
         return completion_access::waiters(*source_).done();
     }
-    bool await_suspend(std::coroutine_handle<> awaiting) {
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         prepare(awaiting, Source::await_description);
-        return completion_access::waiters(*source_).enqueue(*this);
+        waiter_list& waiters = completion_access::waiters(*source_);
+        strand_ = strand_of(awaiting);
+        if (strand_ == nullptr) {
+            return waiters.enqueue(*this);
+        }
+        interrupt = &on_cancel;
+        if constexpr (is_future_v<Source>) {
+            // Published under the list's lock, so a cancellation finds this waiter either
+            // still linked or already woken.
+            return waiters.enqueue(*this, [this] { return publish_target(*strand_, *this); });
+        } else {
+            if (!publish_target(*strand_, *this)) {
+                forward_cancellation(); // it was pending: the task is cancelled right away
+            }
+            return waiters.enqueue(*this);
+        }
     }
     value_type await_resume() {
+        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            throw cancelled_error();
+        }
         if constexpr (Owning) {
             return std::move(completion_access::result(*source_)).value();
         } else {
@@ -88,9 +128,25 @@ public:
     }
 
 private:
+    void forward_cancellation() noexcept { request_cancel(completion_access::strand(*source_)); }
+
+    static interruption on_cancel(cancel_target& target) noexcept {
+        auto& self = static_cast<completion_awaiter&>(target);
+        if constexpr (is_future_v<Source>) {
+            if (!completion_access::waiters(*self.source_).remove(self)) {
+                return {}; // too late: the future completed and is waking this waiter
+            }
+            return self.withdrawn();
+        } else {
+            self.forward_cancellation();
+            return {interruption::outcome::forwarded};
+        }
+    }
+
     struct nothing_owned {};
     [[no_unique_address]] std::conditional_t<Owning, Source, nothing_owned> owned_;
     const Source* source_;
+    strand_word* strand_ = nullptr;
 };
 
 } // namespace weft::detail

@@ -36,8 +36,15 @@ public:
 
     // Appends `node` unless the list is already done; returns whether it was appended.
     bool enqueue(waiter_node& node) noexcept {
+        return enqueue(node, [] { return true; });
+    }
+
+    // The same, but only if `admit()`, called under the lock when the list is not done,
+    // returns true: what it does is atomic with respect to completion and remove().
+    template <class Admit>
+    bool enqueue(waiter_node& node, Admit&& admit) noexcept {
         const std::uintptr_t word = lock();
-        if ((word & done_bit) != 0) {
+        if ((word & done_bit) != 0 || !admit()) {
             unlock(word);
             return false;
         }
@@ -51,22 +58,24 @@ public:
         return true;
     }
 
-    // Unlinks `node` if it is still waiting. When it returns, no wake of `node` is running,
-    // so the node may be destroyed.
-    void remove(waiter_node& node) noexcept {
+    // Unlinks `node` if it is still waiting; returns whether it was (then it will never be
+    // woken). When it returns, no wake of `node` is running, so the node may be destroyed.
+    bool remove(waiter_node& node) noexcept {
         // acquire: done and unlocked means completion, wakes included, happened before us.
         const std::uintptr_t seen = word_.load(std::memory_order_acquire);
         if ((seen & done_bit) != 0 && (seen & lock_bit) == 0) {
-            return;
+            return false;
         }
         const std::uintptr_t word = lock();
         waiter_node* head = head_of(word);
-        if (node.linked) {
+        const bool was_linked = node.linked;
+        if (was_linked) {
             (node.prev ? node.prev->next : head) = node.next;
             (node.next ? node.next->prev : tail_) = node.prev;
             node.linked = false;
         }
         unlock(with_head(word, head));
+        return was_linked;
     }
 
     // Runs `publish()` and wakes every waiter, once. Returns false if already done.

@@ -1,0 +1,417 @@
+// Tests cancellation (runtime/cancellation.cpp and the awaiters that take part in it):
+// task::cancel at a suspension point and before the next one, cleanup after catching,
+// sleeps leaving the wheel at once, propagation down to awaited tasks and gather children
+// and not up to parents, futures no longer awaited, and races of cancel against normal
+// completion, against a future completed from another thread, and from a foreign thread.
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
+
+std::uint64_t timers_pending() {
+    std::uint64_t total = 0;
+    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
+        total += each.timers_pending;
+    }
+    return total;
+}
+
+// Sleeps `delay`; counts how its sleep ended.
+weft::coro<> sleeper(std::chrono::nanoseconds delay, std::atomic<int>& woke,
+                     std::atomic<int>& cancelled) {
+    try {
+        co_await weft::sleep(delay);
+    } catch (const weft::cancelled_error&) {
+        cancelled.fetch_add(1);
+        throw;
+    }
+    woke.fetch_add(1);
+}
+
+TEST(Cancellation, SleepingTaskEndsAtOnceWithCancelledError) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            weft::task<> t = weft::create_task(sleeper(1h, woke, cancelled));
+            co_await weft::sleep(1s); // the task is now asleep in the wheel
+            EXPECT_EQ(timers_pending(), 1u);
+            const weft::clock::time_point before = weft::clock::now();
+
+            EXPECT_TRUE(t.cancel());
+            EXPECT_THROW(co_await t, weft::cancelled_error);
+
+            EXPECT_EQ(weft::clock::now(), before);
+            EXPECT_TRUE(t.done());
+            EXPECT_TRUE(t.cancelled());
+            EXPECT_EQ(cancelled.load(), 1);
+            EXPECT_EQ(woke.load(), 0);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, CancelReturnsFalseOnceTheTaskIsDone) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<int> t = weft::create_task([]() -> weft::coro<int> { co_return 7; }());
+            EXPECT_EQ(co_await t, 7);
+            EXPECT_FALSE(t.cancel());
+            EXPECT_FALSE(t.cancelled());
+            EXPECT_FALSE(weft::task<>().cancel());
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, RunningTaskIsCancelledAtItsNextSuspension) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<bool> cancel_requested{false};
+            std::atomic<int> steps_after_request{0};
+            weft::task<> t = weft::create_task(
+                [](std::atomic<bool>& requested, std::atomic<int>& steps) -> weft::coro<> {
+                    while (!requested.load()) {
+                        co_await weft::sleep(0s);
+                    }
+                    steps.fetch_add(1); // runs: the request only lands at a suspension
+                    co_await weft::sleep(0s);
+                    steps.fetch_add(1);
+                }(cancel_requested, steps_after_request));
+            co_await weft::sleep(0s); // t is now between two yields
+            // With one worker t is not running now, so it is suspended on its yield; the
+            // request is delivered at the suspension after it.
+            EXPECT_TRUE(t.cancel());
+            cancel_requested.store(true);
+            EXPECT_THROW(co_await t, weft::cancelled_error);
+            EXPECT_TRUE(t.cancelled());
+            EXPECT_EQ(steps_after_request.load(), 1);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, RequestMadeWhileRunningIsDeliveredAtTheNextAwait) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> self_cancelling;
+            std::atomic<int> reached{0};
+            self_cancelling =
+                weft::create_task([](weft::task<>& me, std::atomic<int>& reached) -> weft::coro<> {
+                    co_await weft::sleep(0s);
+                    EXPECT_TRUE(me.cancel()); // running: nothing to interrupt yet
+                    reached.fetch_add(1);
+                    co_await weft::sleep(1h); // delivered here, without sleeping
+                    reached.fetch_add(1);
+                }(self_cancelling, reached));
+            const weft::clock::time_point before = weft::clock::now();
+            EXPECT_THROW(co_await self_cancelling, weft::cancelled_error);
+            EXPECT_EQ(reached.load(), 1);
+            EXPECT_EQ(weft::clock::now(), before);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, TaskCanCatchCleanUpWithAwaitsAndReturn) {
+    const int result = weft::run(
+        []() -> weft::coro<int> {
+            weft::task<int> t = weft::create_task([]() -> weft::coro<int> {
+                try {
+                    co_await weft::sleep(1h);
+                } catch (const weft::cancelled_error&) {
+                }
+                co_await weft::sleep(5s); // cleanup that awaits works as usual
+                co_return 42;
+            }());
+            co_await weft::sleep(1s);
+            const weft::clock::time_point cancelled_at = weft::clock::now();
+            t.cancel();
+            const int value = co_await t;
+            EXPECT_EQ(weft::clock::now() - cancelled_at, 5s);
+            EXPECT_FALSE(t.cancelled());
+            co_return value;
+        }(),
+        one_virtual_worker);
+    EXPECT_EQ(result, 42);
+}
+
+TEST(Cancellation, CancellingAParentCancelsTheTaskItAwaits) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            weft::task<> child;
+            weft::task<> parent =
+                weft::create_task([](weft::task<>& child, std::atomic<int>& woke,
+                                     std::atomic<int>& cancelled) -> weft::coro<> {
+                    child = weft::create_task(sleeper(1h, woke, cancelled));
+                    co_await child;
+                }(child, woke, cancelled));
+            co_await weft::sleep(1s);
+
+            parent.cancel();
+            EXPECT_THROW(co_await parent, weft::cancelled_error);
+
+            EXPECT_TRUE(parent.cancelled());
+            EXPECT_TRUE(child.done()); // the parent resumed only after the child ended
+            EXPECT_TRUE(child.cancelled());
+            EXPECT_EQ(cancelled.load(), 1);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(Cancellation, CancellingAChildDoesNotCancelItsParent) {
+    const int result = weft::run(
+        []() -> weft::coro<int> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            weft::task<> child = weft::create_task(sleeper(1h, woke, cancelled));
+            weft::task<int> parent = weft::create_task([](weft::task<> child) -> weft::coro<int> {
+                bool child_cancelled = false;
+                try {
+                    co_await child;
+                } catch (const weft::cancelled_error&) {
+                    child_cancelled = true;
+                }
+                co_await weft::sleep(1s); // still running, still able to await
+                co_return child_cancelled ? 1 : 0;
+            }(child));
+            co_await weft::sleep(1s);
+            child.cancel();
+            const int value = co_await parent;
+            EXPECT_FALSE(parent.cancelled());
+            EXPECT_TRUE(child.cancelled());
+            co_return value;
+        }(),
+        two_virtual_workers);
+    EXPECT_EQ(result, 1);
+}
+
+TEST(Cancellation, CancellingAGatherCancelsEveryChildAndWaitsForThem) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            std::atomic<int> cleaned_up{0};
+            weft::task<> outer =
+                weft::create_task([](std::atomic<int>& woke, std::atomic<int>& cancelled,
+                                     std::atomic<int>& cleaned_up) -> weft::coro<> {
+                    auto slow_cleanup = [](std::atomic<int>& cleaned_up) -> weft::coro<> {
+                        bool cancelled = false;
+                        try {
+                            co_await weft::sleep(1h);
+                        } catch (const weft::cancelled_error&) {
+                            cancelled = true; // C++ allows no co_await inside a handler
+                        }
+                        if (cancelled) {
+                            co_await weft::sleep(3s);
+                            cleaned_up.fetch_add(1);
+                            throw weft::cancelled_error();
+                        }
+                    };
+                    std::vector<weft::coro<>> many;
+                    for (int i = 0; i < 50; ++i) {
+                        many.push_back(sleeper(1h, woke, cancelled));
+                    }
+                    co_await weft::gather(weft::gather(std::move(many)), slow_cleanup(cleaned_up),
+                                          sleeper(2h, woke, cancelled));
+                }(woke, cancelled, cleaned_up));
+            co_await weft::sleep(1s);
+            const weft::clock::time_point cancelled_at = weft::clock::now();
+
+            outer.cancel();
+            EXPECT_THROW(co_await outer, weft::cancelled_error);
+
+            EXPECT_EQ(cancelled.load(), 51);
+            EXPECT_EQ(cleaned_up.load(), 1); // the gather waited for the slow cleanup
+            EXPECT_EQ(weft::clock::now() - cancelled_at, 3s);
+            EXPECT_EQ(woke.load(), 0);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(Cancellation, ChildCancelledAloneSurfacesThroughGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            weft::task<> child = weft::create_task(sleeper(1h, woke, cancelled));
+            weft::task<> canceller = weft::create_task([](weft::task<> child) -> weft::coro<> {
+                co_await weft::sleep(1s);
+                child.cancel();
+            }(child));
+
+            auto [lost, fine] =
+                co_await weft::gather(weft::return_exceptions, child, []() -> weft::coro<int> {
+                    co_await weft::sleep(2s);
+                    co_return 5;
+                }());
+            EXPECT_THROW(lost.value(), weft::cancelled_error);
+            EXPECT_EQ(fine.value(), 5);
+
+            weft::task<> another = weft::create_task(sleeper(1h, woke, cancelled));
+            another.cancel();
+            EXPECT_THROW(co_await weft::gather(another, weft::sleep(1s)), weft::cancelled_error);
+            co_await canceller;
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, AwaitingAFutureIsWithdrawnAndTheFutureStaysUsable) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::future<int> pending;
+            weft::task<int> waiter = weft::create_task(
+                [](weft::future<int> f) -> weft::coro<int> { co_return co_await f; }(pending));
+            weft::task<> in_gather = weft::create_task([](weft::future<int> f) -> weft::coro<> {
+                co_await weft::gather(f, weft::sleep(1h));
+            }(pending));
+            co_await weft::sleep(1s);
+
+            waiter.cancel();
+            in_gather.cancel();
+            EXPECT_THROW(co_await waiter, weft::cancelled_error);
+            EXPECT_THROW(co_await in_gather, weft::cancelled_error);
+
+            EXPECT_FALSE(pending.done());
+            pending.set_result(3);
+            EXPECT_EQ(co_await pending, 3);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Cancellation, SleepThenCancelCyclesLeaveTheWheelEmpty) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> woke{0};
+            std::atomic<int> cancelled{0};
+            for (int cycle = 0; cycle < 20'000; ++cycle) {
+                weft::task<> t = weft::create_task(sleeper(1h, woke, cancelled));
+                co_await weft::sleep(0s); // let it start sleeping
+                t.cancel();
+                try {
+                    co_await t;
+                } catch (const weft::cancelled_error&) {
+                }
+                EXPECT_EQ(timers_pending(), 0u);
+            }
+            EXPECT_EQ(cancelled.load(), 20'000);
+        }(),
+        one_virtual_worker);
+}
+
+// Races: each round a task is cancelled about when it would end anyway. Whatever wins,
+// it ends exactly once, either normally or by cancellation, and is never resumed twice.
+TEST(CancellationRace, CancelAgainstTimerExpiryEndsEachTaskOnce) {
+    for (std::size_t workers : {1u, 2u}) {
+        std::atomic<int> woke{0};
+        std::atomic<int> cancelled{0};
+        weft::run(
+            [](std::atomic<int>& woke, std::atomic<int>& cancelled) -> weft::coro<> {
+                std::minstd_rand random(11);
+                for (int round = 0; round < 2'000; ++round) {
+                    weft::task<> t = weft::create_task(
+                        sleeper(std::chrono::microseconds(random() % 20), woke, cancelled));
+                    for (unsigned spin = random() % 400; spin > 0; --spin) {
+                        weft::detail::cpu_relax();
+                    }
+                    t.cancel();
+                    try {
+                        co_await t;
+                    } catch (const weft::cancelled_error&) {
+                    }
+                }
+            }(woke, cancelled),
+            weft::run_options{.workers = workers});
+        EXPECT_EQ(woke.load() + cancelled.load(), 2'000);
+    }
+}
+
+TEST(CancellationRace, CancelAgainstAFutureCompletedFromAnotherThread) {
+    std::atomic<int> got_value{0};
+    std::atomic<int> got_cancelled{0};
+    weft::run(
+        [](std::atomic<int>& got_value, std::atomic<int>& got_cancelled) -> weft::coro<> {
+            for (int round = 0; round < 2'000; ++round) {
+                weft::future<int> f;
+                weft::task<> t = weft::create_task([](weft::future<int> f, std::atomic<int>& value,
+                                                      std::atomic<int>& cancelled) -> weft::coro<> {
+                    try {
+                        EXPECT_EQ(co_await f, 9);
+                        value.fetch_add(1);
+                    } catch (const weft::cancelled_error&) {
+                        cancelled.fetch_add(1);
+                    }
+                }(f, got_value, got_cancelled));
+                co_await weft::sleep(0s);
+                std::thread producer([f]() mutable { f.set_result(9); });
+                t.cancel();
+                producer.join();
+                co_await t;
+            }
+        }(got_value, got_cancelled),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(got_value.load() + got_cancelled.load(), 2'000);
+}
+
+TEST(CancellationRace, ForeignThreadCancelsMigratingTasks) {
+    constexpr int tasks = 200;
+    std::atomic<int> ended{0};
+    std::atomic<int> cancelled{0};
+    std::vector<weft::task<>> handles(tasks);
+    std::atomic<bool> launched{false};
+    std::thread canceller([&] {
+        ASSERT_TRUE(weft::testing::eventually([&] { return launched.load(); }));
+        std::minstd_rand random(5);
+        for (int i = 0; i < tasks; ++i) {
+            handles[random() % tasks].cancel();
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % 50));
+        }
+        for (weft::task<>& each : handles) {
+            each.cancel();
+        }
+    });
+    weft::run(
+        [](std::vector<weft::task<>>& handles, std::atomic<int>& ended, std::atomic<int>& cancelled,
+           std::atomic<bool>& launched) -> weft::coro<> {
+            for (weft::task<>& slot : handles) {
+                slot = weft::create_task(
+                    [](std::atomic<int>& ended, std::atomic<int>& cancelled) -> weft::coro<> {
+                        try {
+                            for (;;) { // hops between workers: every yield may be stolen
+                                co_await weft::sleep(std::chrono::microseconds(10));
+                                co_await weft::sleep(0s);
+                            }
+                        } catch (const weft::cancelled_error&) {
+                            cancelled.fetch_add(1);
+                        }
+                        ended.fetch_add(1);
+                    }(ended, cancelled));
+            }
+            launched.store(true);
+            for (weft::task<>& each : handles) {
+                co_await each;
+            }
+        }(handles, ended, cancelled, launched),
+        weft::run_options{.workers = 2});
+    canceller.join();
+    EXPECT_EQ(ended.load(), tasks);
+    EXPECT_EQ(cancelled.load(), tasks);
+}
+
+} // namespace
