@@ -103,4 +103,11 @@ private:
     std::shared_ptr<detail::future_state<T>> state_;
 };
 
+namespace detail {
+template <class A>
+inline constexpr bool is_future_v = false;
+template <class T>
+inline constexpr bool is_future_v<future<T>> = true;
+} // namespace detail
+
 } // namespace weft

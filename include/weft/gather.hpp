@@ -149,11 +149,7 @@ private:
 };
 
 template <class A>
-inline constexpr bool is_task_or_future_v = false;
-template <class T>
-inline constexpr bool is_task_or_future_v<task<T>> = true;
-template <class T>
-inline constexpr bool is_task_or_future_v<future<T>> = true;
+inline constexpr bool is_task_or_future_v = is_task_v<A> || is_future_v<A>;
 
 template <class A>
 auto make_gather_child(A&& awaitable) {

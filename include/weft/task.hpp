@@ -162,6 +162,11 @@ inline constexpr bool is_coro_v = false;
 template <class T>
 inline constexpr bool is_coro_v<coro<T>> = true;
 
+template <class A>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<task<T>> = true;
+
 } // namespace detail
 
 // Schedules `body` on the current runtime and returns its task at once; the body starts

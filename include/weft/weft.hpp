@@ -10,5 +10,7 @@
 #include <weft/outcome.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime_stats.hpp>
+#include <weft/shield.hpp>
 #include <weft/sleep.hpp>
 #include <weft/task.hpp>
+#include <weft/timeout.hpp>

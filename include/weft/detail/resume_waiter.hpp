@@ -62,18 +62,16 @@ struct completion_access {
     }
 };
 
-template <class Source>
-inline constexpr bool is_future_v = Source::is_future;
-
 // `co_await` on a task or a future: waits on its waiter list and returns its result.
 // An owning awaiter (`co_await std::move(x)`) keeps the source alive itself and moves the
 // result out; the others refer to the awaited handle and copy the result.
 //
-// Cancelling the awaiting task while it waits: a task it awaits is cancelled too and
-// awaited to its end (the wait forwards the cancellation); a future is simply no longer
-// awaited (the wait is withdrawn: a future has no work to stop, and other awaiters or its
-// producer may still need it). Either way the await then throws cancelled_error.
-template <class Source, bool Owning>
+// Cancelling the awaiting task while it waits: by default a task it awaits is cancelled
+// too and awaited to its end (the wait forwards the cancellation); a future is simply no
+// longer awaited (the wait is withdrawn: a future has no work to stop, and other awaiters
+// or its producer may still need it), and so is a task under weft::shield. Either way the
+// await then throws cancelled_error.
+template <class Source, bool Owning, bool Forwards = !Source::is_future>
 class completion_awaiter : public resume_waiter, public cancel_target {
 public:
     using value_type = typename Source::value_type;
@@ -105,15 +103,15 @@ public:
             return waiters.enqueue(*this);
         }
         interrupt = &on_cancel;
-        if constexpr (is_future_v<Source>) {
-            // Published under the list's lock, so a cancellation finds this waiter either
-            // still linked or already woken.
-            return waiters.enqueue(*this, [this] { return publish_target(*strand_, *this); });
-        } else {
+        if constexpr (Forwards) {
             if (!publish_target(*strand_, *this)) {
                 forward_cancellation(); // it was pending: the task is cancelled right away
             }
             return waiters.enqueue(*this);
+        } else {
+            // Published under the list's lock, so a cancellation finds this waiter either
+            // still linked or already woken.
+            return waiters.enqueue(*this, [this] { return publish_target(*strand_, *this); });
         }
     }
     value_type await_resume() {
@@ -132,14 +130,14 @@ private:
 
     static interruption on_cancel(cancel_target& target) noexcept {
         auto& self = static_cast<completion_awaiter&>(target);
-        if constexpr (is_future_v<Source>) {
-            if (!completion_access::waiters(*self.source_).remove(self)) {
-                return {}; // too late: the future completed and is waking this waiter
-            }
-            return self.withdrawn();
-        } else {
+        if constexpr (Forwards) {
             self.forward_cancellation();
             return {interruption::outcome::forwarded};
+        } else {
+            if (!completion_access::waiters(*self.source_).remove(self)) {
+                return {}; // too late: the source completed and is waking this waiter
+            }
+            return self.withdrawn();
         }
     }
 

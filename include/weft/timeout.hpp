@@ -1,0 +1,329 @@
+// Deadlines: weft::wait_for (asyncio.wait_for) and weft::timeout / weft::timeout_at
+// (asyncio.timeout).
+//
+//     int x = co_await weft::wait_for(fetch(), 2s);          // or throws weft::timeout_error
+//
+//     co_await weft::timeout(5s, [&](weft::timeout_scope& scope) -> weft::coro<> {
+//         co_await connect();                                 // one deadline for all three
+//         scope.reschedule(weft::clock::now() + 10s);         // moved while running
+//         co_await handshake();
+//         co_await send();
+//     });
+//
+// The work runs as its own line of control beside a watchdog that sleeps until the
+// deadline. If the work ends first, the watchdog is stopped; if the deadline comes first,
+// the work is cancelled and awaited to its end, and then the await throws timeout_error
+// (or, if the work caught the cancellation and returned, yields what it returned). The
+// deadline is taken when the await starts. Cancelling the awaiting task cancels the work
+// too, and the await then throws cancelled_error. C++ has no asynchronous scope exit, so the
+// awaits that share one deadline go in a coroutine (the body) instead of a `with` block;
+// the body is called when the await starts and lives as long as it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <weft/awaitable.hpp>
+#include <weft/clock.hpp>
+#include <weft/coro.hpp>
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/gather_join.hpp>
+#include <weft/errors.hpp>
+#include <weft/future.hpp>
+#include <weft/outcome.hpp>
+#include <weft/sleep.hpp>
+#include <weft/task.hpp>
+
+namespace weft {
+
+class timeout_scope;
+
+namespace detail {
+template <class T, class Start>
+class deadline_awaiter;
+inline coro<> watch_deadline(timeout_scope& scope);
+template <class T>
+coro<T> work_then_stop(coro<T> work, timeout_scope& scope);
+} // namespace detail
+
+// The deadline of one timeout, handed to its body. Any thread may use it while the body
+// runs.
+class timeout_scope {
+public:
+    // The deadline, on weft::clock.
+    clock::time_point when() const noexcept {
+        // acquire: pairs with reschedule's release.
+        return clock::time_point(clock::duration(deadline_ns_.load(std::memory_order_acquire)));
+    }
+
+    // Moves the deadline, earlier or later; time_point::max() means never. After the
+    // deadline has passed it changes nothing: the body is being cancelled.
+    void reschedule(clock::time_point deadline) noexcept {
+        // release: the watchdog reads the new deadline after the wake-up below.
+        deadline_ns_.store(deadline.time_since_epoch().count(), std::memory_order_release);
+        detail::request_cancel(*watchdog_); // wakes the watchdog to sleep again
+    }
+
+    // True once the deadline passed and the body was cancelled for it.
+    bool expired() const noexcept {
+        // acquire: pairs with the watchdog's release.
+        return expired_.load(std::memory_order_acquire);
+    }
+
+private:
+    template <class T, class Start>
+    friend class detail::deadline_awaiter;
+    friend coro<> detail::watch_deadline(timeout_scope& scope);
+    template <class T>
+    friend coro<T> detail::work_then_stop(coro<T> work, timeout_scope& scope);
+
+    // The work ended, or the awaiting task was cancelled: the watchdog leaves.
+    void stop_watchdog() noexcept {
+        // release: the watchdog, woken by the cancellation below, sees it.
+        stopping_.store(true, std::memory_order_release);
+        detail::request_cancel(*watchdog_);
+    }
+
+    std::atomic<clock::rep> deadline_ns_{0};
+    std::atomic<bool> expired_{false};
+    std::atomic<bool> stopping_{false};
+    detail::strand_word* work_ = nullptr;
+    detail::strand_word* watchdog_ = nullptr;
+};
+
+namespace detail {
+
+// Sleeps until the scope's deadline, again whenever it moves, and cancels the work when it
+// comes; returns early once told to stop.
+inline coro<> watch_deadline(timeout_scope& scope) {
+    for (;;) {
+        const clock::time_point deadline = scope.when();
+        bool woken = false;
+        try {
+            if (deadline == clock::time_point::max()) {
+                co_await future<>(); // no deadline: only a wake-up ends this wait
+            } else {
+                co_await sleep_until(deadline);
+            }
+        } catch (const cancelled_error&) {
+            woken = true; // moved, stopped, or the awaiting task cancelled
+        }
+        // acquire: pairs with stop_watchdog's release.
+        if (scope.stopping_.load(std::memory_order_acquire)) {
+            co_return;
+        }
+        if (!woken && scope.when() == deadline) {
+            break;
+        }
+    }
+    // release: the awaiter reads it after the work, cancelled below, has ended.
+    scope.expired_.store(true, std::memory_order_release);
+    request_cancel(*scope.work_);
+}
+
+// Runs the work and, whatever its end, stops the watchdog.
+template <class T>
+coro<T> work_then_stop(coro<T> work, timeout_scope& scope) {
+    outcome<T> result;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await std::move(work);
+            result.emplace_value();
+        } else {
+            result.emplace_value(co_await std::move(work));
+        }
+    } catch (...) {
+        result.set_exception(std::current_exception());
+    }
+    scope.stop_watchdog();
+    co_return std::move(result).value();
+}
+
+inline bool is_cancellation(const std::exception_ptr& error) noexcept {
+    try {
+        std::rethrow_exception(error);
+    } catch (const cancelled_error&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+// The work of wait_for: an awaitable given up front.
+template <class T>
+struct given_work {
+    coro<T> work;
+    coro<T> start(timeout_scope&) { return std::move(work); }
+    bool empty() const noexcept { return !work; }
+};
+
+// The work of timeout: a body called with the scope when the await starts.
+template <class Body>
+struct body_work {
+    Body body;
+    auto start(timeout_scope& scope) {
+        if constexpr (std::is_invocable_v<Body&, timeout_scope&>) {
+            return body(scope);
+        } else {
+            return body();
+        }
+    }
+    static constexpr bool empty() noexcept { return false; }
+};
+
+// The work and the watchdog run as the two children of a join, each with its own strand,
+// so either can be cancelled alone. The awaiter is a forwarding cancellation target: a
+// cancellation of the awaiting task cancels both, and the await ends once both ended.
+template <class T, class Start>
+class [[nodiscard]] deadline_awaiter : public cancel_target {
+public:
+    deadline_awaiter(Start start, std::int64_t amount_ns, deadline_kind kind, const char* what)
+        : start_(std::move(start)), amount_ns_(amount_ns), kind_(kind), what_(what) {}
+    deadline_awaiter(deadline_awaiter&& other) noexcept
+        : start_(std::move(other.start_)), amount_ns_(other.amount_ns_), kind_(other.kind_),
+          what_(other.what_) {}
+    ~deadline_awaiter() {
+        if (work_) {
+            work_.destroy();
+            watchdog_.destroy();
+        }
+    }
+
+    bool await_ready() const {
+        if (start_.empty()) {
+            throw invalid_state_error("weft::wait_for: the coro is empty (moved from or "
+                                      "already awaited)");
+        }
+        if (work_) {
+            throw invalid_state_error("a weft::wait_for or weft::timeout can be awaited once");
+        }
+        return false;
+    }
+
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+        join_.home = &require_scheduler(what_);
+        join_.parent = awaiting;
+        scope_.deadline_ns_.store(deadline_from_now(), std::memory_order_relaxed);
+        coro<T> work = work_then_stop<T>(start_.start(scope_), scope_);
+        coro<> watchdog = watch_deadline(scope_);
+        work_ = coro_access::release(work);
+        watchdog_ = coro_access::release(watchdog);
+        work_.promise().join_gather(join_, 0);
+        watchdog_.promise().join_gather(join_, 1);
+        scope_.work_ = work_.promise().strand();
+        scope_.watchdog_ = watchdog_.promise().strand();
+        strand_ = strand_of(awaiting);
+        interrupt = &on_cancel;
+        if (strand_ != nullptr && !publish_target(*strand_, *this)) {
+            cancel_both();
+        }
+        std::array<std::coroutine_handle<>, 2> children{work_, watchdog_};
+        return launch_children(join_, children.data(), children.size());
+    }
+
+    T await_resume() {
+        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            throw cancelled_error(); // the work and the watchdog have ended
+        }
+        outcome<T>& result = work_.promise().result;
+        if (scope_.expired() && result.has_exception() && is_cancellation(result.exception())) {
+            throw timeout_error(std::string(what_) + ": the deadline passed before the work "
+                                                     "ended; the work was cancelled");
+        }
+        return std::move(result).value();
+    }
+
+private:
+    clock::rep deadline_from_now() const noexcept {
+        if (kind_ == deadline_kind::at) {
+            return amount_ns_;
+        }
+        const clock::rep now = clock::now().time_since_epoch().count();
+        const bool overflows =
+            amount_ns_ > 0 && now > std::numeric_limits<clock::rep>::max() - amount_ns_;
+        return overflows ? std::numeric_limits<clock::rep>::max() : now + amount_ns_;
+    }
+
+    void cancel_both() noexcept {
+        scope_.stop_watchdog();
+        request_cancel(*scope_.work_);
+    }
+    static interruption on_cancel(cancel_target& target) noexcept {
+        static_cast<deadline_awaiter&>(target).cancel_both();
+        return {interruption::outcome::forwarded};
+    }
+
+    Start start_;
+    std::int64_t amount_ns_;
+    deadline_kind kind_;
+    const char* what_;
+    timeout_scope scope_;
+    gather_join join_{2};
+    coro_handle<T> work_;
+    coro_handle<void> watchdog_;
+    strand_word* strand_ = nullptr;
+};
+
+template <class A>
+auto as_coro(A&& awaitable) {
+    using plain = std::remove_cvref_t<A>;
+    if constexpr (is_coro_v<plain>) {
+        return plain(std::move(awaitable));
+    } else {
+        return await_in_coro<plain>(std::forward<A>(awaitable));
+    }
+}
+
+template <class Rep, class Period>
+std::int64_t nanoseconds_of(std::chrono::duration<Rep, Period> amount) noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(amount).count();
+}
+
+} // namespace detail
+
+// Awaits `awaitable` (a coro, a task, a future, a gather, ...) for at most `limit`: its
+// result, or, once the limit passes, cancels it, waits for it to end and throws
+// weft::timeout_error (asyncio.wait_for). A task given here is cancelled on timeout.
+template <awaitable A, class Rep, class Period>
+auto wait_for(A&& awaitable, std::chrono::duration<Rep, Period> limit) {
+    using result = await_result_t<std::remove_cvref_t<A>>;
+    using start = detail::given_work<result>;
+    return detail::deadline_awaiter<result, start>(
+        start{detail::as_coro(std::forward<A>(awaitable))}, detail::nanoseconds_of(limit),
+        detail::deadline_kind::after, "weft::wait_for");
+}
+
+// Runs `body` (a callable taking weft::timeout_scope&, or nothing, and returning a
+// weft::coro) under one deadline `limit` from now (asyncio.timeout): its result, or
+// weft::timeout_error once the deadline passed and the body, cancelled, has ended.
+template <class Rep, class Period, class Body>
+auto timeout(std::chrono::duration<Rep, Period> limit, Body body) {
+    using start = detail::body_work<Body>;
+    using result =
+        typename decltype(std::declval<start&>().start(std::declval<timeout_scope&>()))::value_type;
+    return detail::deadline_awaiter<result, start>(start{std::move(body)},
+                                                   detail::nanoseconds_of(limit),
+                                                   detail::deadline_kind::after, "weft::timeout");
+}
+
+// The same with a deadline on weft::clock (asyncio.timeout_at); time_point::max() is none.
+template <class Body>
+auto timeout_at(clock::time_point deadline, Body body) {
+    using start = detail::body_work<Body>;
+    using result =
+        typename decltype(std::declval<start&>().start(std::declval<timeout_scope&>()))::value_type;
+    return detail::deadline_awaiter<result, start>(start{std::move(body)},
+                                                   deadline.time_since_epoch().count(),
+                                                   detail::deadline_kind::at, "weft::timeout_at");
+}
+
+} // namespace weft

@@ -1,0 +1,333 @@
+// Tests weft::wait_for, weft::timeout and weft::timeout_at (include/weft/timeout.hpp): work
+// that ends in time, work cancelled at its deadline and awaited to its end, work that
+// swallows the cancellation, tasks and futures under a deadline, one deadline over several
+// awaits, deadlines moved while running, cancellation of the awaiting task, and races of
+// deadlines against work in real time. Timing is checked in virtual time.
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
+
+std::uint64_t timers_pending() {
+    std::uint64_t total = 0;
+    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
+        total += each.timers_pending;
+    }
+    return total;
+}
+
+weft::coro<int> value_after(std::chrono::nanoseconds delay, int value) {
+    co_await weft::sleep(delay);
+    co_return value;
+}
+
+// Sleeps `delay`; if cancelled, spends `cleanup` (virtual) time cleaning up, then rethrows.
+weft::coro<int> slow_to_stop(std::chrono::nanoseconds delay, std::chrono::nanoseconds cleanup,
+                             std::atomic<int>& cleaned) {
+    bool cancelled = false;
+    try {
+        co_await weft::sleep(delay);
+    } catch (const weft::cancelled_error&) {
+        cancelled = true;
+    }
+    if (cancelled) {
+        co_await weft::sleep(cleanup);
+        cleaned.fetch_add(1);
+        throw weft::cancelled_error();
+    }
+    co_return 1;
+}
+
+TEST(WaitFor, WorkThatEndsInTimeGivesItsValue) {
+    weft::run(
+        []() -> weft::coro<> {
+            const weft::clock::time_point start = weft::clock::now();
+            EXPECT_EQ(co_await weft::wait_for(value_after(2s, 7), 5s), 7);
+            EXPECT_EQ(weft::clock::now() - start, 2s);
+            EXPECT_EQ(timers_pending(), 0u); // the watchdog's timer is gone
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, LateWorkIsCancelledAndAwaitedBeforeTimeoutError) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> cleaned{0};
+            const weft::clock::time_point start = weft::clock::now();
+            EXPECT_THROW(co_await weft::wait_for(slow_to_stop(10s, 2s, cleaned), 1s),
+                         weft::timeout_error);
+            EXPECT_EQ(cleaned.load(), 1);
+            EXPECT_EQ(weft::clock::now() - start, 3s); // 1 s deadline + 2 s of cleanup
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(WaitFor, TimeoutErrorSaysWhatHappened) {
+    weft::run(
+        []() -> weft::coro<> {
+            try {
+                co_await weft::wait_for(weft::sleep(1h), 1ms);
+                ADD_FAILURE() << "no timeout";
+            } catch (const weft::timeout_error& error) {
+                EXPECT_NE(std::string(error.what()).find("weft::wait_for"), std::string::npos);
+                EXPECT_NE(std::string(error.what()).find("deadline"), std::string::npos);
+            }
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, WorkThatSwallowsTheCancellationGivesWhatItReturns) {
+    const int result = weft::run(
+        []() -> weft::coro<int> {
+            co_return co_await weft::wait_for(
+                []() -> weft::coro<int> {
+                    try {
+                        co_await weft::sleep(1h);
+                    } catch (const weft::cancelled_error&) {
+                        co_return -1;
+                    }
+                    co_return 1;
+                }(),
+                1s);
+        }(),
+        one_virtual_worker);
+    EXPECT_EQ(result, -1);
+}
+
+TEST(WaitFor, OwnErrorsOfTheWorkPassThrough) {
+    weft::run(
+        []() -> weft::coro<> {
+            EXPECT_THROW(co_await weft::wait_for(
+                             []() -> weft::coro<> {
+                                 co_await weft::sleep(1s);
+                                 throw std::out_of_range("boom");
+                             }(),
+                             5s),
+                         std::out_of_range);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, ATaskIsCancelledAtTheDeadline) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<int> t = weft::create_task(value_after(1h, 3));
+            EXPECT_THROW(co_await weft::wait_for(t, 1s), weft::timeout_error);
+            EXPECT_TRUE(t.done());
+            EXPECT_TRUE(t.cancelled());
+
+            weft::task<int> quick = weft::create_task(value_after(1s, 4));
+            EXPECT_EQ(co_await weft::wait_for(quick, 1h), 4);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(WaitFor, AFutureTimesOutAndStaysPending) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::future<int> f;
+            EXPECT_THROW(co_await weft::wait_for(f, 1s), weft::timeout_error);
+            EXPECT_FALSE(f.done());
+            f.set_result(2);
+            EXPECT_EQ(co_await weft::wait_for(f, 1s), 2);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, CancellingTheAwaiterCancelsTheWorkAndThrowsCancelledError) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> cleaned{0};
+            weft::task<int> outer =
+                weft::create_task([](std::atomic<int>& cleaned) -> weft::coro<int> {
+                    co_return co_await weft::wait_for(slow_to_stop(1h, 1s, cleaned), 2h);
+                }(cleaned));
+            co_await weft::sleep(1s);
+            outer.cancel();
+            EXPECT_THROW(co_await outer, weft::cancelled_error);
+            EXPECT_EQ(cleaned.load(), 1);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(WaitFor, AwaitingAnEmptyCoroOrTwiceIsAnError) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::coro<int> used = value_after(1s, 1);
+            co_await std::move(used);
+            EXPECT_THROW(co_await weft::wait_for(std::move(used), 1s), weft::invalid_state_error);
+            auto twice = weft::wait_for(value_after(1s, 1), 5s);
+            EXPECT_EQ(co_await twice, 1);
+            EXPECT_THROW(co_await twice, weft::invalid_state_error);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, OneDeadlineCoversSeveralAwaits) {
+    weft::run(
+        []() -> weft::coro<> {
+            int steps = 0;
+            const weft::clock::time_point start = weft::clock::now();
+            EXPECT_THROW(co_await weft::timeout(2500ms,
+                                                [&]() -> weft::coro<> {
+                                                    for (int i = 0; i < 3; ++i) {
+                                                        co_await weft::sleep(1s);
+                                                        ++steps;
+                                                    }
+                                                }),
+                         weft::timeout_error);
+            EXPECT_EQ(steps, 2);
+            EXPECT_EQ(weft::clock::now() - start, 2500ms);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, RescheduledLaterTheBodyFinishes) {
+    weft::run(
+        []() -> weft::coro<> {
+            const weft::clock::time_point start = weft::clock::now();
+            const int value =
+                co_await weft::timeout(2s, [&](weft::timeout_scope& scope) -> weft::coro<int> {
+                    co_await weft::sleep(1s);
+                    scope.reschedule(weft::clock::now() + 5s);
+                    EXPECT_EQ(scope.when(), start + 6s);
+                    co_await weft::sleep(3s);
+                    EXPECT_FALSE(scope.expired());
+                    co_return 9;
+                });
+            EXPECT_EQ(value, 9);
+            EXPECT_EQ(weft::clock::now() - start, 4s);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, RescheduledEarlierItExpiresEarlier) {
+    weft::run(
+        []() -> weft::coro<> {
+            const weft::clock::time_point start = weft::clock::now();
+            bool saw_expired = false;
+            EXPECT_THROW(co_await weft::timeout(1h,
+                                                [&](weft::timeout_scope& scope) -> weft::coro<> {
+                                                    scope.reschedule(start + 2s);
+                                                    try {
+                                                        co_await weft::sleep(10s);
+                                                    } catch (const weft::cancelled_error&) {
+                                                        saw_expired = scope.expired();
+                                                        throw;
+                                                    }
+                                                }),
+                         weft::timeout_error);
+            EXPECT_TRUE(saw_expired);
+            EXPECT_EQ(weft::clock::now() - start, 2s);
+        }(),
+        two_virtual_workers);
+}
+
+TEST(Timeout, RescheduledToNeverItNeverExpires) {
+    weft::run(
+        []() -> weft::coro<> {
+            const int value =
+                co_await weft::timeout(1s, [](weft::timeout_scope& scope) -> weft::coro<int> {
+                    scope.reschedule(weft::clock::time_point::max());
+                    co_await weft::sleep(24h);
+                    co_return 5;
+                });
+            EXPECT_EQ(value, 5);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, DeadlineAlreadyPassedCancelsAtTheFirstSuspension) {
+    weft::run(
+        []() -> weft::coro<> {
+            co_await weft::sleep(5s);
+            int reached = 0;
+            EXPECT_THROW(co_await weft::timeout_at(weft::clock::now() - 1s,
+                                                   [&]() -> weft::coro<> {
+                                                       ++reached;
+                                                       co_await weft::sleep(1s);
+                                                       ++reached;
+                                                   }),
+                         weft::timeout_error);
+            EXPECT_EQ(reached, 1);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, ManyInARowLeaveNoTimerBehind) {
+    weft::run(
+        []() -> weft::coro<> {
+            for (int i = 0; i < 2'000; ++i) {
+                EXPECT_EQ(co_await weft::wait_for(value_after(1ms, i), 1s), i);
+            }
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        two_virtual_workers);
+}
+
+// Deadlines racing work in real time on two workers: each wait ends exactly once, with the
+// value or with timeout_error, and the cancelled work always ended before it did.
+TEST(TimeoutRace, DeadlinesAgainstWorkEndEachWaitOnce) {
+    std::atomic<int> values{0};
+    std::atomic<int> timeouts{0};
+    std::atomic<int> work_running{0};
+    weft::run(
+        [](std::atomic<int>& values, std::atomic<int>& timeouts,
+           std::atomic<int>& running) -> weft::coro<> {
+            std::minstd_rand random(3);
+            std::vector<weft::task<>> waits;
+            for (int i = 0; i < 2'000; ++i) {
+                const auto work_for = std::chrono::microseconds(random() % 200);
+                const auto limit = std::chrono::microseconds(random() % 200);
+                waits.push_back(weft::create_task(
+                    [](std::chrono::microseconds work_for, std::chrono::microseconds limit,
+                       std::atomic<int>& values, std::atomic<int>& timeouts,
+                       std::atomic<int>& running) -> weft::coro<> {
+                        try {
+                            co_await weft::wait_for(
+                                [](std::chrono::microseconds d,
+                                   std::atomic<int>& running) -> weft::coro<> {
+                                    running.fetch_add(1);
+                                    bool cancelled = false;
+                                    try {
+                                        co_await weft::sleep(d);
+                                    } catch (const weft::cancelled_error&) {
+                                        cancelled = true;
+                                    }
+                                    running.fetch_sub(1);
+                                    if (cancelled) {
+                                        throw weft::cancelled_error();
+                                    }
+                                }(work_for, running),
+                                limit);
+                            values.fetch_add(1);
+                        } catch (const weft::timeout_error&) {
+                            timeouts.fetch_add(1);
+                        }
+                    }(work_for, limit, values, timeouts, running)));
+            }
+            for (weft::task<>& each : waits) {
+                co_await each;
+            }
+            EXPECT_EQ(running.load(), 0);
+        }(values, timeouts, work_running),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(values.load() + timeouts.load(), 2'000);
+}
+
+} // namespace
