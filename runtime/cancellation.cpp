@@ -2,7 +2,9 @@
 // include/weft/detail/cancellation.hpp, and the argument in docs/architecture.md.
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/cpu_relax.hpp>
+#include <weft/detail/promise.hpp>
 #include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
 
 namespace weft::detail {
 namespace {
@@ -52,6 +54,19 @@ void request_cancel(strand_word& word) noexcept {
     word.store(seen | delivered, std::memory_order_release);
     if (done.result == interruption::outcome::withdrawn) {
         schedule(*done.home, done.resume);
+    }
+}
+
+bool is_cancellation(const std::exception_ptr& error) noexcept {
+    if (!error) {
+        return false;
+    }
+    try {
+        std::rethrow_exception(error);
+    } catch (const cancelled_error&) {
+        return true;
+    } catch (...) {
+        return false;
     }
 }
 

@@ -2,6 +2,12 @@
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/scheduler.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "runtime.hpp"
 
 namespace weft::detail {
 
@@ -13,7 +19,7 @@ void free_header_and_frame(frame_header* header) noexcept {
 }
 } // namespace
 
-void release_task(frame_header* header) noexcept {
+void release_task(frame_header* header, unretrieved_check check) noexcept {
     // acq_rel: release publishes this holder's use of the task; the last holder acquires
     // every other holder's before it destroys the frame.
     if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
@@ -23,7 +29,29 @@ void release_task(frame_header* header) noexcept {
     if (header->torn_down.load(std::memory_order_relaxed)) {
         free_header_and_frame(header);
     } else {
+        check(header);
         std::coroutine_handle<>::from_address(header->frame()).destroy();
+    }
+}
+
+void report_unretrieved(std::exception_ptr error) noexcept {
+    scheduler* runtime = current_scheduler();
+    if (runtime != nullptr && runtime->exception_handler()) {
+        try {
+            runtime->exception_handler()(error);
+        } catch (...) {
+            std::fputs("weft: the exception handler threw; its exception is dropped\n", stderr);
+        }
+        return;
+    }
+    constexpr const char* format =
+        "weft: a task failed and its exception was never retrieved: %s\n";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, format, failure.what());
+    } catch (...) {
+        std::fprintf(stderr, format, "an exception that is not a std::exception");
     }
 }
 

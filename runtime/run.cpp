@@ -21,7 +21,7 @@ void run_main(frame_header* main, std::coroutine_handle<> handle, const run_opti
     const std::size_t workers = options.workers != 0
                                     ? options.workers
                                     : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    scheduler runtime(workers, options.virtual_time);
+    scheduler runtime(workers, options);
     runtime.run_main(main, handle);
 }
 

@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <cstdio>
 #include <optional>
 
 #include <weft/detail/waiter_list.hpp>
@@ -16,8 +17,9 @@ std::uint64_t monotonic_ns() noexcept {
            static_cast<std::uint64_t>(now.tv_nsec);
 }
 
-scheduler::scheduler(std::size_t workers, bool virtual_time)
-    : idle_(workers), registry_(workers), virtual_time_(virtual_time) {
+scheduler::scheduler(std::size_t workers, const run_options& options)
+    : idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
+      exception_handler_(options.exception_handler), virtual_time_(options.virtual_time) {
     workers_.reserve(workers);
     for (std::size_t id = 0; id < workers; ++id) {
         workers_.push_back(std::make_unique<worker>(*this, id));
@@ -35,19 +37,35 @@ scheduler::~scheduler() {
 
 namespace {
 
-// Wakes no coroutine: the main task's end stops the runtime.
-struct stop_when_done : waiter_node {
-    explicit stop_when_done(scheduler& runtime) : runtime(runtime) { wake = &on_done; }
+// Wakes no coroutine: the main task's end sends worker 0 out of its loop to shut down.
+struct leave_when_done : waiter_node {
+    leave_when_done(scheduler& runtime, std::atomic<bool>& main_done)
+        : runtime(runtime), main_done(main_done) {
+        wake = &on_done;
+    }
     static void on_done(waiter_node& node) noexcept {
-        static_cast<stop_when_done&>(node).runtime.stop();
+        auto& self = static_cast<leave_when_done&>(node);
+        // seq_cst: worker 0 reads it in its parking re-check (see worker::park).
+        self.main_done.store(true, std::memory_order_seq_cst);
+        self.runtime.wake_worker(0);
     }
     scheduler& runtime;
+    std::atomic<bool>& main_done;
 };
+
+void report_stragglers(std::size_t count, std::chrono::nanoseconds grace) {
+    std::fprintf(stderr,
+                 "weft::run: %zu task%s still pending %.3f s after shutdown cancelled %s; "
+                 "destroying %s without resuming %s\n",
+                 count, count == 1 ? " was" : "s were",
+                 std::chrono::duration<double>(grace).count(), count == 1 ? "it" : "them",
+                 count == 1 ? "it" : "them", count == 1 ? "it" : "them");
+}
 
 } // namespace
 
 void scheduler::run_main(frame_header* main, std::coroutine_handle<> handle) {
-    stop_when_done stopper(*this);
+    leave_when_done stopper(*this, main_done_);
     main->waiters.enqueue(stopper);
     // relaxed: no other thread exists yet; thread creation publishes it.
     main->refs.store(2, std::memory_order_relaxed);
@@ -67,12 +85,46 @@ void scheduler::run_main(frame_header* main, std::coroutine_handle<> handle) {
         teardown();
         throw;
     }
-    workers_[0]->run();
+    workers_[0]->run_until(main_done_);
+    drain();
+    stop();
     for (std::thread& thread : threads_) {
         thread.join();
     }
     threads_.clear();
     teardown();
+}
+
+// Cancels every pending task and lets worker 0 work with the others until they have all
+// ended or the grace has passed. No task is lost between the two halves: draining_ is set
+// before the registry is read, and a task that ends reads draining_ after unregistering
+// itself, so either this thread sees the registry empty or that task sees the drain (all
+// four operations are seq_cst), and then end_drain sets drain_over_ and wakes worker 0.
+void scheduler::drain() {
+    draining_.store(true, std::memory_order_seq_cst);
+    registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
+    if (registry_.empty()) {
+        return;
+    }
+    const std::uint64_t now = now_ns();
+    const auto grace = static_cast<std::uint64_t>(shutdown_grace_.count());
+    drain_deadline_.owner = this;
+    drain_deadline_.deadline = grace > UINT64_MAX - now ? UINT64_MAX : now + grace;
+    drain_deadline_.fire = [](timer_entry& entry) noexcept {
+        static_cast<drain_deadline&>(entry).owner->end_drain();
+    };
+    workers_[0]->add_timer(drain_deadline_);
+    workers_[0]->run_until(drain_over_);
+    workers_[0]->cancel_timer(drain_deadline_);
+    if (const std::size_t stragglers = registry_.size()) {
+        report_stragglers(stragglers, shutdown_grace_);
+    }
+}
+
+void scheduler::end_drain() {
+    // seq_cst: worker 0 reads it in its parking re-check.
+    drain_over_.store(true, std::memory_order_seq_cst);
+    wake_worker(0);
 }
 
 void scheduler::stop() noexcept {

@@ -2,16 +2,22 @@
 // the idle bookkeeping and the registry of pending tasks. It lives on run's stack; the
 // calling thread is worker 0.
 //
-// Shutdown: when the main task ends, stop() raises `stopping_` and wakes every worker;
-// each finishes the step it is running and leaves its loop. After the threads are
-// joined, teardown() closes the injector, forgets every queued handle and destroys every
-// task still registered; destroying a task's frame destroys everything it owns (awaited
-// coroutines, gather children) and unlinks its awaiters from what they waited on.
+// Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop and
+// drains: it cancels every task still pending, then works on with the others until the
+// registry is empty or the shutdown grace has passed. Then stop() raises `stopping_` and
+// wakes every worker; each finishes the step it is running and leaves its loop. After the
+// threads are joined, teardown() closes the injector, forgets every queued handle and
+// destroys every task still registered (those that outlived the grace, reported on
+// stderr); destroying a task's frame destroys everything it owns (awaited coroutines,
+// gather children) and unlinks its awaiters from what they waited on.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -33,7 +39,7 @@ std::uint64_t monotonic_ns() noexcept;
 
 class scheduler {
 public:
-    scheduler(std::size_t workers, bool virtual_time);
+    scheduler(std::size_t workers, const run_options& options);
     scheduler(const scheduler&) = delete;
     scheduler& operator=(const scheduler&) = delete;
     ~scheduler();
@@ -49,6 +55,9 @@ public:
     task_registry& registry() noexcept { return registry_; }
 
     bool virtual_time() const noexcept { return virtual_time_; }
+    const std::function<void(std::exception_ptr)>& exception_handler() const noexcept {
+        return exception_handler_;
+    }
     // The runtime's time in nanoseconds: CLOCK_MONOTONIC, or the virtual clock.
     std::uint64_t now_ns() const noexcept {
         // acquire: pairs with advance_virtual_time's release; see there.
@@ -67,6 +76,15 @@ public:
     }
     void stop() noexcept;
 
+    // Called by complete_task after unregistering a task: during the drain, the last task
+    // to end lets worker 0 finish it.
+    void task_ended() {
+        // seq_cst: see drain().
+        if (draining_.load(std::memory_order_seq_cst) && registry_.empty()) {
+            end_drain();
+        }
+    }
+
     // From a thread that is not one of this runtime's workers.
     void inject(std::coroutine_handle<> handle);
     // After queuing work: wakes a sleeping worker if nobody is searching.
@@ -75,6 +93,13 @@ public:
     bool has_visible_work() const noexcept;
 
 private:
+    // A timer in worker 0's wheel that ends the drain when the grace has passed.
+    struct drain_deadline : timer_entry {
+        scheduler* owner = nullptr;
+    };
+
+    void drain();
+    void end_drain();
     void teardown();
 
     std::vector<std::unique_ptr<worker>> workers_;
@@ -82,6 +107,13 @@ private:
     idle idle_;
     task_registry registry_;
     std::atomic<bool> stopping_{false};
+    // Shutdown's phases, each a flag worker 0 leaves its loop on (see drain()).
+    std::atomic<bool> main_done_{false};
+    std::atomic<bool> draining_{false};
+    std::atomic<bool> drain_over_{false};
+    drain_deadline drain_deadline_;
+    const std::chrono::nanoseconds shutdown_grace_;
+    const std::function<void(std::exception_ptr)> exception_handler_;
     const bool virtual_time_;
     std::atomic<std::uint64_t> virtual_now_{0};
     std::vector<std::thread> threads_;

@@ -43,10 +43,12 @@ void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept {
     worker::current()->push_forks(handles, count);
 }
 
-void complete_task(frame_header* header) noexcept {
-    worker::current()->owner().registry().remove(header);
+void complete_task(frame_header* header, unretrieved_check check) noexcept {
+    scheduler& runtime = worker::current()->owner();
+    runtime.registry().remove(header);
+    runtime.task_ended();
     header->waiters.complete([] {});
-    release_task(header);
+    release_task(header, check);
 }
 
 std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,

@@ -77,7 +77,7 @@ bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_k
     }
     timer.deadline = kind == deadline_kind::after ? deadline_after(now, amount_ns)
                                                   : static_cast<std::uint64_t>(amount_ns);
-    return here->add_timer(timer, strand, timer);
+    return here->add_timer(timer, strand, &timer);
 }
 
 void abandon_sleep(sleep_timer& timer) noexcept {

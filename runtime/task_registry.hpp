@@ -42,6 +42,41 @@ public:
         s.lock.unlock();
     }
 
+    // Hands every pending task to `visit`, each shard under its lock, so none of them can
+    // end (and be freed) while visited.
+    template <class Visit>
+    void for_each(Visit&& visit) {
+        for (std::size_t i = 0; i < count_; ++i) {
+            shard& s = shards_[i];
+            s.lock.lock();
+            for (frame_header* header = s.head; header != nullptr; header = header->registry_next) {
+                visit(header);
+            }
+            s.lock.unlock();
+        }
+    }
+
+    // How many tasks are pending; exact when no task starts or ends meanwhile.
+    std::size_t size() {
+        std::size_t pending = 0;
+        for_each([&](frame_header*) { ++pending; });
+        return pending;
+    }
+
+    // Whether no task is pending, in O(shards).
+    bool empty() noexcept {
+        for (std::size_t i = 0; i < count_; ++i) {
+            shard& s = shards_[i];
+            s.lock.lock();
+            const bool shard_empty = s.head == nullptr;
+            s.lock.unlock();
+            if (!shard_empty) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     // Single-threaded, at shutdown: unlinks every pending task and hands it to `visit`.
     template <class Visit>
     void drain(Visit&& visit) {

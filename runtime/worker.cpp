@@ -68,7 +68,7 @@ worker* worker::current() noexcept {
 void worker::run() {
     const precise_timer_slack slack;
     this_thread_worker = this;
-    while (!owner_.stopping()) {
+    while (!owner_.stopping() && !leave_requested()) {
         std::coroutine_handle<> next = next_local();
         if (!next) {
             if (fire_due_timers()) {
@@ -87,6 +87,12 @@ void worker::run() {
         next.resume();
     }
     this_thread_worker = nullptr;
+}
+
+void worker::run_until(const std::atomic<bool>& leave) {
+    leave_ = &leave;
+    run();
+    leave_ = nullptr;
 }
 
 void worker::push_ready(std::coroutine_handle<> handle) {
@@ -117,9 +123,9 @@ worker_stats worker::stats() const noexcept {
             timer_count_.load(std::memory_order_relaxed)};
 }
 
-bool worker::add_timer(timer_entry& entry, strand_word* strand, cancel_target& target) {
+bool worker::add_timer(timer_entry& entry, strand_word* strand, cancel_target* target) {
     timers_lock_.lock();
-    if (strand != nullptr && !publish_target(*strand, target)) {
+    if (strand != nullptr && !publish_target(*strand, *target)) {
         timers_lock_.unlock();
         return false;
     }
@@ -287,7 +293,7 @@ void worker::park() {
     const bool nobody_awake = owner_.idle_state().enter_sleep(id_, searching_);
     searching_ = false;
     // The re-check after listing ourselves asleep (see idle.hpp).
-    if (owner_.stopping() || owner_.has_visible_work()) {
+    if (owner_.stopping() || leave_requested() || owner_.has_visible_work()) {
         leave_sleep_or_take_wake_up();
         return;
     }
@@ -322,7 +328,8 @@ void worker::park() {
 }
 
 void worker::spin_until(std::uint64_t deadline) {
-    while (monotonic_ns() < deadline && !owner_.stopping() && !owner_.has_visible_work()) {
+    while (monotonic_ns() < deadline && !owner_.stopping() && !leave_requested() &&
+           !owner_.has_visible_work()) {
         cpu_relax();
     }
 }

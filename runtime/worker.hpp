@@ -38,6 +38,8 @@ public:
 
     // Runs until the runtime stops. Called on the worker's own thread.
     void run();
+    // Runs until the runtime stops or `leave` is set (worker 0, which drives shutdown).
+    void run_until(const std::atomic<bool>& leave);
 
     // Owner thread only.
     void push_ready(std::coroutine_handle<> handle);
@@ -53,7 +55,8 @@ public:
     // pending; publishes `target` as the strand's suspension inside the wheel's lock, so a
     // canceller's cancel_timer() finds the entry either pending or fired. False if the
     // cancellation was pending and nothing was inserted.
-    bool add_timer(timer_entry& entry, strand_word* strand, cancel_target& target);
+    bool add_timer(timer_entry& entry, strand_word* strand = nullptr,
+                   cancel_target* target = nullptr);
     // Any thread. Takes `entry` out of the wheel if it is still pending; true if it was.
     bool cancel_timer(timer_entry& entry) noexcept;
 
@@ -84,6 +87,10 @@ private:
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it.
     void notify_others();
+    bool leave_requested() const noexcept {
+        // seq_cst: read in the parking re-check, like stopping(); see scheduler::drain.
+        return leave_ != nullptr && leave_->load(std::memory_order_seq_cst);
+    }
     void park();
     void sleep_until_woken();
     // Spins until CLOCK_MONOTONIC reaches `deadline`, or work or a stop arrives.
@@ -98,6 +105,7 @@ private:
     scheduler& owner_;
     const std::size_t id_;
     bool searching_ = false;
+    const std::atomic<bool>* leave_ = nullptr;
     std::uint32_t tick_ = 0;
     std::uint64_t random_;
     std::atomic<std::uint64_t> tasks_run_{0};

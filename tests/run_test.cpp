@@ -126,16 +126,28 @@ TEST(Run, IdleRuntimeBurnsNoCpu) {
     EXPECT_LT(used, 0.1) << "an idle runtime used " << used << " s of CPU in 2 s";
 }
 
-TEST(Run, ShutdownDestroysPendingDetachedTasks) {
+TEST(Run, ShutdownCancelsPendingDetachedTasksAndWaitsForThem) {
     std::atomic<int> destroyed{0};
     constexpr int suspended = 500;
     constexpr int queued = 500;
     weft::future<> never;
+    static std::atomic<int> cleaned_up{0};
+    cleaned_up = 0;
     weft::run(
         [](std::atomic<int>& count, weft::future<> gate) -> weft::coro<> {
             auto waits_forever = [](weft::future<> g,
                                     weft::testing::destruction_counter) -> weft::coro<> {
-                co_await g;
+                bool cancelled = false;
+                try {
+                    co_await g;
+                } catch (const weft::cancelled_error&) {
+                    cancelled = true;
+                }
+                if (cancelled) {
+                    co_await weft::sleep(std::chrono::milliseconds(1)); // cleanup that awaits
+                    cleaned_up.fetch_add(1);
+                    throw weft::cancelled_error();
+                }
             };
             std::vector<weft::task<>> started;
             for (int i = 0; i < suspended; ++i) {
@@ -153,17 +165,42 @@ TEST(Run, ShutdownDestroysPendingDetachedTasks) {
             }
         }(destroyed, never),
         weft::run_options{.workers = 2});
+    EXPECT_EQ(cleaned_up.load(), suspended + queued);
     EXPECT_EQ(destroyed.load(), suspended + queued);
     // Completing the future after the runtime ended wakes nobody and crashes nothing.
     never.set_result();
 }
 
-TEST(Run, TaskHandleOutlivingItsRuntimeReportsTheTeardown) {
+TEST(Run, TaskHandleOutlivingItsRuntimeSeesItCancelled) {
     weft::future<int> never;
     weft::task<int> survivor = weft::run([](weft::future<int> gate) -> weft::coro<weft::task<int>> {
         co_return weft::create_task(
             [](weft::future<int> g) -> weft::coro<int> { co_return co_await g; }(gate));
     }(never));
+    EXPECT_TRUE(survivor.done());
+    EXPECT_TRUE(survivor.cancelled());
+    EXPECT_THROW(survivor.result(), weft::cancelled_error);
+}
+
+// A task that ignores cancellation cannot hold run forever: after the grace it is reported
+// on stderr and destroyed without being resumed.
+TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
+    std::atomic<int> destroyed{0};
+    weft::future<> never;
+    ::testing::internal::CaptureStderr();
+    weft::task<int> survivor = weft::run(
+        [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<weft::task<int>> {
+            co_return weft::create_task(weft::testing::ignores_cancellation(
+                gate, weft::testing::destruction_counter(count)));
+        }(never, destroyed),
+        weft::run_options{
+            .workers = 2, .virtual_time = true, .shutdown_grace = std::chrono::seconds(3)});
+    const std::string report = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(report.find("weft::run: 1 task was still pending 3.000 s after shutdown "
+                          "cancelled it"),
+              std::string::npos)
+        << report;
+    EXPECT_EQ(destroyed.load(), 1);
     EXPECT_FALSE(survivor.done());
     try {
         survivor.result();

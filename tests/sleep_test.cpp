@@ -216,19 +216,29 @@ TEST(Sleep, PendingTimerParksInsteadOfSpinning) {
     EXPECT_LT(used, 0.05) << "a runtime waiting for one timer used " << used << " s of CPU";
 }
 
-TEST(Sleep, ShutdownDestroysSleepingTasks) {
+TEST(Sleep, ShutdownCancelsSleepingTasksAtOnce) {
     std::atomic<int> destroyed{0};
+    std::atomic<int> cancelled{0};
+    const auto real_start = std::chrono::steady_clock::now();
     weft::run(
-        [](std::atomic<int>& count) -> weft::coro<> {
+        [](std::atomic<int>& count, std::atomic<int>& cancelled) -> weft::coro<> {
             for (int i = 0; i < 100; ++i) {
-                weft::create_task([](weft::testing::destruction_counter) -> weft::coro<> {
-                    co_await weft::sleep(1h);
-                }(weft::testing::destruction_counter(count)));
+                weft::create_task([](weft::testing::destruction_counter,
+                                     std::atomic<int>& cancelled) -> weft::coro<> {
+                    try {
+                        co_await weft::sleep(1h);
+                    } catch (const weft::cancelled_error&) {
+                        cancelled.fetch_add(1);
+                        throw;
+                    }
+                }(weft::testing::destruction_counter(count), cancelled));
             }
             co_await weft::sleep(1ms);
-        }(destroyed),
-        weft::run_options{.workers = 2, .virtual_time = true});
+        }(destroyed, cancelled),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(cancelled.load(), 100);
     EXPECT_EQ(destroyed.load(), 100);
+    EXPECT_LT(std::chrono::steady_clock::now() - real_start, 30s); // not the hour, nor the grace
 }
 
 TEST(AsyncioTutorial, SleepyPrintsTwentyThenTen) {

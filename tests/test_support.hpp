@@ -1,5 +1,6 @@
 // Helpers shared by the tests: an object that counts its live copies (to prove a frame was
-// destroyed) and a way to wait for a condition from a test body without timing asserts.
+// destroyed), a task that ignores cancellation, and a way to wait for a condition from a
+// test body without timing asserts.
 #pragma once
 
 #include <sys/resource.h>
@@ -7,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+
+#include <weft/weft.hpp>
 
 namespace weft::testing {
 
@@ -46,6 +49,18 @@ inline std::thread::id current_thread_id_impl() {
     return std::this_thread::get_id();
 }
 inline std::thread::id (*volatile current_thread_id)() = &current_thread_id_impl;
+
+// A task body that ignores cancellation: it awaits `gate` again after every
+// cancelled_error, so only runtime teardown ends it (if the gate never opens).
+inline weft::coro<int> ignores_cancellation(weft::future<> gate, destruction_counter) {
+    for (;;) {
+        try {
+            co_await gate;
+            co_return 1;
+        } catch (const weft::cancelled_error&) {
+        }
+    }
+}
 
 // Spins (yielding) until `done()` is true or a generous deadline passes; returns done().
 template <class Predicate>

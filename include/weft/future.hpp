@@ -75,6 +75,9 @@ public:
 private:
     friend struct detail::completion_access;
 
+    // A future's exception is never reported as unretrieved: only tasks are.
+    void mark_retrieved() const noexcept {}
+
     detail::waiter_list& waiters() const noexcept { return state_->waiters; }
     outcome<T>& stored_result() const noexcept { return state_->result; }
 

@@ -131,6 +131,7 @@ public:
 private:
     bool arrive() noexcept {
         if (result().has_exception()) {
+            completion_access::mark_retrieved(source_); // the gather rethrows or returns it
             join_->record_failure(index_);
         }
         return join_->arrive();

@@ -10,7 +10,10 @@
 // several threads at once, gets its own runtime.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <exception>
+#include <functional>
 
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
@@ -25,6 +28,15 @@ struct run_options {
     // timer is pending, jumps straight to the earliest deadline, so sleeps cost no real
     // time (Tokio's start_paused). For exact, instant tests of timing logic.
     bool virtual_time = false;
+    // When main ends, every task still pending is cancelled, and run waits for them to
+    // end (asyncio.run). A task still pending this long after (on weft::clock, so virtual
+    // in virtual time) is reported on stderr and destroyed without being resumed.
+    std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(5);
+    // Receives the exception of a task that failed and whose exception nobody retrieved
+    // (by awaiting the task, result(), exception() or a gather), when its last handle is
+    // gone (asyncio's "Task exception was never retrieved"). Empty: written to stderr. It
+    // runs on the worker that dropped the last handle and must not throw.
+    std::function<void(std::exception_ptr)> exception_handler = {};
 };
 
 namespace detail {
@@ -40,8 +52,7 @@ T run(coro<T> main, run_options options = {}) {
         throw invalid_state_error("weft::run: the coro is empty (moved from or already "
                                   "awaited)");
     }
-    handle.promise().become_task();
-    detail::frame_header* header = detail::frame_header::of(handle.address());
+    detail::frame_header* header = detail::make_task(handle);
     // relaxed: nothing else can see the frame yet. One reference, held by main_task.
     header->refs.store(1, std::memory_order_relaxed);
     task<T> main_task = detail::task_access::adopt(handle);

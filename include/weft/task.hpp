@@ -50,7 +50,7 @@ public:
     }
     ~task() {
         if (handle_) {
-            detail::release_task(header());
+            detail::release_task(header(), &detail::report_if_unretrieved<detail::coro_promise<T>>);
         }
     }
 
@@ -77,20 +77,7 @@ public:
 
     // True once the task ended by cancelled_error (asyncio's Task.cancelled).
     bool cancelled() const noexcept {
-        if (!done()) {
-            return false;
-        }
-        const std::exception_ptr error = stored_result().exception();
-        if (!error) {
-            return false;
-        }
-        try {
-            std::rethrow_exception(error);
-        } catch (const cancelled_error&) {
-            return true;
-        } catch (...) {
-            return false;
-        }
+        return done() && detail::is_cancellation(stored_result().exception());
     }
 
     // The task's value; rethrows its exception. Throws invalid_state_error if not done.
@@ -120,6 +107,12 @@ private:
     outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
     detail::strand_word& strand() const noexcept { return *handle_.promise().strand(); }
 
+    // The task's exception has been seen: it is not reported as never retrieved.
+    void mark_retrieved() const noexcept {
+        // relaxed: read only by the last reference's release, which orders it.
+        header()->exception_retrieved.store(true, std::memory_order_relaxed);
+    }
+
     const outcome<T>& checked_result() const {
         if (!handle_) {
             throw invalid_state_error("weft::task is empty");
@@ -131,6 +124,7 @@ private:
                     ? "weft::task was destroyed unfinished when its runtime shut down"
                     : "weft::task::result() called before the task finished");
         }
+        mark_retrieved();
         return handle_.promise().result;
     }
 
@@ -148,6 +142,7 @@ struct task_access {
     }
     template <class T>
     static T take_result(task<T>& t) {
+        t.mark_retrieved();
         return std::move(t.handle_.promise().result).value();
     }
 };
@@ -180,8 +175,7 @@ task<T> create_task(coro<T> body) {
         throw invalid_state_error("weft::create_task: the coro is empty (moved from or "
                                   "already awaited)");
     }
-    handle.promise().become_task();
-    detail::launch_task(here, detail::frame_header::of(handle.address()), handle);
+    detail::launch_task(here, detail::make_task(handle), handle);
     return detail::task_access::adopt(handle);
 }
 

@@ -147,16 +147,6 @@ coro<T> work_then_stop(coro<T> work, timeout_scope& scope) {
     co_return std::move(result).value();
 }
 
-inline bool is_cancellation(const std::exception_ptr& error) noexcept {
-    try {
-        std::rethrow_exception(error);
-    } catch (const cancelled_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 // The work of wait_for: an awaitable given up front.
 template <class T>
 struct given_work {

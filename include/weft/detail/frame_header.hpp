@@ -16,7 +16,9 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 
+#include <weft/detail/cancellation.hpp>
 #include <weft/detail/waiter_list.hpp>
 
 namespace weft::detail {
@@ -27,6 +29,11 @@ struct alignas(16) frame_header {
     std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
     std::atomic<bool> torn_down{false};
+    // Set by whoever reads a task's result or exception (see release_task).
+    std::atomic<bool> exception_retrieved{false};
+    // For a task: where its strand's cancellation word is, from the frame's start, so the
+    // runtime can cancel a task it knows only by its header (at shutdown).
+    std::uint16_t strand_offset = 0;
     waiter_list waiters;
     frame_header* registry_prev = nullptr;
     frame_header* registry_next = nullptr;
@@ -42,12 +49,25 @@ struct alignas(16) frame_header {
         return reinterpret_cast<frame_header*>(reinterpret_cast<std::uintptr_t>(frame) -
                                                sizeof(frame_header));
     }
+
+    strand_word& task_strand() noexcept {
+        return *reinterpret_cast<strand_word*>(reinterpret_cast<std::uintptr_t>(frame()) +
+                                               strand_offset);
+    }
 };
 
 static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
 static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included, pays for it");
 
-// Drops one task reference; the last one destroys the frame (or frees a torn-down one).
-void release_task(frame_header* header) noexcept;
+// Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
+using unretrieved_check = void (*)(frame_header* header) noexcept;
+
+// Drops one task reference; the last one runs `check` on a finished task, then destroys
+// the frame (or frees a torn-down one).
+void release_task(frame_header* header, unretrieved_check check) noexcept;
+
+// Hands an exception nobody retrieved to the current runtime's exception handler, or
+// writes it to stderr (asyncio's "Task exception was never retrieved").
+[[gnu::noinline]] void report_unretrieved(std::exception_ptr error) noexcept;
 
 } // namespace weft::detail

@@ -31,6 +31,23 @@ namespace weft::detail {
 
 enum class frame_role : std::uint8_t { awaited, task, gather_child };
 
+// True if `error` is a weft::cancelled_error, which is never reported as unretrieved.
+bool is_cancellation(const std::exception_ptr& error) noexcept;
+
+// The check release_task runs on a finished task's frame before destroying it.
+template <class Promise>
+void report_if_unretrieved(frame_header* header) noexcept {
+    // relaxed: the last reference's acq_rel release ordered every reader's store before us.
+    if (header->exception_retrieved.load(std::memory_order_relaxed)) {
+        return;
+    }
+    Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
+    const std::exception_ptr error = promise.result.exception();
+    if (error && !is_cancellation(error)) {
+        report_unretrieved(error);
+    }
+}
+
 struct final_awaiter {
     bool await_ready() const noexcept { return false; }
 
@@ -53,7 +70,7 @@ struct final_awaiter {
             return std::noop_coroutine();
         }
         case frame_role::task:
-            complete_task(frame_header::of(self.address()));
+            complete_task(frame_header::of(self.address()), &report_if_unretrieved<Promise>);
             return std::noop_coroutine();
         }
         return std::noop_coroutine();
@@ -153,6 +170,17 @@ public:
 
 template <class T>
 using coro_handle = std::coroutine_handle<coro_promise<T>>;
+
+// Makes `handle`'s frame a task: the role, and where the header finds its strand word.
+template <class T>
+frame_header* make_task(coro_handle<T> handle) noexcept {
+    handle.promise().become_task();
+    frame_header* header = frame_header::of(handle.address());
+    header->strand_offset =
+        static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(handle.promise().strand()) -
+                                   reinterpret_cast<std::uintptr_t>(handle.address()));
+    return header;
+}
 
 // The strand of an awaiting coroutine: its own if it is a weft coroutine, else none.
 template <class Promise>

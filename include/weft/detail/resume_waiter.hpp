@@ -55,6 +55,10 @@ struct completion_access {
     static auto& result(const Source& source) noexcept {
         return source.stored_result();
     }
+    template <class Source>
+    static void mark_retrieved(const Source& source) noexcept {
+        source.mark_retrieved();
+    }
     // A task's strand word, which cancelling it goes through.
     template <class Source>
     static strand_word& strand(const Source& source) noexcept {
@@ -118,6 +122,7 @@ public:
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             throw cancelled_error();
         }
+        completion_access::mark_retrieved(*source_);
         if constexpr (Owning) {
             return std::move(completion_access::result(*source_)).value();
         } else {

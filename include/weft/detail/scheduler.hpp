@@ -35,7 +35,8 @@ struct frame_header;
 [[gnu::noinline]] void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept;
 
 // Called from a task's final suspension: unregisters it, wakes its awaiters and drops the
-// reference the running coroutine held.
-[[gnu::noinline]] void complete_task(frame_header* header) noexcept;
+// reference the running coroutine held (`check` as in release_task).
+[[gnu::noinline]] void complete_task(frame_header* header,
+                                     void (*check)(frame_header* header) noexcept) noexcept;
 
 } // namespace weft::detail
