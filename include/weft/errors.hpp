@@ -2,7 +2,13 @@
 // them by these names (or by their standard bases).
 #pragma once
 
+#include <cstddef>
+#include <exception>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -37,6 +43,47 @@ public:
 class timeout_error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// Several failures reported together (asyncio's ExceptionGroup): a weft::task_group throws
+// one holding every failure of its body and members other than cancelled_error, in the
+// order they happened. A nested group's exception_group is one element, not merged. Copies
+// share the list, so copying one never throws.
+class exception_group : public std::exception {
+public:
+    explicit exception_group(std::vector<std::exception_ptr> errors)
+        : state_(std::make_shared<const state>(state{describe(errors), std::move(errors)})) {}
+
+    // How many errors there are, and the first one's message if it is a std::exception.
+    const char* what() const noexcept override { return state_->message.c_str(); }
+
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return state_->errors; }
+
+private:
+    struct state {
+        std::string message;
+        std::vector<std::exception_ptr> errors;
+    };
+
+    static std::string describe(const std::vector<std::exception_ptr>& errors) {
+        const std::size_t count = errors.size();
+        std::string message =
+            std::to_string(count) + (count == 1 ? " error" : " errors") + " in a weft::task_group";
+        if (count == 0 || !errors.front()) {
+            return message;
+        }
+        try {
+            std::rethrow_exception(errors.front());
+        } catch (const std::exception& first) {
+            message += "; the first: ";
+            message += first.what();
+        } catch (...) {
+            message += "; the first is not a std::exception";
+        }
+        return message;
+    }
+
+    std::shared_ptr<const state> state_;
 };
 
 } // namespace weft

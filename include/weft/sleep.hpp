@@ -44,7 +44,10 @@ enum class deadline_kind : bool { after, at };
                                    deadline_kind kind, strand_word* strand);
 [[gnu::noinline]] void abandon_sleep(sleep_timer& timer) noexcept;
 
-template <deadline_kind Kind>
+// Throws: a cancellation ends the sleep with cancelled_error. Without it (the runtime's own
+// watchdogs, for which a cancellation is routine), await_resume says whether the sleep
+// reached its deadline instead, and no exception is thrown.
+template <deadline_kind Kind, bool Throws = true>
 class [[nodiscard]] sleep_awaiter {
 public:
     // Until the sleep begins, the timer's deadline field holds the amount (two's complement
@@ -60,15 +63,26 @@ public:
     bool await_suspend(std::coroutine_handle<Promise> sleeper) {
         return begin_sleep(timer_, sleeper, Kind, strand_of(sleeper));
     }
-    void await_resume() {
-        if (timer_.strand != nullptr && leave_target(*timer_.strand, timer_)) {
-            throw cancelled_error();
+    auto await_resume() {
+        const bool cancelled = timer_.strand != nullptr && leave_target(*timer_.strand, timer_);
+        if constexpr (Throws) {
+            if (cancelled) {
+                throw cancelled_error();
+            }
+        } else {
+            return !cancelled;
         }
     }
 
 private:
     sleep_timer timer_;
 };
+
+// co_await yields true if the deadline came, false if the sleep was cancelled.
+inline sleep_awaiter<deadline_kind::at, false>
+sleep_until_or_cancelled(clock::time_point deadline) {
+    return sleep_awaiter<deadline_kind::at, false>(deadline.time_since_epoch().count());
+}
 
 } // namespace detail
 

@@ -106,15 +106,17 @@ namespace detail {
 inline coro<> watch_deadline(timeout_scope& scope) {
     for (;;) {
         const clock::time_point deadline = scope.when();
-        bool woken = false;
-        try {
-            if (deadline == clock::time_point::max()) {
+        bool woken = false; // moved, stopped, or the awaiting task cancelled
+        if (deadline == clock::time_point::max()) {
+            try {
                 co_await future<>(); // no deadline: only a wake-up ends this wait
-            } else {
-                co_await sleep_until(deadline);
+            } catch (const cancelled_error&) {
+                woken = true;
             }
-        } catch (const cancelled_error&) {
-            woken = true; // moved, stopped, or the awaiting task cancelled
+        } else {
+            // Cancelling the watchdog is how it is stopped every time the work ends in
+            // time: no exception for that.
+            woken = !co_await sleep_until_or_cancelled(deadline);
         }
         // acquire: pairs with stop_watchdog's release.
         if (scope.stopping_.load(std::memory_order_acquire)) {

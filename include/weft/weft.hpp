@@ -13,4 +13,6 @@
 #include <weft/shield.hpp>
 #include <weft/sleep.hpp>
 #include <weft/task.hpp>
+#include <weft/task_group.hpp>
 #include <weft/timeout.hpp>
+#include <weft/wait.hpp>
