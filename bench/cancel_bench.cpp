@@ -17,9 +17,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
-#include <string>
 #include <vector>
+
+#include "proc_status.hpp"
 
 namespace {
 
@@ -142,15 +142,8 @@ void BM_cancel_gather(benchmark::State& state) {
 }
 BENCHMARK(BM_cancel_gather)->ArgName("workers")->Arg(1)->Arg(2)->UseManualTime();
 
-// Resident set now, in MiB (Linux's VmRSS).
 double resident_mib() {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::stod(line.substr(6)) / 1024.0; // the value is in kB
-        }
-    }
-    return 0;
+    return weft_bench::proc_status_mib("VmRSS");
 }
 
 // A million times: a task falls asleep and is cancelled. The resident set after the first

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "proc_status.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -139,15 +141,9 @@ void BM_lateness_chain_floor(benchmark::State& state) {
 }
 BENCHMARK(BM_lateness_chain_floor)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// Peak resident set since the last reset, in MiB (Linux's VmHWM).
+// Peak resident set since the last reset, in MiB.
 double peak_rss_mib() {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmHWM:", 0) == 0) {
-            return std::stod(line.substr(6)) / 1024.0; // the value is in kB
-        }
-    }
-    return 0;
+    return weft_bench::proc_status_mib("VmHWM");
 }
 
 void reset_peak_rss() {

@@ -23,13 +23,7 @@ using namespace std::chrono_literals;
 const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
 
-std::uint64_t timers_pending() {
-    std::uint64_t total = 0;
-    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
-        total += each.timers_pending;
-    }
-    return total;
-}
+using weft::testing::timers_pending;
 
 // Sleeps `delay`; counts how its sleep ended.
 weft::coro<> sleeper(std::chrono::nanoseconds delay, std::atomic<int>& woke,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <weft/weft.hpp>
@@ -60,6 +61,15 @@ inline weft::coro<int> ignores_cancellation(weft::future<> gate, destruction_cou
         } catch (const weft::cancelled_error&) {
         }
     }
+}
+
+// Timers pending in all the current runtime's wheels.
+inline std::uint64_t timers_pending() {
+    std::uint64_t total = 0;
+    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
+        total += each.timers_pending;
+    }
+    return total;
 }
 
 // Spins (yielding) until `done()` is true or a generous deadline passes; returns done().

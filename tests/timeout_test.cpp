@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -20,13 +22,7 @@ using namespace std::chrono_literals;
 const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
 
-std::uint64_t timers_pending() {
-    std::uint64_t total = 0;
-    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
-        total += each.timers_pending;
-    }
-    return total;
-}
+using weft::testing::timers_pending;
 
 weft::coro<int> value_after(std::chrono::nanoseconds delay, int value) {
     co_await weft::sleep(delay);

@@ -66,13 +66,17 @@ std::vector<weft::task<int>> tasks_of(Tasks... tasks) {
     return {std::move(tasks)...};
 }
 
+// Three tasks yielding 0, 1 and 2, which end 3, 1 and 2 seconds after they start.
+std::vector<weft::task<int>> ending_at_3_1_2_seconds() {
+    return tasks_of(weft::create_task(value_after(3s, 0)), weft::create_task(value_after(1s, 1)),
+                    weft::create_task(value_after(2s, 2)));
+}
+
 TEST(Wait, AllCompletedResumesWhenEveryTaskIsDone) {
     weft::run(
         []() -> weft::coro<> {
             const weft::clock::time_point start = weft::clock::now();
-            std::vector<weft::task<int>> tasks{weft::create_task(value_after(3s, 0)),
-                                               weft::create_task(value_after(1s, 1)),
-                                               weft::create_task(value_after(2s, 2))};
+            std::vector<weft::task<int>> tasks = ending_at_3_1_2_seconds();
             weft::wait_result<int> result = co_await weft::wait(tasks);
             EXPECT_EQ(weft::clock::now() - start, 3s);
             EXPECT_EQ(states_of(result.done), (states{"0", "1", "2"}));
@@ -85,9 +89,7 @@ TEST(Wait, FirstCompletedResumesAtTheFirstEndAndCancelsNothing) {
     weft::run(
         []() -> weft::coro<> {
             const weft::clock::time_point start = weft::clock::now();
-            std::vector<weft::task<int>> tasks{weft::create_task(value_after(3s, 0)),
-                                               weft::create_task(value_after(1s, 1)),
-                                               weft::create_task(value_after(2s, 2))};
+            std::vector<weft::task<int>> tasks = ending_at_3_1_2_seconds();
             auto [done, pending] = co_await weft::wait(tasks, weft::return_when::first_completed);
             EXPECT_EQ(weft::clock::now() - start, 1s);
             EXPECT_EQ(states_of(done), (states{"1"}));
@@ -337,9 +339,7 @@ TEST(AsCompleted, YieldsTasksInTheOrderTheyEnd) {
     weft::run(
         []() -> weft::coro<> {
             const weft::clock::time_point start = weft::clock::now();
-            std::vector<weft::task<int>> tasks{weft::create_task(value_after(3s, 0)),
-                                               weft::create_task(value_after(1s, 1)),
-                                               weft::create_task(value_after(2s, 2))};
+            std::vector<weft::task<int>> tasks = ending_at_3_1_2_seconds();
             weft::as_completed stream(tasks);
             EXPECT_EQ(stream.remaining(), 3u);
             std::vector<int> order;
