@@ -2,7 +2,7 @@
 # Builds weft's benchmarks with the `release` CMake preset, prints the facts of the machine
 # and build they ran on, then runs each benchmark binary with 5 repetitions, reporting
 # only the aggregates (docs/benchmarks.md quotes the medians). Console output and JSON go
-# to build/bench-results/. About 3 minutes on an idle 2-core machine.
+# to build/bench-results/. About 6 minutes on an idle 2-core machine.
 #
 # Usage: bench/run_benchmarks.sh [extra Google Benchmark flags, e.g. --benchmark_filter=skynet]
 # Set WEFT_BENCH_BUILD_DIR to build in another directory than the preset's build/release.

@@ -13,7 +13,10 @@
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
 // builds poison cached frames (all but their link word) so a use after free is still
-// reported.
+// reported. Under ThreadSanitizer frames bypass the cache altogether: TSan must see every
+// frame freed, or a mutex that lived in a recycled frame stays alive in its eyes, with the
+// lock order it was used in, and a later frame at the same address reports false
+// lock-order inversions.
 #include <weft/detail/frame_allocator.hpp>
 
 #include <array>
@@ -30,6 +33,14 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define WEFT_SANITIZED 1
+#endif
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define WEFT_THREAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT_THREAD_SANITIZED 1
 #endif
 #endif
 
@@ -62,6 +73,12 @@ void* backing_malloc(std::size_t bytes) noexcept {
 void backing_free(void* memory) noexcept {
     scalable_free(memory);
 }
+#endif
+
+#if defined(WEFT_THREAD_SANITIZED)
+constexpr bool caching = false;
+#else
+constexpr bool caching = true;
 #endif
 
 constexpr std::size_t granule = 16;
@@ -239,7 +256,7 @@ std::size_t size_class_of(std::size_t bytes) noexcept {
 
 void* allocate_frame(std::size_t bytes) {
     const std::size_t size_class = size_class_of(bytes);
-    if (size_class < size_classes) {
+    if (caching && size_class < size_classes) {
         if (frame_cache::alive) {
             if (void* memory = cache.take(size_class)) {
                 return memory;
@@ -252,7 +269,7 @@ void* allocate_frame(std::size_t bytes) {
 
 void deallocate_frame(void* frame, std::size_t bytes) noexcept {
     const std::size_t size_class = size_class_of(bytes);
-    if (size_class < size_classes && frame_cache::alive) {
+    if (caching && size_class < size_classes && frame_cache::alive) {
         cache.give(frame, size_class);
         return;
     }

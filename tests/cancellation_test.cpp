@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -166,6 +167,35 @@ TEST(Cancellation, CancellingAParentCancelsTheTaskItAwaits) {
             EXPECT_EQ(cancelled.load(), 1);
         }(),
         two_virtual_workers);
+}
+
+TEST(Cancellation, AFailureOfTheCancelledChildReachesTheParentAndIsRetrieved) {
+    int reported = 0;
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> child = weft::create_task([]() -> weft::coro<> {
+                bool cancelled = false;
+                try {
+                    co_await weft::sleep(1h);
+                } catch (const weft::cancelled_error&) {
+                    cancelled = true;
+                }
+                if (cancelled) {
+                    co_await weft::sleep(1s);
+                    throw std::length_error("cleanup failed");
+                }
+            }());
+            weft::task<> parent = weft::create_task(
+                [](weft::task<> child) -> weft::coro<> { co_await child; }(child));
+            co_await weft::sleep(1s);
+            parent.cancel();
+            EXPECT_THROW(co_await parent, std::length_error);
+            EXPECT_FALSE(parent.cancelled());
+        }(),
+        weft::run_options{.workers = 2,
+                          .virtual_time = true,
+                          .exception_handler = [&](std::exception_ptr) { ++reported; }});
+    EXPECT_EQ(reported, 0);
 }
 
 TEST(Cancellation, CancellingAChildDoesNotCancelItsParent) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coroutine>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -74,7 +75,8 @@ struct completion_access {
 // too and awaited to its end (the wait forwards the cancellation); a future is simply no
 // longer awaited (the wait is withdrawn: a future has no work to stop, and other awaiters
 // or its producer may still need it), and so is a task under weft::shield. Either way the
-// await then throws cancelled_error.
+// await then throws cancelled_error, unless a task it forwarded to failed with another
+// exception, which is rethrown instead.
 template <class Source, bool Owning, bool Forwards = !Source::is_future>
 class completion_awaiter : public resume_waiter, public cancel_target {
 public:
@@ -120,6 +122,15 @@ public:
     }
     value_type await_resume() {
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            if constexpr (Forwards) {
+                // The task, cancelled too, has ended: a failure of its own (say, in its
+                // cleanup) is passed on rather than lost, as asyncio does.
+                completion_access::mark_retrieved(*source_);
+                const std::exception_ptr error = completion_access::result(*source_).exception();
+                if (error && !is_cancellation(error)) {
+                    std::rethrow_exception(error);
+                }
+            }
             throw cancelled_error();
         }
         completion_access::mark_retrieved(*source_);
