@@ -82,6 +82,15 @@ BENCHMARK(BM_lateness_many)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// Spins on the clock until `deadline`; returns how late, in ns, it saw the deadline pass.
+std::int64_t busy_wait_until(steady::time_point deadline) {
+    steady::time_point now = steady::now();
+    while (now < deadline) {
+        now = steady::now();
+    }
+    return (now - deadline).count();
+}
+
 // The machine's floor for BM_lateness_many: one plain thread busy-waits for the same 10,000
 // deadlines in order and records how late it sees each. No runtime can wake sleepers
 // earlier than a thread that never sleeps; what is left is the hypervisor and the kernel
@@ -98,11 +107,7 @@ void BM_lateness_many_floor(benchmark::State& state) {
         }
         std::sort(deadlines.begin(), deadlines.end());
         for (const steady::time_point deadline : deadlines) {
-            steady::time_point now = steady::now();
-            while (now < deadline) {
-                now = steady::now();
-            }
-            all.push_back((now - deadline).count());
+            all.push_back(busy_wait_until(deadline));
         }
     }
     report_percentiles(state, all);
@@ -129,12 +134,7 @@ void BM_lateness_chain_floor(benchmark::State& state) {
     std::vector<std::int64_t> all;
     for (auto _ : state) {
         for (int i = 0; i < 1'000; ++i) {
-            const steady::time_point deadline = steady::now() + 1ms;
-            steady::time_point now = steady::now();
-            while (now < deadline) {
-                now = steady::now();
-            }
-            all.push_back((now - deadline).count());
+            all.push_back(busy_wait_until(steady::now() + 1ms));
         }
     }
     report_percentiles(state, all);
