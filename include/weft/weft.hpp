@@ -5,6 +5,7 @@
 #include <weft/clock.hpp>
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
+#include <weft/event.hpp>
 #include <weft/future.hpp>
 #include <weft/gather.hpp>
 #include <weft/outcome.hpp>
