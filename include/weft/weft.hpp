@@ -8,9 +8,11 @@
 #include <weft/event.hpp>
 #include <weft/future.hpp>
 #include <weft/gather.hpp>
+#include <weft/lock.hpp>
 #include <weft/outcome.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime_stats.hpp>
+#include <weft/semaphore.hpp>
 #include <weft/shield.hpp>
 #include <weft/sleep.hpp>
 #include <weft/task.hpp>

@@ -1,0 +1,97 @@
+// weft::lock: a mutex for tasks (asyncio.Lock). Waiting for it suspends the task, never the
+// worker thread, and the lock passes to waiters first in, first out.
+//
+//     weft::lock guard_balance;
+//     {
+//         auto held = co_await guard_balance.scoped();   // released when `held` goes
+//         balance += co_await fetch_delta();             // may suspend while holding it
+//     }
+//     co_await guard_balance.acquire();                  // or by hand
+//     guard_balance.unlock();
+//
+// It is a binary semaphore (see semaphore.hpp for the FIFO handoff and cancellation). Any
+// thread may unlock it, not only the task that locked it, as in asyncio; unlocking it when
+// it is not locked throws invalid_state_error. C++ cannot give a member the name of its
+// class, so asyncio's `acquire()` names the await, not `lock()`.
+#pragma once
+
+#include <coroutine>
+#include <utility>
+
+#include <weft/semaphore.hpp>
+
+namespace weft {
+
+class lock {
+public:
+    lock() = default;
+    lock(const lock&) = delete;
+    lock& operator=(const lock&) = delete;
+
+    // Releases the lock it holds when destroyed (or moved from, into another guard).
+    class [[nodiscard]] guard {
+    public:
+        explicit guard(lock& held) noexcept : held_(&held) {}
+        guard(guard&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
+        guard& operator=(guard&& other) noexcept {
+            if (this != &other) {
+                release();
+                held_ = std::exchange(other.held_, nullptr);
+            }
+            return *this;
+        }
+        ~guard() { release(); }
+
+        // Unlocks now instead of at the end of the scope.
+        void release() {
+            if (held_ != nullptr) {
+                std::exchange(held_, nullptr)->unlock();
+            }
+        }
+
+    private:
+        lock* held_;
+    };
+
+    // co_await l.acquire(): returns holding the lock.
+    semaphore::acquirer acquire() noexcept { return permit_.acquire(); }
+
+    // co_await l.scoped(): returns a guard holding the lock.
+    class [[nodiscard]] scoped_acquirer {
+    public:
+        explicit scoped_acquirer(lock& target) noexcept
+            : target_(target), acquiring_(target.permit_.acquire()) {}
+
+        bool await_ready() noexcept { return acquiring_.await_ready(); }
+        template <class Promise>
+        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+            return acquiring_.await_suspend(awaiting);
+        }
+        guard await_resume() {
+            acquiring_.await_resume();
+            return guard(target_);
+        }
+
+    private:
+        lock& target_;
+        semaphore::acquirer acquiring_;
+    };
+    scoped_acquirer scoped() noexcept { return scoped_acquirer(*this); }
+
+    // Takes the lock if it is free and nobody waits; never suspends.
+    bool try_lock() noexcept { return permit_.try_acquire(); }
+    // Passes the lock to the longest waiting task, or frees it.
+    void unlock() { permit_.unlock_permit(); }
+    bool locked() noexcept { return permit_.available() == 0; }
+
+private:
+    class binary_semaphore : public semaphore {
+    public:
+        binary_semaphore() noexcept : semaphore(1, 1) {}
+        void unlock_permit() { release_or_throw("weft::lock::unlock: the lock is not locked"); }
+    };
+
+    binary_semaphore permit_;
+};
+
+} // namespace weft

@@ -1,0 +1,94 @@
+// Tests weft::lock (include/weft/lock.hpp): mutual exclusion across suspensions and workers,
+// the scoped guard, FIFO handoff, try_lock, and unlocking a lock that is not locked.
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Lock, HoldersExcludeEachOtherAcrossSuspensionsAndWorkers) {
+    int balance = 0;
+    weft::run(
+        [](int& balance) -> weft::coro<> {
+            weft::lock guard_balance;
+            std::vector<weft::task<>> tellers;
+            for (int i = 0; i < 200; ++i) {
+                tellers.push_back(
+                    weft::create_task([](weft::lock& guard_balance, int& balance) -> weft::coro<> {
+                        for (int deposit = 0; deposit < 10; ++deposit) {
+                            auto held = co_await guard_balance.scoped();
+                            const int read = balance;
+                            co_await weft::sleep(0s); // others run; none may enter
+                            balance = read + 1;
+                        }
+                    }(guard_balance, balance)));
+            }
+            for (weft::task<>& each : tellers) {
+                co_await each;
+            }
+            EXPECT_FALSE(guard_balance.locked());
+        }(balance),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(balance, 2'000);
+}
+
+TEST(Lock, PassesToWaitersInOrderAndTryLockDoesNotJumpTheQueue) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            co_await l.acquire();
+            EXPECT_TRUE(l.locked());
+            std::vector<int> order;
+            std::vector<weft::task<>> waiters;
+            for (int id = 0; id < 4; ++id) {
+                waiters.push_back(weft::create_task(
+                    [](weft::lock& l, std::vector<int>& order, int id) -> weft::coro<> {
+                        auto held = co_await l.scoped();
+                        order.push_back(id);
+                    }(l, order, id)));
+            }
+            co_await weft::sleep(1s);
+            EXPECT_FALSE(l.try_lock());
+            l.unlock();
+            for (weft::task<>& each : waiters) {
+                co_await each;
+            }
+            EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+            EXPECT_TRUE(l.try_lock());
+            l.unlock();
+        }(),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
+TEST(Lock, AGuardReleasesEarlyOnceAndMovesItsHold) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            weft::lock::guard first = co_await l.scoped();
+            weft::lock::guard moved = std::move(first);
+            EXPECT_TRUE(l.locked());
+            moved.release();
+            EXPECT_FALSE(l.locked());
+            moved.release(); // nothing held any more: no second unlock
+            EXPECT_FALSE(l.locked());
+        }(),
+        weft::run_options{.workers = 1});
+}
+
+TEST(Lock, UnlockingALockThatIsNotLockedIsAnError) {
+    weft::lock l;
+    try {
+        l.unlock();
+        FAIL() << "no error";
+    } catch (const weft::invalid_state_error& error) {
+        EXPECT_NE(std::string(error.what()).find("not locked"), std::string::npos);
+    }
+}
+
+} // namespace
