@@ -9,7 +9,7 @@
 
 #include <weft/detail/frame_header.hpp>
 
-#include "spinlock.hpp"
+#include <weft/detail/spinlock.hpp>
 
 namespace weft::detail {
 

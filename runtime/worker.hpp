@@ -19,8 +19,8 @@
 #include "fork_deque.hpp"
 #include "local_queue.hpp"
 #include "parker.hpp"
-#include "spinlock.hpp"
 #include "timer_wheel.hpp"
+#include <weft/detail/spinlock.hpp>
 
 namespace weft::detail {
 

@@ -12,36 +12,10 @@
 #pragma once
 
 #include <atomic>
-#include <coroutine>
 
-#include <weft/detail/cancellation.hpp>
-#include <weft/detail/promise.hpp>
-#include <weft/detail/scheduler.hpp>
-#include <weft/errors.hpp>
+#include <weft/detail/wait_queue.hpp>
 
 namespace weft {
-
-class event;
-
-namespace detail {
-
-// One task waiting on an event: a node of its FIFO list, and the target a cancellation
-// interrupts. Only touched under the event's lock while linked.
-struct event_waiter : cancel_target {
-    event_waiter* prev = nullptr;
-    event_waiter* next = nullptr;
-    std::coroutine_handle<> awaiting;
-    scheduler* home = nullptr;
-    event* owner = nullptr;
-    strand_word* strand = nullptr;
-    bool linked = false;
-};
-
-// Out of line (runtime/event.cpp). False if the waiter must not suspend: the event is set,
-// or a cancellation was pending (then the strand's word says so).
-[[gnu::noinline]] bool begin_event_wait(event& target, event_waiter& waiter);
-
-} // namespace detail
 
 class event {
 public:
@@ -59,44 +33,17 @@ public:
     // Unsets it: later waits suspend until the next set().
     void clear() noexcept;
 
-    class [[nodiscard]] waiter {
-    public:
-        explicit waiter(event& target) noexcept { node_.owner = &target; }
-        waiter(const waiter&) = delete;
-
-        bool await_ready() const noexcept { return node_.owner->is_set(); }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-            node_.awaiting = awaiting;
-            node_.home = &detail::require_scheduler("weft::event::wait");
-            node_.strand = detail::strand_of(awaiting);
-            return detail::begin_event_wait(*node_.owner, node_);
-        }
-        void await_resume() {
-            if (node_.strand != nullptr && detail::leave_target(*node_.strand, node_)) {
-                throw cancelled_error();
-            }
-        }
-
-    private:
-        detail::event_waiter node_;
-    };
-
     // co_await e.wait(): returns once the event is set.
-    waiter wait() noexcept { return waiter(*this); }
+    detail::queue_awaiter<event> wait() noexcept { return {*this, "weft::event::wait"}; }
 
 private:
-    friend bool detail::begin_event_wait(event& target, detail::event_waiter& waiter);
+    friend class detail::queue_awaiter<event>;
 
-    // A cancellation's interruption of a waiter: unlinks it if set() has not taken it.
-    static detail::interruption withdraw(detail::cancel_target& target) noexcept;
-    void lock() noexcept;
-    void unlock() noexcept;
+    bool ready_at_once() const noexcept { return is_set(); }
+    bool begin_wait(detail::queued_waiter& waiter) noexcept;
 
     std::atomic<bool> set_{false};
-    std::atomic<bool> locked_{false};
-    detail::event_waiter* head_ = nullptr;
-    detail::event_waiter* tail_ = nullptr;
+    detail::wait_queue waiters_;
 };
 
 } // namespace weft

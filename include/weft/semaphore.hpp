@@ -16,39 +16,12 @@
 // waiters; it is neither copied nor moved.
 #pragma once
 
-#include <atomic>
-#include <coroutine>
 #include <cstddef>
 #include <limits>
 
-#include <weft/detail/cancellation.hpp>
-#include <weft/detail/promise.hpp>
-#include <weft/detail/scheduler.hpp>
-#include <weft/errors.hpp>
+#include <weft/detail/wait_queue.hpp>
 
 namespace weft {
-
-class semaphore;
-
-namespace detail {
-
-// One task waiting for a permit: a node of the FIFO list, and the target a cancellation
-// interrupts. Only touched under the semaphore's lock while linked.
-struct permit_waiter : cancel_target {
-    permit_waiter* prev = nullptr;
-    permit_waiter* next = nullptr;
-    std::coroutine_handle<> awaiting;
-    scheduler* home = nullptr;
-    semaphore* owner = nullptr;
-    strand_word* strand = nullptr;
-    bool linked = false;
-};
-
-// Out of line (runtime/semaphore.cpp). False if the waiter must not suspend: it took a
-// permit, or a cancellation was pending (then the strand's word says so).
-[[gnu::noinline]] bool begin_acquire(semaphore& target, permit_waiter& waiter);
-
-} // namespace detail
 
 class semaphore {
 public:
@@ -63,31 +36,9 @@ public:
     // Permits free now (asyncio's locked() is available() == 0).
     std::size_t available() noexcept;
 
-    class [[nodiscard]] acquirer {
-    public:
-        explicit acquirer(semaphore& target) noexcept { node_.owner = &target; }
-        acquirer(const acquirer&) = delete;
-
-        bool await_ready() noexcept { return node_.owner->try_acquire(); }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-            node_.awaiting = awaiting;
-            node_.home = &detail::require_scheduler("weft::semaphore::acquire");
-            node_.strand = detail::strand_of(awaiting);
-            return detail::begin_acquire(*node_.owner, node_);
-        }
-        void await_resume() {
-            if (node_.strand != nullptr && detail::leave_target(*node_.strand, node_)) {
-                throw cancelled_error();
-            }
-        }
-
-    private:
-        detail::permit_waiter node_;
-    };
-
+    using acquirer = detail::queue_awaiter<semaphore>;
     // co_await s.acquire(): returns holding a permit.
-    acquirer acquire() noexcept { return acquirer(*this); }
+    acquirer acquire() noexcept { return {*this, "weft::semaphore::acquire"}; }
 
 protected:
     static constexpr std::size_t no_bound = std::numeric_limits<std::size_t>::max();
@@ -98,18 +49,16 @@ protected:
     void release_or_throw(const char* over_release_message);
 
 private:
-    friend bool detail::begin_acquire(semaphore& target, detail::permit_waiter& waiter);
+    friend class detail::queue_awaiter<semaphore>;
 
-    // A cancellation's interruption of a waiter: unlinks it if no release has taken it.
-    static detail::interruption withdraw(detail::cancel_target& target) noexcept;
-    void lock() noexcept;
-    void unlock() noexcept;
+    bool ready_at_once() noexcept { return try_acquire(); }
+    bool begin_wait(detail::queued_waiter& waiter) noexcept;
+    // Under the lock: takes a permit if one is free and nobody waits.
+    bool take_permit() noexcept;
 
-    std::atomic<bool> locked_{false};
     std::size_t permits_;
     const std::size_t bound_;
-    detail::permit_waiter* head_ = nullptr;
-    detail::permit_waiter* tail_ = nullptr;
+    detail::wait_queue waiters_;
 };
 
 // A semaphore that may not be released past its initial count.

@@ -1,5 +1,6 @@
-// A test-and-test-and-set lock for critical sections of a few instructions (registry
-// links). Never held across anything that can block.
+// A test-and-test-and-set lock for critical sections of a few instructions (registry links,
+// timer wheels, the waiters of events and semaphores). Never held across anything that can
+// block.
 #pragma once
 
 #include <atomic>

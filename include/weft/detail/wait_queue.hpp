@@ -1,0 +1,109 @@
+// The waiters of a synchronisation primitive (event, semaphore, lock): a FIFO intrusive list
+// of suspended coroutines under a spin lock that the primitive also uses for its own state.
+//
+// Invariants: a waiter is in the list exactly while `linked` is true, and both are only read
+// and written under the lock. A waiter is published as its strand's withdrawing cancellation
+// target inside the lock (enqueue), and a canceller takes the same lock (withdraw), so it
+// finds the waiter either still linked (it unlinks and resumes it: the primitive gave it
+// nothing) or already taken off by the primitive (which resumes it: the cancellation waits
+// for the strand's next suspension). Each wait ends exactly once.
+#pragma once
+
+#include <coroutine>
+
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/promise.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/detail/spinlock.hpp>
+#include <weft/errors.hpp>
+
+namespace weft::detail {
+
+class wait_queue;
+
+struct queued_waiter : cancel_target {
+    queued_waiter* prev = nullptr;
+    queued_waiter* next = nullptr;
+    std::coroutine_handle<> awaiting;
+    scheduler* home = nullptr;
+    wait_queue* queue = nullptr;
+    strand_word* strand = nullptr;
+    bool linked = false;
+};
+
+class wait_queue {
+public:
+    wait_queue() = default;
+    wait_queue(const wait_queue&) = delete;
+    wait_queue& operator=(const wait_queue&) = delete;
+
+    void lock() noexcept { lock_.lock(); }
+    void unlock() noexcept { lock_.unlock(); }
+
+    // A primitive's begin_wait: under the lock, `given_now()` (which may take what is
+    // waited for) decides that the waiter need not wait; otherwise it is enqueued. Returns
+    // whether the coroutine must suspend.
+    template <class GivenNow>
+    bool wait_unless(queued_waiter& waiter, GivenNow&& given_now) noexcept {
+        lock();
+        if (given_now()) {
+            unlock();
+            waiter.strand = nullptr; // nothing published: nothing to leave
+            return false;
+        }
+        const bool suspends = enqueue(waiter);
+        unlock();
+        return suspends;
+    }
+
+    // Under the lock: the longest waiting waiter, unlinked, or null. Whoever takes it must
+    // resume it (read what it needs first: once resumed, the waiter may be gone).
+    queued_waiter* pop_front() noexcept;
+
+    bool empty() const noexcept { return head_ == nullptr; }
+
+private:
+    // Under the lock: links `waiter` at the back and publishes it as its strand's
+    // cancellation target; false, linking nothing, if a cancellation was pending (the
+    // strand's word then says so, and the waiter must not suspend).
+    bool enqueue(queued_waiter& waiter) noexcept;
+
+    // A cancellation's interruption: unlinks the waiter if it is still waiting.
+    static interruption withdraw(cancel_target& target) noexcept;
+    void unlink(queued_waiter& waiter) noexcept;
+
+    spinlock lock_;
+    queued_waiter* head_ = nullptr;
+    queued_waiter* tail_ = nullptr;
+};
+
+// The awaiter of a primitive's wait. `Primitive::begin_wait(waiter)` runs when the coroutine
+// is about to suspend and returns whether it must (false: the primitive gave what was waited
+// for at once, or a cancellation was pending). `what` names the wait in errors.
+template <class Primitive>
+class [[nodiscard]] queue_awaiter {
+public:
+    queue_awaiter(Primitive& target, const char* what) noexcept : target_(target), what_(what) {}
+    queue_awaiter(const queue_awaiter&) = delete;
+
+    bool await_ready() noexcept { return target_.ready_at_once(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+        waiter_.awaiting = awaiting;
+        waiter_.home = &require_scheduler(what_);
+        waiter_.strand = strand_of(awaiting);
+        return target_.begin_wait(waiter_);
+    }
+    void await_resume() {
+        if (waiter_.strand != nullptr && leave_target(*waiter_.strand, waiter_)) {
+            throw cancelled_error();
+        }
+    }
+
+private:
+    Primitive& target_;
+    const char* what_;
+    queued_waiter waiter_;
+};
+
+} // namespace weft::detail
