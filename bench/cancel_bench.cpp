@@ -41,6 +41,20 @@ weft::coro<> sleep_long() {
     co_await weft::sleep(1h);
 }
 
+// Yields until at least `count` timers are pending in the runtime's wheels.
+weft::coro<> until_asleep(std::uint64_t count) {
+    for (;;) {
+        std::uint64_t pending = 0;
+        for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
+            pending += each.timers_pending;
+        }
+        if (pending >= count) {
+            co_return;
+        }
+        co_await weft::sleep(0s);
+    }
+}
+
 // Starts `count` tasks and returns once all of them are asleep in the wheels.
 weft::coro<std::vector<weft::task<>>> start_sleepers(int count) {
     std::vector<weft::task<>> tasks;
@@ -48,16 +62,8 @@ weft::coro<std::vector<weft::task<>>> start_sleepers(int count) {
     for (int i = 0; i < count; ++i) {
         tasks.push_back(weft::create_task(sleep_long()));
     }
-    for (;;) {
-        std::uint64_t pending = 0;
-        for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
-            pending += each.timers_pending;
-        }
-        if (pending >= static_cast<std::uint64_t>(count)) {
-            co_return tasks;
-        }
-        co_await weft::sleep(0s);
-    }
+    co_await until_asleep(static_cast<std::uint64_t>(count));
+    co_return tasks;
 }
 
 weft::coro<> await_all_ended(std::vector<weft::task<>>& tasks) {
@@ -115,16 +121,7 @@ void BM_cancel_gather(benchmark::State& state) {
         [](benchmark::State& state, double& total_ns) -> weft::coro<> {
             for (auto _ : state) {
                 weft::task<> parent = weft::create_task(gather_sleepers());
-                for (;;) { // until every child sleeps
-                    std::uint64_t pending = 0;
-                    for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
-                        pending += each.timers_pending;
-                    }
-                    if (pending >= gather_children) {
-                        break;
-                    }
-                    co_await weft::sleep(0s);
-                }
+                co_await until_asleep(gather_children);
                 const steady::time_point start = steady::now();
                 parent.cancel();
                 try {
