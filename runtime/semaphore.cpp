@@ -33,22 +33,28 @@ void semaphore::release() {
 }
 
 void semaphore::release_or_throw(const char* over_release_message) {
+    if (!give_back()) {
+        throw invalid_state_error(over_release_message);
+    }
+}
+
+bool semaphore::give_back() noexcept {
     waiters_.lock();
     detail::queued_waiter* first = waiters_.pop_front();
     if (first == nullptr) {
-        if (permits_ == bound_) {
-            waiters_.unlock();
-            throw invalid_state_error(over_release_message);
+        const bool counted = permits_ != bound_;
+        if (counted) {
+            ++permits_;
         }
-        ++permits_;
         waiters_.unlock();
-        return;
+        return counted;
     }
     // Read before the waiter is scheduled: from then on its frame may resume and end.
     const std::coroutine_handle<> awaiting = first->awaiting;
     detail::scheduler& home = *first->home;
     waiters_.unlock();
     detail::schedule(home, awaiting);
+    return true;
 }
 
 bool semaphore::begin_wait(detail::queued_waiter& waiter) noexcept {

@@ -45,6 +45,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A weft::queue (or priority_queue, lifo_queue) was shut down: put() fails at once, and
+// get() fails once the queue is empty (asyncio.QueueShutDown). Tasks waiting to put or get
+// are woken with it.
+class queue_shut_down : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // Several failures reported together (asyncio's ExceptionGroup): a weft::task_group throws
 // one holding every failure of its body and members other than cancelled_error, in the
 // order they happened. A nested group's exception_group is one element, not merged. Copies

@@ -85,11 +85,21 @@ public:
     bool locked() noexcept { return permit_.available() == 0; }
 
 private:
+    friend class condition;
+
     class binary_semaphore : public semaphore {
     public:
         binary_semaphore() noexcept : semaphore(1, 1) {}
         void unlock_permit() { release_or_throw("weft::lock::unlock: the lock is not locked"); }
+        bool unlock_if_locked() noexcept { return give_back(); }
     };
+
+    // For a condition: unlocks without throwing (false: it was not locked), and takes the
+    // lock back with a wait that a cancellation does not interrupt.
+    bool unlock_if_locked() noexcept { return permit_.unlock_if_locked(); }
+    detail::queue_awaiter<semaphore, false> acquire_uncancellable() noexcept {
+        return {permit_, "weft::condition::wait"};
+    }
 
     binary_semaphore permit_;
 };

@@ -47,9 +47,12 @@ protected:
 
     // release(), with the message of the invalid_state_error a bounded one throws.
     void release_or_throw(const char* over_release_message);
+    // release() that reports an over-release by returning false instead of throwing.
+    bool give_back() noexcept;
 
 private:
-    friend class detail::queue_awaiter<semaphore>;
+    template <class, bool>
+    friend class detail::queue_awaiter;
 
     bool ready_at_once() noexcept { return try_acquire(); }
     bool begin_wait(detail::queued_waiter& waiter) noexcept;

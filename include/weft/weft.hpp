@@ -3,6 +3,7 @@
 
 #include <weft/awaitable.hpp>
 #include <weft/clock.hpp>
+#include <weft/condition.hpp>
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
 #include <weft/event.hpp>
@@ -10,6 +11,7 @@
 #include <weft/gather.hpp>
 #include <weft/lock.hpp>
 #include <weft/outcome.hpp>
+#include <weft/queue.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime_stats.hpp>
 #include <weft/semaphore.hpp>

@@ -79,8 +79,10 @@ private:
 
 // The awaiter of a primitive's wait. `Primitive::begin_wait(waiter)` runs when the coroutine
 // is about to suspend and returns whether it must (false: the primitive gave what was waited
-// for at once, or a cancellation was pending). `what` names the wait in errors.
-template <class Primitive>
+// for at once, or a cancellation was pending). `what` names the wait in errors. An awaiter
+// that is not Cancellable publishes no target: a cancellation requested meanwhile waits for
+// the strand's next suspension point.
+template <class Primitive, bool Cancellable = true>
 class [[nodiscard]] queue_awaiter {
 public:
     queue_awaiter(Primitive& target, const char* what) noexcept : target_(target), what_(what) {}
@@ -91,7 +93,9 @@ public:
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         waiter_.awaiting = awaiting;
         waiter_.home = &require_scheduler(what_);
-        waiter_.strand = strand_of(awaiting);
+        if constexpr (Cancellable) {
+            waiter_.strand = strand_of(awaiting);
+        }
         return target_.begin_wait(waiter_);
     }
     void await_resume() {

@@ -1,0 +1,105 @@
+// The item stores behind weft's queues, one per order: fifo_order (a ring that doubles when
+// full), lifo_order (a stack) and priority_order (a binary min-heap under Compare). Each
+// has push, pop, size and clear, and runs under its queue's spin lock.
+//
+// Invariant the queue relies on: a pop followed by a push never allocates (the ring and the
+// vectors keep their capacity), so a get that refills the store from a waiting put cannot
+// fail halfway. Items move with noexcept moves (the queue checks T's move constructor).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace weft::detail {
+
+template <class T>
+class fifo_order {
+public:
+    void push(T&& item) {
+        if (count_ == slots_.size()) {
+            grow();
+        }
+        slots_[(head_ + count_) & (slots_.size() - 1)].emplace(std::move(item));
+        ++count_;
+    }
+    T pop() noexcept {
+        std::optional<T>& slot = slots_[head_];
+        T item = std::move(*slot);
+        slot.reset();
+        head_ = (head_ + 1) & (slots_.size() - 1);
+        --count_;
+        return item;
+    }
+    std::size_t size() const noexcept { return count_; }
+    void clear() noexcept {
+        slots_.clear();
+        head_ = 0;
+        count_ = 0;
+    }
+
+private:
+    // Doubles the ring (a power of two), unrolling it so the oldest item is at 0.
+    void grow() {
+        std::vector<std::optional<T>> bigger(std::max<std::size_t>(16, slots_.size() * 2));
+        for (std::size_t i = 0; i < count_; ++i) {
+            bigger[i].emplace(std::move(*slots_[(head_ + i) & (slots_.size() - 1)]));
+        }
+        slots_.swap(bigger);
+        head_ = 0;
+    }
+
+    std::vector<std::optional<T>> slots_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
+
+template <class T>
+class lifo_order {
+public:
+    void push(T&& item) { items_.push_back(std::move(item)); }
+    T pop() noexcept {
+        T item = std::move(items_.back());
+        items_.pop_back();
+        return item;
+    }
+    std::size_t size() const noexcept { return items_.size(); }
+    void clear() noexcept { items_.clear(); }
+
+private:
+    std::vector<T> items_;
+};
+
+// Pops the least item under Compare first (asyncio.PriorityQueue and heapq pop the
+// smallest); Compare must not throw.
+template <class T, class Compare>
+class priority_order {
+public:
+    void push(T&& item) {
+        items_.push_back(std::move(item));
+        std::push_heap(items_.begin(), items_.end(), later());
+    }
+    T pop() noexcept {
+        std::pop_heap(items_.begin(), items_.end(), later());
+        T item = std::move(items_.back());
+        items_.pop_back();
+        return item;
+    }
+    std::size_t size() const noexcept { return items_.size(); }
+    void clear() noexcept { items_.clear(); }
+
+private:
+    // The std heap algorithms keep the greatest on top: ordering by "comes later" keeps the
+    // least under Compare there.
+    auto later() const noexcept {
+        return [this](const T& a, const T& b) { return compare_(b, a); };
+    }
+
+    std::vector<T> items_;
+    [[no_unique_address]] Compare compare_{};
+};
+
+} // namespace weft::detail
