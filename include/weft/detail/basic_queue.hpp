@@ -51,7 +51,9 @@ public:
         }
         putter(const putter&) = delete;
 
-        bool await_ready() { return target_.put_at_once(waiter_); }
+        // The attempt is made in await_suspend, under the one lock that also links the
+        // waiter if it must wait: a contended queue is locked once per put, not twice.
+        bool await_ready() const noexcept { return false; }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> awaiting) {
             target_.prepare(waiter_, awaiting, "weft::queue::put");
@@ -69,7 +71,8 @@ public:
         explicit getter(basic_queue& target) noexcept : target_(target) {}
         getter(const getter&) = delete;
 
-        bool await_ready() { return target_.get_at_once(waiter_); }
+        bool await_ready() const noexcept { return false; } // as for put
+
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> awaiting) {
             target_.prepare(waiter_, awaiting, "weft::queue::get");
@@ -227,16 +230,6 @@ private:
         return shut_down_;
     }
 
-    bool put_at_once(queue_waiter<T>& waiter) {
-        wake_up wake;
-        bool done;
-        {
-            std::lock_guard held(waiters_);
-            done = put_now(waiter, wake);
-        }
-        wake();
-        return done;
-    }
     bool get_at_once(queue_waiter<T>& waiter) noexcept {
         wake_up wake;
         bool done;
@@ -248,12 +241,11 @@ private:
         return done;
     }
 
-    // No store growth can happen here (the lambda is noexcept): await_ready just found the
-    // store full, so it has room for maxsize items, and a store never gives capacity back.
-    bool begin_put(queue_waiter<T>& waiter) noexcept {
+    // Whether the put must wait. A push that grows the store may throw bad_alloc, which
+    // changes nothing and leaves the lock.
+    bool begin_put(queue_waiter<T>& waiter) {
         wake_up wake;
-        const bool suspends =
-            waiters_.wait_unless(waiter, [&]() noexcept { return put_now(waiter, wake); });
+        const bool suspends = waiters_.wait_unless(waiter, [&] { return put_now(waiter, wake); });
         wake();
         return suspends;
     }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <coroutine>
+#include <mutex>
 
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
@@ -42,18 +43,17 @@ public:
 
     // A primitive's begin_wait: under the lock, `given_now()` (which may take what is
     // waited for) decides that the waiter need not wait; otherwise it is enqueued. Returns
-    // whether the coroutine must suspend.
+    // whether the coroutine must suspend. If given_now throws, the lock is released and
+    // nothing is enqueued.
     template <class GivenNow>
-    bool wait_unless(queued_waiter& waiter, GivenNow&& given_now) noexcept {
-        lock();
+    bool wait_unless(queued_waiter& waiter, GivenNow&& given_now) noexcept(noexcept(given_now())) {
+        std::unique_lock held(*this);
         if (given_now()) {
-            unlock();
+            held.unlock();
             waiter.strand = nullptr; // nothing published: nothing to leave
             return false;
         }
-        const bool suspends = enqueue(waiter);
-        unlock();
-        return suspends;
+        return enqueue(waiter);
     }
 
     // Under the lock: the longest waiting waiter, unlinked, or null. Whoever takes it must
