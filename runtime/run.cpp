@@ -1,10 +1,11 @@
 // weft::run's compiled half and the stats snapshot: choosing the worker count, refusing
-// a nested run, and driving the runtime (runtime.cpp).
+// a nested run or an empty blocking pool, and driving the runtime (runtime.cpp).
 #include <weft/errors.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime_stats.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
 
 #include "runtime.hpp"
@@ -17,6 +18,10 @@ void run_main(frame_header* main, std::coroutine_handle<> handle, const run_opti
     if (worker::current() != nullptr) {
         throw runtime_error("weft::run() cannot be called from a thread that is running a "
                             "weft runtime; await the coroutine instead");
+    }
+    if (options.max_blocking_threads == 0) {
+        throw std::invalid_argument("weft::run: run_options::max_blocking_threads must be at "
+                                    "least 1");
     }
     const std::size_t workers = options.workers != 0
                                     ? options.workers
@@ -34,6 +39,7 @@ runtime_stats current_runtime_stats() {
     for (std::size_t id = 0; id < runtime.worker_count(); ++id) {
         snapshot.workers.push_back(runtime.worker_at(id).stats());
     }
+    snapshot.blocking = runtime.blocking().stats();
     return snapshot;
 }
 

@@ -19,7 +19,10 @@ std::uint64_t monotonic_ns() noexcept {
 
 scheduler::scheduler(std::size_t workers, const run_options& options)
     : idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
-      exception_handler_(options.exception_handler), virtual_time_(options.virtual_time) {
+      exception_handler_(options.exception_handler), virtual_time_(options.virtual_time),
+      blocking_(*this, options.max_blocking_threads, options.blocking_keep_alive,
+                options.shutdown_grace),
+      gate_(std::make_shared<runtime_gate>(*this)) {
     workers_.reserve(workers);
     for (std::size_t id = 0; id < workers; ++id) {
         workers_.push_back(std::make_unique<worker>(*this, id));
@@ -76,6 +79,7 @@ void scheduler::run_main(frame_header* main, std::coroutine_handle<> handle) {
             threads_.emplace_back([this, id] { workers_[id]->run(); });
         }
     } catch (...) {
+        gate_->close();
         stop();
         for (std::thread& thread : threads_) {
             thread.join();
@@ -86,7 +90,9 @@ void scheduler::run_main(frame_header* main, std::coroutine_handle<> handle) {
         throw;
     }
     workers_[0]->run_until(main_done_);
+    gate_->close();
     drain();
+    blocking_.close();
     stop();
     for (std::thread& thread : threads_) {
         thread.join();
@@ -147,6 +153,10 @@ void scheduler::notify_work() {
 }
 
 std::optional<std::size_t> scheduler::advance_virtual_time() noexcept {
+    // After the caller's enter_sleep; see blocking_pool::calls_in_flight for the pairing.
+    if (blocking_.calls_in_flight()) {
+        return std::nullopt;
+    }
     std::optional<std::size_t> owner;
     std::uint64_t earliest = worker::no_timer;
     for (const auto& each : workers_) {
@@ -193,6 +203,9 @@ void scheduler::teardown() {
     registry_.drain([](frame_header* header) {
         std::coroutine_handle<>::from_address(header->frame()).destroy();
     });
+    // After the tasks: a call running may be waiting for a spawned task's std::future,
+    // which destroying a straggler completes. Its completion finds no awaiter left.
+    blocking_.shut_down();
 }
 
 } // namespace weft::detail

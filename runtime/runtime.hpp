@@ -1,15 +1,17 @@
 // The runtime behind one weft::run call: its workers and threads, the injection queue,
-// the idle bookkeeping and the registry of pending tasks. It lives on run's stack; the
-// calling thread is worker 0.
+// the idle bookkeeping, the registry of pending tasks, the blocking pool and the gate of
+// its runtime_handles. It lives on run's stack; the calling thread is worker 0.
 //
-// Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop and
-// drains: it cancels every task still pending, then works on with the others until the
-// registry is empty or the shutdown grace has passed. Then stop() raises `stopping_` and
-// wakes every worker; each finishes the step it is running and leaves its loop. After the
-// threads are joined, teardown() closes the injector, forgets every queued handle and
-// destroys every task still registered (those that outlived the grace, reported on
-// stderr); destroying a task's frame destroys everything it owns (awaited coroutines,
-// gather children) and unlinks its awaiters from what they waited on.
+// Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop, closes
+// the gate (handles refuse new work from then on) and drains: it cancels every task still
+// pending, then works on with the others until the registry is empty or the shutdown
+// grace has passed. Then the blocking pool drops the calls not started, and stop() raises
+// `stopping_` and wakes every worker; each finishes the step it is running and leaves its
+// loop. After the threads are joined, teardown() closes the injector, forgets every queued
+// handle and destroys every task still registered (those that outlived the grace, reported
+// on stderr); destroying a task's frame destroys everything it owns (awaited coroutines,
+// gather children) and unlinks its awaiters from what they waited on. Last, it waits for
+// the blocking calls still running and joins the pool's threads.
 #pragma once
 
 #include <atomic>
@@ -26,8 +28,10 @@
 #include <weft/detail/frame_header.hpp>
 #include <weft/run.hpp>
 
+#include "blocking_pool.hpp"
 #include "idle.hpp"
 #include "injector.hpp"
+#include "runtime_gate.hpp"
 #include "task_registry.hpp"
 #include "worker.hpp"
 
@@ -53,6 +57,9 @@ public:
     injector& shared_queue() noexcept { return injector_; }
     idle& idle_state() noexcept { return idle_; }
     task_registry& registry() noexcept { return registry_; }
+    blocking_pool& blocking() noexcept { return blocking_; }
+    // The gate every runtime_handle of this runtime shares.
+    std::shared_ptr<runtime_gate> gate() const noexcept { return gate_; }
 
     bool virtual_time() const noexcept { return virtual_time_; }
     const std::function<void(std::exception_ptr)>& exception_handler() const noexcept {
@@ -65,7 +72,9 @@ public:
     }
     // Virtual time, called by the last worker to go idle: moves the clock to the earliest
     // deadline of any worker's wheel and returns that worker, or nothing if no timer is
-    // pending.
+    // pending. Time stands still while the blocking pool holds a call (as Tokio's paused
+    // clock does for spawn_blocking): a call runs in real time, and a deadline around it
+    // must not pass just because the workers wait for it.
     std::optional<std::size_t> advance_virtual_time() noexcept;
     // Wakes sleeping worker `id` so that it fires its due timers.
     void wake_worker(std::size_t id);
@@ -117,6 +126,10 @@ private:
     const bool virtual_time_;
     std::atomic<std::uint64_t> virtual_now_{0};
     std::vector<std::thread> threads_;
+    // After the queues and idle state its threads reach, so destroyed before them (its
+    // threads are joined by teardown, and the destructor only makes sure of it).
+    blocking_pool blocking_;
+    const std::shared_ptr<runtime_gate> gate_;
 };
 
 } // namespace weft::detail

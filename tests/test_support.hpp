@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <thread>
 
 #include <weft/weft.hpp>
@@ -83,6 +84,35 @@ bool eventually(Predicate done, std::chrono::seconds limit = std::chrono::second
         std::this_thread::yield();
     }
     return true;
+}
+
+// How many threads this process has now (entries of /proc/self/task). ThreadSanitizer starts
+// a thread of its own when the process creates its first one, so a count taken as a
+// baseline first creates and joins a thread (see baseline_thread_count).
+inline std::size_t thread_count() {
+    std::size_t threads = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/task")) {
+        ++threads;
+    }
+    return threads;
+}
+
+// thread_count() once every thread a sanitizer runtime adds on the first thread creation
+// exists, so that a later thread_count() differs only by the threads the test left behind.
+inline std::size_t baseline_thread_count() {
+    std::thread([] {}).join();
+    return thread_count();
+}
+
+// Whether the calling thread is a worker of some runtime: only workers may read stats.
+inline bool on_a_worker() {
+    try {
+        weft::current_runtime_stats();
+        return true;
+    } catch (const weft::runtime_error&) {
+        return false;
+    }
 }
 
 } // namespace weft::testing

@@ -5,9 +5,10 @@
 //     int main() { return weft::run(serve(), weft::run_options{.workers = 2}); }
 //
 // The calling thread becomes worker 0. At shutdown every worker is joined and every task
-// still pending is destroyed without being resumed again. Calling run from a thread that
-// is running a weft runtime throws weft::runtime_error. Each call, sequential or from
-// several threads at once, gets its own runtime.
+// still pending is destroyed without being resumed again; run then waits for the blocking
+// calls (weft::to_thread) still running and joins the blocking pool's threads. Calling run
+// from a thread that is running a weft runtime throws weft::runtime_error. Each call,
+// sequential or from several threads at once, gets its own runtime.
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,8 @@ struct run_options {
     std::size_t workers = 0;
     // Virtual time: weft::clock starts at zero and, whenever every worker is idle and a
     // timer is pending, jumps straight to the earliest deadline, so sleeps cost no real
-    // time (Tokio's start_paused). For exact, instant tests of timing logic.
+    // time (Tokio's start_paused). For exact, instant tests of timing logic. The clock
+    // stands still while a weft::to_thread call is queued or running, which takes real time.
     bool virtual_time = false;
     // When main ends, every task still pending is cancelled, and run waits for them to
     // end (asyncio.run). A task still pending this long after (on weft::clock, so virtual
@@ -37,6 +39,13 @@ struct run_options {
     // gone (asyncio's "Task exception was never retrieved"). Empty: written to stderr. It
     // runs on the worker that dropped the last handle and must not throw.
     std::function<void(std::exception_ptr)> exception_handler = {};
+    // weft::to_thread runs blocking calls on a pool of threads beside the workers, started
+    // on demand up to this many (Tokio's default cap); further calls wait for a thread in
+    // FIFO order. At least 1: run throws std::invalid_argument for 0.
+    std::size_t max_blocking_threads = 512;
+    // A pool thread idle this long ends; the next call that finds no idle thread starts a
+    // new one. Real time, even with virtual_time.
+    std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
 };
 
 namespace detail {

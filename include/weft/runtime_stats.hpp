@@ -1,6 +1,7 @@
-// Counters a runtime keeps per worker, read as a snapshot from inside the runtime. Each
-// counter is written only by its worker; a snapshot is consistent per counter, not
-// across counters.
+// Counters a runtime keeps per worker, and the state of its blocking pool, read as a
+// snapshot from inside the runtime. Each worker counter is written only by its worker; a
+// snapshot is consistent per counter, not across counters. The pool's figures are read
+// together under the pool's lock, so they are consistent with each other.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,18 @@ struct worker_stats {
     std::uint64_t timers_pending = 0; // timers in this worker's wheel (sleeps, deadlines)
 };
 
+// The threads weft::to_thread runs blocking calls on.
+struct blocking_pool_stats {
+    std::uint64_t threads = 0;         // pool threads alive: running a call, or idle
+    std::uint64_t idle_threads = 0;    // of those, waiting for a call and not yet handed one
+    std::uint64_t queued_calls = 0;    // calls waiting for a thread
+    std::uint64_t threads_started = 0; // threads the pool has started
+    std::uint64_t threads_retired = 0; // threads that ended after blocking_keep_alive idle
+};
+
 struct runtime_stats {
     std::vector<worker_stats> workers;
+    blocking_pool_stats blocking;
 };
 
 // A snapshot of the current runtime's counters. Throws weft::runtime_error outside a

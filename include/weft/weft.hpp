@@ -13,6 +13,7 @@
 #include <weft/outcome.hpp>
 #include <weft/queue.hpp>
 #include <weft/run.hpp>
+#include <weft/runtime_handle.hpp>
 #include <weft/runtime_stats.hpp>
 #include <weft/semaphore.hpp>
 #include <weft/shield.hpp>
@@ -20,4 +21,5 @@
 #include <weft/task.hpp>
 #include <weft/task_group.hpp>
 #include <weft/timeout.hpp>
+#include <weft/to_thread.hpp>
 #include <weft/wait.hpp>
