@@ -91,10 +91,35 @@ bool parker::park_until(std::uint64_t deadline_ns) noexcept {
     }
 }
 
+bool parker::park_in(interruptible_wait& wait, std::uint64_t deadline_ns) noexcept {
+    // acquire: as in park().
+    if (state_.exchange(empty, std::memory_order_acquire) == notified) {
+        return true;
+    }
+    // relaxed: published by the compare-and-swap below.
+    elsewhere_.store(&wait, std::memory_order_relaxed);
+    std::uint32_t expected = empty;
+    // release: a waker that reads waiting_elsewhere (acquire) sees elsewhere_. acquire on
+    // failure: the token arrived meanwhile; take it.
+    if (!state_.compare_exchange_strong(expected, waiting_elsewhere, std::memory_order_release,
+                                        std::memory_order_acquire)) {
+        state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+        return true;
+    }
+    wait.wait_until(deadline_ns);
+    // acquire: a token consumed here brings the waker's writes, as in park().
+    return state_.exchange(empty, std::memory_order_acquire) == notified;
+}
+
 void parker::unpark() noexcept {
-    // release: the sleeper's acquire sees what the waker wrote before waking it.
-    if (state_.exchange(notified, std::memory_order_release) == parked) {
+    // acq_rel: release, so the sleeper's acquire sees what the waker wrote before waking
+    // it; acquire, so a waker that finds waiting_elsewhere sees elsewhere_.
+    const std::uint32_t previous = state_.exchange(notified, std::memory_order_acq_rel);
+    if (previous == parked) {
         futex_wake_one(state_);
+    } else if (previous == waiting_elsewhere) {
+        // relaxed: the exchange above synchronised with the store's publication.
+        elsewhere_.load(std::memory_order_relaxed)->interrupt();
     }
 }
 

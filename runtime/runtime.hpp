@@ -31,6 +31,7 @@
 #include "blocking_pool.hpp"
 #include "idle.hpp"
 #include "injector.hpp"
+#include "reactor.hpp"
 #include "runtime_gate.hpp"
 #include "task_registry.hpp"
 #include "worker.hpp"
@@ -57,6 +58,8 @@ public:
     injector& shared_queue() noexcept { return injector_; }
     idle& idle_state() noexcept { return idle_; }
     task_registry& registry() noexcept { return registry_; }
+    // The I/O reactor the workers poll (reactor.hpp).
+    reactor& io() noexcept { return io_; }
     blocking_pool& blocking() noexcept { return blocking_; }
     // The gate every runtime_handle of this runtime shares.
     std::shared_ptr<runtime_gate> gate() const noexcept { return gate_; }
@@ -111,6 +114,8 @@ private:
     void end_drain();
     void teardown();
 
+    // First, so destroyed last: tearing down a task closes the sockets it holds.
+    reactor io_;
     std::vector<std::unique_ptr<worker>> workers_;
     injector injector_;
     idle idle_;

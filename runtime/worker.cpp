@@ -24,6 +24,10 @@ constexpr std::size_t injector_batch = 32;
 // Steps between two looks at the clock while timers are pending: a clock read costs about
 // 20 ns, a step at least a few.
 constexpr std::uint32_t timer_check_interval = 16;
+// Steps between two non-blocking polls of the reactor while sockets are open (Tokio's
+// event_interval is 61): a poll is a system call of about a microsecond, a step that
+// serves a socket a few. Prime, so it rarely falls on the same step as the queue checks.
+constexpr std::uint32_t io_poll_interval = 53;
 // A futex wake-up arrives tens of microseconds after its deadline on a virtual machine, so a
 // worker sleeps until this long before its next timer and spins on the clock for the rest:
 // at most 80 us of CPU per timer that finds the worker idle.
@@ -183,6 +187,9 @@ std::coroutine_handle<> worker::next_local() {
     if (tick_ % timer_check_interval == 0) {
         fire_due_timers();
     }
+    if (tick_ % io_poll_interval == 0) {
+        poll_io();
+    }
     if (tick_ % 61 == 0) {
         if (std::coroutine_handle<> next = pop_injector()) {
             return next;
@@ -230,7 +237,7 @@ std::coroutine_handle<> worker::search() {
     for (unsigned round = 0; round < search_rounds; ++round) {
         // The search may outlast a deadline of this worker's own: a timer that comes due
         // meanwhile is served at once rather than after the search.
-        if (fire_due_timers()) {
+        if (fire_due_timers() || poll_io()) {
             return ready.pop();
         }
         if (std::coroutine_handle<> next = steal_once()) {
@@ -297,6 +304,11 @@ void worker::park() {
         leave_sleep_or_take_wake_up();
         return;
     }
+    reactor& io = owner_.io();
+    if (io.in_use() && io.try_drive()) {
+        park_polling(nobody_awake);
+        return;
+    }
     if (owner_.virtual_time()) {
         // Time moves only when every worker is idle: the last one to sleep moves it to the
         // earliest deadline and wakes the worker whose timer that is.
@@ -325,6 +337,76 @@ void worker::park() {
         return;
     }
     sleep_until_woken();
+}
+
+void worker::park_polling(bool nobody_awake) {
+    reactor& io = owner_.io();
+    if (owner_.virtual_time()) {
+        // Time may jump only if no socket is ready: a peer's data already in the kernel
+        // comes before the next timer, as it would in real time.
+        io.wait_until(0);
+        if (const std::size_t woken = io.dispatch(*this); woken != 0) {
+            io.stop_driving();
+            leave_sleep_or_take_wake_up();
+            if (woken > 1) {
+                notify_others();
+            }
+            return;
+        }
+        if (nobody_awake) {
+            if (const std::optional<std::size_t> due = owner_.advance_virtual_time()) {
+                if (*due == id_) {
+                    io.stop_driving();
+                    leave_sleep_or_take_wake_up();
+                    return;
+                }
+                owner_.wake_worker(*due);
+            }
+        }
+        poll_until(interruptible_wait::no_deadline);
+        return;
+    }
+    const std::optional<std::uint64_t> deadline = next_deadline();
+    if (!deadline) {
+        poll_until(interruptible_wait::no_deadline);
+        return;
+    }
+    // As in park(): wake early and spin for the last stretch, unless the poll brought work.
+    const std::uint64_t now = monotonic_ns();
+    const std::uint64_t wake_at =
+        *deadline > now + spin_before_deadline_ns ? *deadline - spin_before_deadline_ns : 0;
+    if (!poll_until(wake_at)) {
+        spin_until(*deadline);
+    }
+}
+
+bool worker::poll_until(std::uint64_t deadline) {
+    reactor& io = owner_.io();
+    count(parks_);
+    const bool woken = sleeper.park_in(io, deadline);
+    const std::size_t ready_now = io.dispatch(*this);
+    io.stop_driving();
+    if (woken) {
+        searching_ = true; // a producer claimed us (or stop() woke us)
+    } else {
+        leave_sleep_or_take_wake_up();
+    }
+    if (ready_now > 1) {
+        notify_others();
+    }
+    return woken || ready_now != 0;
+}
+
+bool worker::poll_io() {
+    reactor& io = owner_.io();
+    if (!io.in_use()) {
+        return false;
+    }
+    const std::size_t woken = io.poll_if_free(*this);
+    if (woken > 1) {
+        notify_others();
+    }
+    return woken != 0;
 }
 
 void worker::spin_until(std::uint64_t deadline) {

@@ -1,12 +1,15 @@
 // Tests weft::detail::parker (runtime/parker.cpp): a wake-up that arrives before the sleep is
 // kept, a sleeping thread is woken from another thread, wake-ups do not pile up into more than
-// one token, and a long ping-pong between two threads never loses a wake-up.
+// one token, a long ping-pong between two threads never loses a wake-up, and a park in
+// another wait (the reactor's poll) is interrupted by an unpark or skipped after one.
 #include "parker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -143,6 +146,70 @@ TEST(ParkerStress, ParksKeepReturningWhileTwoThreadsUnparkConcurrently) {
     second_waker.join();
 
     EXPECT_EQ(parks_done.load(), parks);
+}
+
+// A stand-in for the reactor's poll: blocks until interrupted or past its deadline.
+class blocking_wait final : public weft::detail::interruptible_wait {
+public:
+    void wait_until(std::uint64_t) noexcept override {
+        std::unique_lock held(mutex_);
+        woken_.wait(held, [this] { return interrupted_; });
+        interrupted_ = false;
+    }
+    void interrupt() noexcept override {
+        {
+            const std::lock_guard held(mutex_);
+            interrupted_ = true;
+        }
+        woken_.notify_one();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable woken_;
+    bool interrupted_ = false;
+};
+
+TEST(Parker, AnUnparkInterruptsAParkInAnotherWait) {
+    parker sleeper;
+    blocking_wait elsewhere;
+    std::atomic<bool> woken{false};
+    std::thread sleeping([&] { woken = sleeper.park_in(elsewhere, blocking_wait::no_deadline); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sleeper.unpark();
+    sleeping.join();
+    EXPECT_TRUE(woken.load());
+}
+
+TEST(Parker, AParkInAfterAnUnparkConsumesTheTokenWithoutWaiting) {
+    parker sleeper;
+    blocking_wait never_interrupted;
+    sleeper.unpark();
+    EXPECT_TRUE(sleeper.park_in(never_interrupted, blocking_wait::no_deadline));
+}
+
+TEST(ParkerStress, ParkInNeverLosesAWakeUp) {
+    parker sleeper;
+    blocking_wait elsewhere;
+    std::atomic<int> turn{0};
+    constexpr int rounds = 5'000;
+    std::thread waker([&] {
+        for (int i = 0; i < rounds; ++i) {
+            while (turn.load() != 2 * i + 1) {
+            }
+            sleeper.unpark();
+            turn.store(2 * i + 2);
+        }
+    });
+    for (int i = 0; i < rounds; ++i) {
+        turn.store(2 * i + 1);
+        while (!sleeper.park_in(elsewhere, blocking_wait::no_deadline)) {
+        }
+        while (turn.load() != 2 * i + 2) {
+        }
+    }
+    waker.join();
+    SUCCEED();
 }
 
 } // namespace

@@ -98,6 +98,17 @@ inline std::size_t thread_count() {
     return threads;
 }
 
+// How many descriptors this process has open now (entries of /proc/self/fd; the one the
+// listing itself opens counts every time, so two counts compare).
+inline std::size_t open_descriptors() {
+    std::size_t descriptors = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/fd")) {
+        ++descriptors;
+    }
+    return descriptors;
+}
+
 // thread_count() once every thread a sanitizer runtime adds on the first thread creation
 // exists, so that a later thread_count() differs only by the threads the test left behind.
 inline std::size_t baseline_thread_count() {

@@ -41,12 +41,6 @@ inline constexpr return_exceptions_t return_exceptions{};
 
 namespace detail {
 
-// Starts the children of one gather. `forks` holds the coroutine children; the first runs
-// at once on this worker (symmetric transfer), the others go on its fork stack where idle
-// workers can steal them. Returns what the awaiting coroutine transfers to.
-std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
-                                        std::size_t count) noexcept;
-
 // A coroutine child: its frame belongs to the gather and keeps the child's result.
 template <class T>
 class gather_coro_child {

@@ -42,4 +42,11 @@ struct gather_join {
     scheduler* home = nullptr;
 };
 
+// Starts the children of one join (a gather's, or a deadline's work and watchdog). `forks`
+// holds the coroutine children; the first runs at once on this worker (symmetric
+// transfer), the others go on its fork stack where idle workers can steal them. Returns
+// what the awaiting coroutine transfers to.
+std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
+                                        std::size_t count) noexcept;
+
 } // namespace weft::detail

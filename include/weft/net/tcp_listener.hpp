@@ -1,0 +1,53 @@
+// weft::net::tcp_listener: a listening TCP socket that accepts connections (the listening
+// half of asyncio.start_server, Tokio's TcpListener).
+//
+//     auto listener = weft::net::tcp_listener::bind("127.0.0.1", 0);   // 0: any free port
+//     std::uint16_t port = listener.local_port();
+//     weft::net::tcp_stream conn = co_await listener.accept();
+//
+// bind takes a numeric IPv4 or IPv6 address ("0.0.0.0", "::1", ...) and sets SO_REUSEADDR,
+// as asyncio and Tokio do; errors are std::system_error with the errno (EADDRINUSE for a
+// taken port) and a message naming the address. It must be called inside a runtime, whose
+// reactor the listener uses. accept suspends the task until a connection arrives and is
+// cancellable; the listener stays usable. Move-only; closes its socket when destroyed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <weft/coro.hpp>
+#include <weft/net/tcp_stream.hpp>
+
+namespace weft::net {
+
+class tcp_listener {
+public:
+    // Listens on `address`:`port` with a queue of `backlog` pending connections.
+    static tcp_listener bind(std::string_view address, std::uint16_t port, int backlog = 1024);
+
+    tcp_listener() noexcept = default;
+    tcp_listener(tcp_listener&& other) noexcept;
+    tcp_listener& operator=(tcp_listener&& other) noexcept;
+    ~tcp_listener() { close(); }
+
+    // The next connection.
+    coro<tcp_stream> accept();
+
+    // The port it listens on (the one the kernel picked, for port 0).
+    std::uint16_t local_port() const;
+    // The address it listens on, as "127.0.0.1:8080" or "[::1]:8080".
+    const std::string& local_address() const noexcept { return local_; }
+    bool is_open() const noexcept { return source_ != nullptr; }
+    // Stops listening now; the destructor does it otherwise.
+    void close() noexcept;
+
+private:
+    tcp_listener(detail::io_source* source, std::string local) noexcept
+        : source_(source), local_(std::move(local)) {}
+
+    detail::io_source* source_ = nullptr;
+    std::string local_;
+};
+
+} // namespace weft::net

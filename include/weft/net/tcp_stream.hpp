@@ -1,0 +1,90 @@
+// weft::net::tcp_stream: one TCP connection (asyncio's StreamReader and StreamWriter in one
+// object, Tokio's TcpStream).
+//
+//     auto conn = co_await weft::net::tcp_stream::connect("localhost", 8080);
+//     co_await conn.write_all("ping\n");
+//     std::array<char, 4096> buffer;
+//     std::size_t got = co_await conn.read_some(buffer);     // 0: the peer closed
+//
+// Every operation suspends the task, never the worker, while the socket is not ready, and
+// is cancellable: a cancelled read, write or connect leaves the reactor at once with
+// cancelled_error, and the stream stays usable (a write cancelled midway may have sent part
+// of its data). Errors are std::system_error carrying the errno (ECONNREFUSED, ECONNRESET,
+// EPIPE, ...), with a message naming the operation and the peer. One task may read while
+// another writes; a stream is move-only, closes its socket when destroyed, must be used
+// inside the runtime that made it, and must not be closed while a task awaits on it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <weft/coro.hpp>
+
+namespace weft::detail {
+struct io_source;
+}
+
+namespace weft::net {
+
+// read_exact met the end of the stream first (asyncio.IncompleteReadError).
+class incomplete_read : public std::runtime_error {
+public:
+    incomplete_read(std::size_t bytes_read, std::size_t expected, const std::string& peer);
+    // The bytes read into the buffer before the end.
+    std::size_t bytes_read() const noexcept { return bytes_read_; }
+    std::size_t expected() const noexcept { return expected_; }
+
+private:
+    std::size_t bytes_read_;
+    std::size_t expected_;
+};
+
+class tcp_stream {
+public:
+    // An empty stream (is_open() false), to move a connection into.
+    tcp_stream() noexcept = default;
+    tcp_stream(tcp_stream&& other) noexcept;
+    tcp_stream& operator=(tcp_stream&& other) noexcept;
+    ~tcp_stream() { close(); }
+
+    // Connects to `host` (a name, resolved on the blocking pool, or a numeric IPv4 or IPv6
+    // address), trying each address it resolves to in turn.
+    static coro<tcp_stream> connect(std::string host, std::uint16_t port);
+
+    // Reads what is available, at most buffer.size() bytes, waiting until something is;
+    // returns 0 at the end of the stream (or for an empty buffer).
+    coro<std::size_t> read_some(std::span<char> buffer);
+    // Fills the whole buffer; throws incomplete_read if the stream ends first.
+    coro<> read_exact(std::span<char> buffer);
+    // Writes all of `data`, waiting while the socket's send buffer is full.
+    coro<> write_all(std::string_view data);
+
+    // Sends the end of the stream to the peer (half-close); reading goes on.
+    void shutdown_write();
+    // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle).
+    void set_nodelay(bool enabled = true);
+    // Closes the socket now; the destructor does it otherwise.
+    void close() noexcept;
+
+    bool is_open() const noexcept { return source_ != nullptr; }
+    int native_handle() const noexcept;
+    std::uint16_t local_port() const;
+    // The peer's address, as "127.0.0.1:8080" or "[::1]:8080".
+    const std::string& peer() const noexcept { return peer_; }
+
+private:
+    friend class tcp_listener;
+
+    tcp_stream(detail::io_source* source, std::string peer) noexcept
+        : source_(source), peer_(std::move(peer)) {}
+    detail::io_source& open_source(const char* operation) const;
+
+    detail::io_source* source_ = nullptr;
+    std::string peer_;
+};
+
+} // namespace weft::net

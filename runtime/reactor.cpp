@@ -1,0 +1,176 @@
+// The epoll reactor; the design and its memory-safety invariant are in reactor.hpp, the
+// readiness protocol in io_source.hpp.
+#include "reactor.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <string>
+#include <system_error>
+
+#include "runtime.hpp"
+
+namespace weft::detail {
+namespace {
+
+[[noreturn]] void throw_errno(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+// epoll_pwait2 takes a nanosecond timeout (Linux 5.11); older kernels get epoll_wait's
+// milliseconds, rounded up so a deadline is never polled past early.
+int wait_for_events(int epoll_fd, epoll_event* events, int capacity,
+                    std::uint64_t deadline_ns) noexcept {
+    static std::atomic<bool> has_pwait2{true};
+    const bool forever = deadline_ns == interruptible_wait::no_deadline;
+    const std::uint64_t now = forever ? 0 : monotonic_ns();
+    const std::uint64_t left = forever || deadline_ns <= now ? 0 : deadline_ns - now;
+    // relaxed: a cached fact about the kernel; racing first calls both find it out.
+    if (has_pwait2.load(std::memory_order_relaxed)) {
+        timespec timeout{static_cast<time_t>(left / 1'000'000'000),
+                         static_cast<long>(left % 1'000'000'000)};
+        const int count =
+            epoll_pwait2(epoll_fd, events, capacity, forever ? nullptr : &timeout, nullptr);
+        if (count >= 0 || errno != ENOSYS) {
+            return count;
+        }
+        has_pwait2.store(false, std::memory_order_relaxed); // relaxed: as above
+    }
+    const int milliseconds =
+        forever ? -1
+                : static_cast<int>(std::min<std::uint64_t>((left + 999'999) / 1'000'000, 1u << 30));
+    return epoll_wait(epoll_fd, events, capacity, milliseconds);
+}
+
+} // namespace
+
+reactor::reactor() {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) {
+        throw_errno("weft: creating the runtime's epoll instance");
+    }
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+        const int error = errno;
+        close(epoll_fd_);
+        throw std::system_error(error, std::generic_category(),
+                                "weft: creating the runtime's wake-up eventfd");
+    }
+    epoll_event wake_event{};
+    wake_event.events = EPOLLIN | EPOLLET;
+    wake_event.data.ptr = nullptr; // the eventfd: no source
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake_event) != 0) {
+        const int error = errno;
+        close(wake_fd_);
+        close(epoll_fd_);
+        throw std::system_error(error, std::generic_category(),
+                                "weft: registering the runtime's wake-up eventfd");
+    }
+}
+
+reactor::~reactor() {
+    free_released();
+    close(wake_fd_);
+    close(epoll_fd_);
+}
+
+io_source* reactor::attach(int fd, const char* what) {
+    auto* source = new io_source(fd, *this);
+    // release, before the source reaches the kernel: a driver that gets an event for it
+    // acquires attached_ before touching it (wait_until), so the construction happens
+    // before its use in the memory model too, not only through the kernel's own ordering.
+    // Every later change of attached_ is a read-modify-write, which continues the release
+    // sequence.
+    attached_.fetch_add(1, std::memory_order_release);
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = source;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+        const int error = errno;
+        attached_.fetch_sub(1, std::memory_order_relaxed); // relaxed: never published
+        delete source;
+        throw std::system_error(error, std::generic_category(), what);
+    }
+    return source;
+}
+
+void reactor::detach(io_source* source) noexcept {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, source->fd, nullptr);
+    // relaxed: in_use() is a hint, and as a read-modify-write it keeps attach's release
+    // sequence going.
+    attached_.fetch_sub(1, std::memory_order_relaxed);
+    if (try_drive()) {
+        delete source; // no poll under way: nobody can hold an event for it
+        stop_driving();
+        return;
+    }
+    const std::lock_guard held(released_mutex_);
+    source->next_released = released_;
+    released_ = source;
+}
+
+void reactor::free_released() noexcept {
+    io_source* list = nullptr;
+    {
+        const std::lock_guard held(released_mutex_);
+        list = std::exchange(released_, nullptr);
+    }
+    while (list != nullptr) {
+        delete std::exchange(list, list->next_released);
+    }
+}
+
+void reactor::interrupt() noexcept {
+    const std::uint64_t one = 1;
+    // A full counter (never, in practice) already makes the poll return.
+    [[maybe_unused]] const ssize_t written = write(wake_fd_, &one, sizeof one);
+}
+
+void reactor::wait_until(std::uint64_t deadline_ns) noexcept {
+    const int count =
+        wait_for_events(epoll_fd_, events_.data(), static_cast<int>(events_.size()), deadline_ns);
+    polled_ = count > 0 ? static_cast<std::size_t>(count) : 0;
+    if (polled_ != 0) {
+        // acquire: see attach(); the value itself is not needed.
+        [[maybe_unused]] const std::size_t attached = attached_.load(std::memory_order_acquire);
+    }
+}
+
+std::size_t reactor::dispatch(worker& driver) noexcept {
+    std::size_t woken = 0;
+    for (std::size_t i = 0; i < polled_; ++i) {
+        auto* source = static_cast<io_source*>(events_[i].data.ptr);
+        const std::uint32_t happened = events_[i].events;
+        if (source == nullptr) {
+            std::uint64_t drained = 0;
+            [[maybe_unused]] const ssize_t read_bytes = read(wake_fd_, &drained, sizeof drained);
+            continue;
+        }
+        // An error or hang-up wakes both directions: their system calls report it.
+        if ((happened & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+            woken += source->readable.signal(driver);
+        }
+        if ((happened & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+            woken += source->writable.signal(driver);
+        }
+    }
+    polled_ = 0;
+    free_released();
+    return woken;
+}
+
+std::size_t reactor::poll_if_free(worker& driver) noexcept {
+    if (!try_drive()) {
+        return 0;
+    }
+    wait_until(0);
+    const std::size_t woken = dispatch(driver);
+    stop_driving();
+    return woken;
+}
+
+} // namespace weft::detail

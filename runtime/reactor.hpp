@@ -1,0 +1,96 @@
+// The I/O reactor of one runtime: one edge-triggered epoll instance that every worker of
+// the runtime shares, as Tokio's I/O driver is shared.
+//
+// Descriptors are attached once, for both directions, and stay registered until they are
+// detached. Whoever holds the driver role (at most one thread at a time) polls: a worker
+// with nothing to run that finds the role free parks in the poll, until its next timer or
+// until unparked (the parker then writes the reactor's eventfd); busy and searching workers
+// poll without blocking every few dozen steps, so readiness is seen while every worker is
+// busy. The driver then dispatches what the poll saw: each event raises the readiness
+// counts of its source (io_source.hpp), whose waiters join the driver's own run queue.
+//
+// Invariant for memory safety: a detached source is freed only while no poll is under way
+// (by the detaching thread if it can take the driver role, otherwise by the driver after
+// it has dispatched its current poll), because an event for it may have been copied out of
+// the kernel before it was removed from the epoll set, but none can be copied after.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "io_source.hpp"
+#include "parker.hpp"
+
+namespace weft::detail {
+
+class worker;
+
+class reactor final : public interruptible_wait {
+public:
+    // Throws std::system_error if the kernel refuses an epoll instance or an eventfd.
+    reactor();
+    reactor(const reactor&) = delete;
+    reactor& operator=(const reactor&) = delete;
+    ~reactor();
+
+    // Registers `fd` (non-blocking) for both directions; throws std::system_error naming
+    // `what` if epoll refuses it.
+    io_source* attach(int fd, const char* what);
+    // Unregisters the source and frees it once no poll can still hold an event for it. The
+    // caller closes the descriptor afterwards, and no task may be waiting on it.
+    void detach(io_source* source) noexcept;
+
+    // Whether any descriptor is attached: workers poll only then.
+    bool in_use() const noexcept {
+        // relaxed: a hint; a worker that misses a fresh attach polls on its next round, and
+        // the task that attached polls through its own worker's parking.
+        return attached_.load(std::memory_order_relaxed) != 0;
+    }
+
+    // The driver role: try_drive() takes it if free; the holder polls with wait_until
+    // (directly, or through parker::park_in), hands out what it saw with dispatch(), then
+    // calls stop_driving().
+    bool try_drive() noexcept {
+        // acquire: the previous driver's frees and event handling happen before ours.
+        return !driving_.exchange(true, std::memory_order_acquire);
+    }
+    void stop_driving() noexcept {
+        // release: pairs with try_drive's acquire.
+        driving_.store(false, std::memory_order_release);
+    }
+
+    // The driver: polls once, blocking until `deadline_ns` at most (0: not at all), and
+    // keeps the events for dispatch().
+    void wait_until(std::uint64_t deadline_ns) noexcept override;
+    // Any thread: makes the driver's poll return.
+    void interrupt() noexcept override;
+    // The driver, on its worker, after wait_until: wakes the waiters of every source the
+    // poll saw ready onto `driver`'s run queue without waking other workers (the caller
+    // decides that once for the batch), then frees the sources detached meanwhile. Returns
+    // the tasks it woke.
+    std::size_t dispatch(worker& driver) noexcept;
+    // A worker with work of its own, or searching: polls without blocking and dispatches,
+    // if nobody drives. Returns the tasks it woke.
+    std::size_t poll_if_free(worker& driver) noexcept;
+
+private:
+    // The driver, after dispatching: frees the sources detached meanwhile.
+    void free_released() noexcept;
+
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+    // The driver's: the last poll's events, until dispatched.
+    std::array<epoll_event, 256> events_;
+    std::size_t polled_ = 0;
+    std::atomic<bool> driving_{false};
+    std::atomic<std::size_t> attached_{0};
+    std::mutex released_mutex_;
+    io_source* released_ = nullptr;
+};
+
+} // namespace weft::detail
