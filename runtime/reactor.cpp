@@ -12,6 +12,8 @@
 #include <string>
 #include <system_error>
 
+#include <weft/detail/cpu_relax.hpp>
+
 #include "runtime.hpp"
 
 namespace weft::detail {
@@ -161,6 +163,25 @@ std::size_t reactor::dispatch(worker& driver) noexcept {
     polled_ = 0;
     free_released();
     return woken;
+}
+
+bool reactor::try_drive_to_park() noexcept {
+    // A momentary holder lets go after one system call and a dispatch: a few microseconds,
+    // well inside this many pauses unless it was preempted.
+    constexpr unsigned brief_hold_spins = 4096;
+    for (unsigned spin = 0; spin < brief_hold_spins; ++spin) {
+        std::uint8_t expected = role_free;
+        // acquire: as in try_drive.
+        if (driving_.compare_exchange_weak(expected, role_held_to_park, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+            return true;
+        }
+        if (expected == role_held_to_park) {
+            return false; // a worker sleeps in the poll: it serves the sockets
+        }
+        cpu_relax();
+    }
+    return false;
 }
 
 std::size_t reactor::poll_if_free(worker& driver) noexcept {

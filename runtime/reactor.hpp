@@ -4,10 +4,10 @@
 // Descriptors are attached once, for both directions, and stay registered until they are
 // detached. Whoever holds the driver role (at most one thread at a time) polls: a worker
 // with nothing to run that finds the role free parks in the poll, until its next timer or
-// until unparked (the parker then writes the reactor's eventfd); busy and searching workers
-// poll without blocking every few dozen steps, so readiness is seen while every worker is
-// busy. The driver then dispatches what the poll saw: each event raises the readiness
-// counts of its source (io_source.hpp), whose waiters join the driver's own run queue.
+// until unparked (the parker then writes the reactor's eventfd); busy workers poll without
+// blocking every few dozen steps, so readiness is seen while every worker is busy. The driver then
+// dispatches what the poll saw: each event raises the readiness counts of its source
+// (io_source.hpp), whose waiters join the driver's own run queue.
 //
 // Invariant for memory safety: a detached source is freed only while no poll is under way
 // (by the detaching thread if it can take the driver role, otherwise by the driver after
@@ -52,16 +52,24 @@ public:
         return attached_.load(std::memory_order_relaxed) != 0;
     }
 
-    // The driver role: try_drive() takes it if free; the holder polls with wait_until
-    // (directly, or through parker::park_in), hands out what it saw with dispatch(), then
-    // calls stop_driving().
+    // The driver role, held by one thread at a time. try_drive() takes it for a moment (a
+    // poll that does not block, or freeing a source); try_drive_to_park() takes it to sleep
+    // in the poll, waiting out a momentary holder rather than failing, since a worker that
+    // settles for its futex because of a holder about to let go would leave nobody asleep
+    // in the poll. The holder polls with wait_until (directly, or through parker::park_in),
+    // hands out what it saw with dispatch(), then calls stop_driving().
     bool try_drive() noexcept {
+        std::uint8_t expected = role_free;
         // acquire: the previous driver's frees and event handling happen before ours.
-        return !driving_.exchange(true, std::memory_order_acquire);
+        return driving_.compare_exchange_strong(
+            expected, role_held_briefly, std::memory_order_acquire, std::memory_order_relaxed);
     }
+    // False if a worker already sleeps in the poll (or a momentary holder kept the role
+    // past a few microseconds).
+    bool try_drive_to_park() noexcept;
     void stop_driving() noexcept {
-        // release: pairs with try_drive's acquire.
-        driving_.store(false, std::memory_order_release);
+        // release: pairs with the acquire that takes the role.
+        driving_.store(role_free, std::memory_order_release);
     }
 
     // The driver: polls once, blocking until `deadline_ns` at most (0: not at all), and
@@ -74,8 +82,8 @@ public:
     // decides that once for the batch), then frees the sources detached meanwhile. Returns
     // the tasks it woke.
     std::size_t dispatch(worker& driver) noexcept;
-    // A worker with work of its own, or searching: polls without blocking and dispatches,
-    // if nobody drives. Returns the tasks it woke.
+    // A worker with work of its own: polls without blocking and dispatches, if nobody
+    // drives. Returns the tasks it woke.
     std::size_t poll_if_free(worker& driver) noexcept;
 
 private:
@@ -87,7 +95,10 @@ private:
     // The driver's: the last poll's events, until dispatched.
     std::array<epoll_event, 256> events_;
     std::size_t polled_ = 0;
-    std::atomic<bool> driving_{false};
+    static constexpr std::uint8_t role_free = 0;
+    static constexpr std::uint8_t role_held_briefly = 1;
+    static constexpr std::uint8_t role_held_to_park = 2;
+    std::atomic<std::uint8_t> driving_{role_free};
     std::atomic<std::size_t> attached_{0};
     std::mutex released_mutex_;
     io_source* released_ = nullptr;

@@ -27,6 +27,9 @@ constexpr std::uint32_t timer_check_interval = 16;
 // Steps between two non-blocking polls of the reactor while sockets are open (Tokio's
 // event_interval is 61): a poll is a system call of about a microsecond, a step that
 // serves a socket a few. Prime, so it rarely falls on the same step as the queue checks.
+// A searching worker does not poll: it parks in the poll soon enough, and a searcher that
+// polled would keep taking sockets one at a time without ever parking (measured: twice
+// the p90 latency under load, docs/benchmarks.md).
 constexpr std::uint32_t io_poll_interval = 53;
 // A futex wake-up arrives tens of microseconds after its deadline on a virtual machine, so a
 // worker sleeps until this long before its next timer and spins on the clock for the rest:
@@ -237,7 +240,7 @@ std::coroutine_handle<> worker::search() {
     for (unsigned round = 0; round < search_rounds; ++round) {
         // The search may outlast a deadline of this worker's own: a timer that comes due
         // meanwhile is served at once rather than after the search.
-        if (fire_due_timers() || poll_io()) {
+        if (fire_due_timers()) {
             return ready.pop();
         }
         if (std::coroutine_handle<> next = steal_once()) {
@@ -305,7 +308,7 @@ void worker::park() {
         return;
     }
     reactor& io = owner_.io();
-    if (io.in_use() && io.try_drive()) {
+    if (io.in_use() && io.try_drive_to_park()) {
         park_polling(nobody_awake);
         return;
     }
@@ -397,16 +400,11 @@ bool worker::poll_until(std::uint64_t deadline) {
     return woken || ready_now != 0;
 }
 
-bool worker::poll_io() {
+void worker::poll_io() {
     reactor& io = owner_.io();
-    if (!io.in_use()) {
-        return false;
-    }
-    const std::size_t woken = io.poll_if_free(*this);
-    if (woken > 1) {
+    if (io.in_use() && io.poll_if_free(*this) > 1) {
         notify_others();
     }
-    return woken != 0;
 }
 
 void worker::spin_until(std::uint64_t deadline) {

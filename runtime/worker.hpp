@@ -5,9 +5,9 @@
 // gather child first), its FIFO queue, the injector; with all of those empty it searches
 // (steals from other workers; at most half the awake workers, rounded up, search at once) and
 // finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
-// While sockets are open, every 53rd step and every search round also poll the reactor
-// without blocking, and a worker that parks while nobody else drives the reactor parks in
-// its poll (reactor.hpp), so sockets and timers share one sleep.
+// While sockets are open, every 53rd step also polls the reactor without blocking, and a
+// worker that parks while nobody else sleeps in the reactor's poll parks there
+// (reactor.hpp), so sockets and timers share one sleep.
 #pragma once
 
 #include <atomic>
@@ -101,9 +101,8 @@ private:
     // driving; then awake again (searching if a producer woke it). True if it has something
     // to do: it was woken, or it woke tasks.
     bool poll_until(std::uint64_t deadline);
-    // Polls the reactor without blocking if sockets are open and nobody drives it; true if
-    // that queued tasks here.
-    bool poll_io();
+    // Polls the reactor without blocking if sockets are open and nobody drives it.
+    void poll_io();
     void sleep_until_woken();
     // Spins until CLOCK_MONOTONIC reaches `deadline`, or work or a stop arrives.
     void spin_until(std::uint64_t deadline);

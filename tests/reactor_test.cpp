@@ -1,9 +1,9 @@
 // Tests weft::detail::reactor and io_readiness (runtime/reactor.cpp, runtime/io_source.cpp)
 // on pipes, with a runtime that is built but never run (its reactor, and a worker to
 // dispatch to): an edge raises the readiness count, an interrupt ends a blocking poll, a
-// poll keeps to its deadline, the driver role is exclusive, and a source detached while
-// another thread polls is freed only after that poll has been dispatched (ASan would
-// report a use after free otherwise).
+// poll keeps to its deadline, the driver role is exclusive (a worker about to park waits
+// out a momentary holder only), and a source detached while another thread polls is freed
+// only after that poll has been dispatched (ASan would report a use after free otherwise).
 #include "reactor.hpp"
 
 #include <gtest/gtest.h>
@@ -99,6 +99,19 @@ TEST(Reactor, TheDriverRoleIsExclusive) {
     EXPECT_FALSE(io.try_drive());
     io.stop_driving();
     EXPECT_TRUE(io.try_drive());
+    io.stop_driving();
+}
+
+TEST(Reactor, ParkingTakesAFreeRoleAndYieldsToAWorkerAlreadyParkedOrAStuckHolder) {
+    reactor io;
+    ASSERT_TRUE(io.try_drive_to_park());
+    EXPECT_FALSE(io.try_drive());         // a parked driver holds the role
+    EXPECT_FALSE(io.try_drive_to_park()); // and nobody else parks in the poll
+    io.stop_driving();
+    ASSERT_TRUE(io.try_drive());          // a momentary holder...
+    EXPECT_FALSE(io.try_drive_to_park()); // ...that does not let go is given up on
+    io.stop_driving();
+    EXPECT_TRUE(io.try_drive_to_park());
     io.stop_driving();
 }
 
