@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Loads two HTTP servers that behave the same with wrk, one after the other, in alternating
 # rounds: examples/http_hello (weft, 2 workers) and bench/asio_http_hello (Boost.Asio, an
-# io_context run by 2 threads). Each round runs `wrk -t2 -c100 -d10s --latency` against
-# 127.0.0.1 and keeps requests per second and the 99th percentile latency; the summary gives
-# the median of the rounds for each server, and their ratio. wrk's two threads share the
-# machine's cores with the server's two, the same for both servers.
+# io_context run by 2 threads). Each round runs `wrk -t2 -c100 -d10s` against 127.0.0.1 and
+# keeps requests per second and the latency percentiles (bench/wrk_percentiles.lua); the
+# summary gives the median of the rounds for each server, and their ratios. wrk's two
+# threads share the machine's cores with the server's two, the same for both servers.
 #
 # Usage: bench/http_bench.sh [build directory, default build/release]
-# Environment: WEFT_HTTP_ROUNDS (default 3), WEFT_HTTP_DURATION (default 10s),
+# Environment: WEFT_HTTP_ROUNDS (default 5), WEFT_HTTP_DURATION (default 10s),
 # WEFT_HTTP_CONNECTIONS (default 100). Raw wrk output goes to build/bench-results/http/.
 set -euo pipefail
 
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$source_dir"
 build_dir="${1:-$source_dir/build/release}"
-rounds="${WEFT_HTTP_ROUNDS:-3}"
+rounds="${WEFT_HTTP_ROUNDS:-5}"
 duration="${WEFT_HTTP_DURATION:-10s}"
 connections="${WEFT_HTTP_CONNECTIONS:-100}"
 workers=2
@@ -56,17 +56,8 @@ start_server() {
     exit 1
 }
 
-# wrk's latency in microseconds, from "99%  1.23ms" and the like.
-to_microseconds() {
-    awk -v text="$1" 'BEGIN {
-        value = text + 0; unit = text; sub(/^[0-9.]+/, "", unit)
-        if (unit == "us") factor = 1; else if (unit == "ms") factor = 1000;
-        else if (unit == "s") factor = 1000000; else factor = 1 / 1000
-        printf "%.1f", value * factor
-    }'
-}
-
-declare -A rps p99
+percentiles=(p50 p90 p99 p99.9)
+declare -A results
 for round in $(seq 1 "$rounds"); do
     for server in weft asio; do
         case "$server" in
@@ -75,18 +66,22 @@ for round in $(seq 1 "$rounds"); do
         esac
         start_server "$binary"
         out="$results_dir/$server-$round.txt"
-        wrk -t2 -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/" >"$out"
+        wrk -t2 -c"$connections" -d"$duration" -s "$source_dir/bench/wrk_percentiles.lua" \
+            "http://127.0.0.1:$port/" >"$out"
         stop_server
         if grep -q "Non-2xx\|Socket errors" "$out"; then
             echo "http_bench: $server round $round had errors:" >&2
             cat "$out" >&2
             exit 1
         fi
-        requests=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-        latency=$(to_microseconds "$(awk '$1 == "99%" { print $2 }' "$out")")
-        rps[$server]+="$requests "
-        p99[$server]+="$latency "
-        echo "round $round  $server  requests/s $requests  p99 ${latency} us"
+        line="round $round  $server  requests/s $(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+        results[$server,rps]+="$(awk '/^Requests\/sec:/ { print $2 }' "$out") "
+        for p in "${percentiles[@]}"; do
+            value=$(sed -n "s/.* $p=\([0-9]*\).*/\1/p" "$out")
+            results[$server,$p]+="$value "
+            line+="  $p ${value} us"
+        done
+        echo "$line"
     done
 done
 
@@ -97,9 +92,13 @@ median() {
 
 echo "== median of $rounds rounds, wrk -t2 -c$connections -d$duration, $workers server threads"
 for server in weft asio; do
-    echo "$server  requests/s $(median "${rps[$server]}")  p99 $(median "${p99[$server]}") us"
+    line="$server  requests/s $(median "${results[$server,rps]}")"
+    for p in "${percentiles[@]}"; do
+        line+="  $p $(median "${results[$server,$p]}") us"
+    done
+    echo "$line"
 done
-awk -v w="$(median "${rps[weft]}")" -v a="$(median "${rps[asio]}")" \
-    'BEGIN { printf "weft / asio requests/s: %.3f\n", w / a }'
-awk -v w="$(median "${p99[weft]}")" -v a="$(median "${p99[asio]}")" \
-    'BEGIN { printf "weft / asio p99: %.3f\n", w / a }'
+for key in rps "${percentiles[@]}"; do
+    awk -v w="$(median "${results[weft,$key]}")" -v a="$(median "${results[asio,$key]}")" \
+        -v key="$key" 'BEGIN { printf "weft / asio %s: %.3f\n", key, w / a }'
+done

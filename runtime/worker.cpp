@@ -252,7 +252,12 @@ std::coroutine_handle<> worker::search() {
         if (owner_.stopping()) {
             return {};
         }
-        if (round % 8 == 7) {
+        // With sockets open, every back-off yields instead of spinning: what the runtime
+        // waits for is then often another thread of this machine (a client, the kernel's
+        // network work), and a spin that keeps its CPU from it makes the wait longer (an
+        // echo round trip 3 to 5 times slower at 2 workers, docs/benchmarks.md). A yield
+        // with nobody else to run returns at once, so the search still looks as often.
+        if (round % 8 == 7 || owner_.io().in_use()) {
             std::this_thread::yield();
         } else {
             for (unsigned spin = 0; spin < (32u << (round % 8)); ++spin) {
