@@ -91,7 +91,9 @@ std::vector<endpoint> resolve(const std::string& host, std::uint16_t port) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    // No AI_ADDRCONFIG: glibc does not count loopback as configured, so a machine with
+    // only a loopback interface could not resolve "localhost". An address of a family the
+    // machine lacks fails to connect, and connect tries the next.
     addrinfo* found = nullptr;
     const std::string service = std::to_string(port);
     if (const int error = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); error != 0) {

@@ -82,8 +82,10 @@ coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
     std::string last_address = host + ":" + std::to_string(port);
     for (const ops::endpoint& candidate : candidates) {
         const int fd = ops::open_stream_socket(candidate.family());
-        if (fd < 0) {
-            ops::throw_socket_error(-fd, operation, candidate.describe());
+        if (fd < 0) { // say, an IPv6 address on a machine without IPv6: try the next
+            last_error = -fd;
+            last_address = candidate.describe();
+            continue;
         }
         tcp_stream stream(ops::attach_socket(fd, operation), candidate.describe());
         const std::uint64_t seen = stream.source_->writable.observe();
