@@ -39,6 +39,12 @@ weft::coro<std::pair<tcp_stream, tcp_stream>> connected_pair() {
     co_return std::pair{std::move(client_side), std::move(server_side)};
 }
 
+// One read_some of up to 16 bytes, to start as a task that waits in the reactor.
+weft::coro<std::size_t> read_some_of(tcp_stream& in) {
+    std::array<char, 16> buffer;
+    co_return co_await in.read_some(buffer);
+}
+
 int error_of(const std::system_error& error) {
     return error.code().value();
 }
@@ -155,11 +161,7 @@ TEST(TcpStream, AResetPeerFailsTheReadWithConnectionReset) {
     weft::run(
         []() -> weft::coro<> {
             auto [client, server] = co_await connected_pair();
-            weft::task<std::size_t> reader =
-                weft::create_task([](tcp_stream& in) -> weft::coro<std::size_t> {
-                    std::array<char, 16> buffer;
-                    co_return co_await in.read_some(buffer);
-                }(server));
+            weft::task<std::size_t> reader = weft::create_task(read_some_of(server));
             co_await weft::sleep(20ms); // the read is waiting in the reactor
             const linger abort_on_close{1, 0};
             EXPECT_EQ(setsockopt(client.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close,
@@ -197,11 +199,7 @@ TEST(TcpStream, ACancelledReadLeavesTheReactorAndTheNextReadGetsTheData) {
     weft::run(
         []() -> weft::coro<> {
             auto [client, server] = co_await connected_pair();
-            weft::task<std::size_t> reader =
-                weft::create_task([](tcp_stream& in) -> weft::coro<std::size_t> {
-                    std::array<char, 16> buffer;
-                    co_return co_await in.read_some(buffer);
-                }(server));
+            weft::task<std::size_t> reader = weft::create_task(read_some_of(server));
             co_await weft::sleep(10ms);
             reader.cancel();
             EXPECT_THROW((void)co_await reader, weft::cancelled_error);

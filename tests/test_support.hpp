@@ -86,27 +86,26 @@ bool eventually(Predicate done, std::chrono::seconds limit = std::chrono::second
     return true;
 }
 
-// How many threads this process has now (entries of /proc/self/task). ThreadSanitizer starts
-// a thread of its own when the process creates its first one, so a count taken as a
-// baseline first creates and joins a thread (see baseline_thread_count).
-inline std::size_t thread_count() {
-    std::size_t threads = 0;
-    for ([[maybe_unused]] const auto& entry :
-         std::filesystem::directory_iterator("/proc/self/task")) {
-        ++threads;
+// How many entries the directory `path` has (a /proc listing).
+inline std::size_t entries_in(const char* path) {
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(path)) {
+        ++entries;
     }
-    return threads;
+    return entries;
 }
 
-// How many descriptors this process has open now (entries of /proc/self/fd; the one the
-// listing itself opens counts every time, so two counts compare).
+// How many threads this process has now. ThreadSanitizer starts a thread of its own when
+// the process creates its first one, so a count taken as a baseline first creates and joins
+// a thread (see baseline_thread_count).
+inline std::size_t thread_count() {
+    return entries_in("/proc/self/task");
+}
+
+// How many descriptors this process has open now (the one the listing itself opens counts
+// every time, so two counts compare).
 inline std::size_t open_descriptors() {
-    std::size_t descriptors = 0;
-    for ([[maybe_unused]] const auto& entry :
-         std::filesystem::directory_iterator("/proc/self/fd")) {
-        ++descriptors;
-    }
-    return descriptors;
+    return entries_in("/proc/self/fd");
 }
 
 // thread_count() once every thread a sanitizer runtime adds on the first thread creation
