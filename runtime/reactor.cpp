@@ -110,17 +110,23 @@ void reactor::detach(io_source* source) noexcept {
         stop_driving();
         return;
     }
-    const std::lock_guard held(released_mutex_);
-    source->next_released = released_;
-    released_ = source;
+    // relaxed: only a guess at the head, which the CAS checks.
+    source->next_released = released_.load(std::memory_order_relaxed);
+    // release: the driver that takes the stack (acquire) sees the link and the source's
+    // last state before it frees it; relaxed on failure, which only reloads the head.
+    while (!released_.compare_exchange_weak(source->next_released, source,
+                                            std::memory_order_release, std::memory_order_relaxed)) {
+    }
 }
 
 void reactor::free_released() noexcept {
-    io_source* list = nullptr;
-    {
-        const std::lock_guard held(released_mutex_);
-        list = std::exchange(released_, nullptr);
+    // relaxed: a look at whether anything was pushed; a push missed here waits for the
+    // next driver, which is safe (late, never early).
+    if (released_.load(std::memory_order_relaxed) == nullptr) {
+        return;
     }
+    // acquire: pairs with detach's release, for each source pushed.
+    io_source* list = released_.exchange(nullptr, std::memory_order_acquire);
     while (list != nullptr) {
         delete std::exchange(list, list->next_released);
     }

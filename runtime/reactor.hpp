@@ -21,7 +21,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 
 #include "io_source.hpp"
 #include "parker.hpp"
@@ -100,8 +99,9 @@ private:
     static constexpr std::uint8_t role_held_to_park = 2;
     std::atomic<std::uint8_t> driving_{role_free};
     std::atomic<std::size_t> attached_{0};
-    std::mutex released_mutex_;
-    io_source* released_ = nullptr;
+    // Detached sources waiting for the end of a poll: a stack that detaching threads push
+    // onto and the driver takes whole, so taking it is one exchange when it is empty.
+    std::atomic<io_source*> released_{nullptr};
 };
 
 } // namespace weft::detail
