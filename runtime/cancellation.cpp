@@ -13,26 +13,53 @@ constexpr std::uintptr_t requested = 1;
 constexpr std::uintptr_t claimed = 2;
 constexpr std::uintptr_t delivered = 4;
 constexpr std::uintptr_t flags = requested | claimed | delivered;
+// No target has address 0, so `delivered` alone names no suspension: it marks the end.
+constexpr std::uintptr_t ended = delivered;
 static_assert(alignof(cancel_target) > flags);
 
 std::uintptr_t address_of(cancel_target& target) noexcept {
     return reinterpret_cast<std::uintptr_t>(&target);
 }
 
+// The strands whose targets this thread holds claimed, innermost first: a forwarded
+// cancellation that comes back to one of them has gone round a cycle of waits. Links live
+// on the stack of the request_cancel calls that made them, nested on this thread.
+struct claim_link {
+    const strand_word* word;
+    const claim_link* outer;
+};
+thread_local const claim_link* claims_held = nullptr;
+
+bool claimed_by_this_thread(const strand_word& word) noexcept {
+    for (const claim_link* link = claims_held; link != nullptr; link = link->outer) {
+        if (link->word == &word) {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
-void request_cancel(strand_word& word) noexcept {
+cancel_result request_cancel(strand_word& word) noexcept {
     // acquire: a published target's fields (its interrupt function, its wait) are visible.
     std::uintptr_t seen = word.load(std::memory_order_acquire);
     for (;;) {
+        if (seen == ended) {
+            return cancel_result::ended;
+        }
+        if ((seen & claimed) != 0 && claimed_by_this_thread(word)) {
+            return cancel_result::cycle;
+        }
         if ((seen & flags) != 0) {
-            return; // pending, being interrupted, or delivered: this request adds nothing
+            // pending, being interrupted, or delivered: this request adds nothing
+            return cancel_result::accepted;
         }
         if (seen == 0) {
             // release: pairs with publish_target's acquire, which delivers the request.
             if (word.compare_exchange_weak(seen, requested, std::memory_order_release,
                                            std::memory_order_acquire)) {
-                return;
+                return cancel_result::accepted;
             }
             continue;
         }
@@ -43,17 +70,58 @@ void request_cancel(strand_word& word) noexcept {
         }
     }
     auto& target = *reinterpret_cast<cancel_target*>(seen);
+    const claim_link link{&word, claims_held};
+    claims_held = &link;
     const interruption done = target.interrupt(target);
+    claims_held = link.outer;
     if (done.result == interruption::outcome::too_late) {
         // release: the strand, waiting in leave_target, sees the request and keeps it.
         word.store(requested, std::memory_order_release);
-        return;
+        return cancel_result::accepted;
+    }
+    // Scheduled while the claim is held: the strand, resumed at once on another worker,
+    // waits in leave_target for the store below; and the runtime's teardown, which waits
+    // for the claim in seal_strand, cannot free the runtime under this call.
+    if (done.result == interruption::outcome::withdrawn) {
+        schedule(*done.home, done.resume);
     }
     // release: what the interruption did (the wait taken back) happens before the strand
     // leaves the target. After this store the target may be gone: only `done` is read.
     word.store(seen | delivered, std::memory_order_release);
-    if (done.result == interruption::outcome::withdrawn) {
-        schedule(*done.home, done.resume);
+    return cancel_result::accepted;
+}
+
+bool take_pending_cancel(strand_word& word) noexcept {
+    // relaxed: a running strand's word is 0 or `requested`, and a request writes nothing
+    // that the strand reads; the exchange only consumes it.
+    if (word.load(std::memory_order_relaxed) != requested) {
+        return false;
+    }
+    word.exchange(0, std::memory_order_relaxed); // relaxed: as above
+    return true;
+}
+
+bool end_strand(strand_word& word) noexcept {
+    // acq_rel: release orders the strand's result before a canceller that then finds it
+    // ended; acquire pairs with a request's release, like publish_target.
+    const std::uintptr_t seen = word.exchange(ended, std::memory_order_acq_rel);
+    return seen == requested;
+}
+
+void seal_strand(strand_word& word) noexcept {
+    std::uintptr_t seen = word.load(std::memory_order_acquire); // acquire: as leave_target
+    for (;;) {
+        if ((seen & claimed) != 0) {
+            cpu_relax(); // a canceller is inside the interruption; it is short
+            seen = word.load(std::memory_order_acquire); // acquire: pairs with its release
+            continue;
+        }
+        // acquire: the canceller that released its claim is done with the frame and the
+        // runtime before they go; on failure, the new word is read the same way.
+        if (word.compare_exchange_weak(seen, ended, std::memory_order_acquire,
+                                       std::memory_order_acquire)) {
+            return;
+        }
     }
 }
 

@@ -30,11 +30,11 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
         free_header_and_frame(header);
     } else {
         check(header);
-        std::coroutine_handle<>::from_address(header->frame()).destroy();
+        destroy_frame(std::coroutine_handle<>::from_address(header->frame()));
     }
 }
 
-void report_unretrieved(std::exception_ptr error) noexcept {
+void report_unretrieved(std::exception_ptr error, unretrieved_source source) noexcept {
     scheduler* runtime = current_scheduler();
     if (runtime != nullptr && runtime->exception_handler()) {
         try {
@@ -44,8 +44,9 @@ void report_unretrieved(std::exception_ptr error) noexcept {
         }
         return;
     }
-    constexpr const char* format =
-        "weft: a task failed and its exception was never retrieved: %s\n";
+    const char* format = source == unretrieved_source::task
+                             ? "weft: a task failed and its exception was never retrieved: %s\n"
+                             : "weft: a future's exception was never retrieved: %s\n";
     try {
         std::rethrow_exception(error);
     } catch (const std::exception& failure) {

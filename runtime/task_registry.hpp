@@ -19,7 +19,7 @@ public:
         : shards_(std::make_unique<shard[]>(shards)), count_(shards) {}
 
     void add(frame_header* header, std::size_t shard_index) noexcept {
-        header->registry_shard = static_cast<std::uint32_t>(shard_index);
+        header->registry_shard = static_cast<std::uint16_t>(shard_index);
         shard& s = shards_[shard_index];
         s.lock.lock();
         header->registry_prev = nullptr;

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <exception>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace {
@@ -112,6 +115,63 @@ TEST(Future, MovedFromFutureIsEmpty) {
         EXPECT_THROW(co_await empty, weft::invalid_state_error);
         co_return;
     }(original));
+}
+
+// asyncio reports a Future's exception that nobody retrieved ("Future exception was never
+// retrieved"), as it does a Task's.
+TEST(Future, ExceptionNobodyRetrievedIsReportedWhenTheLastCopyGoes) {
+    std::atomic<int> reported{0};
+    weft::run(
+        []() -> weft::coro<> {
+            weft::future<int> ignored;
+            ignored.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
+            co_return; // the last copy dies here, inside the runtime
+        }(),
+        weft::run_options{.workers = 1, .exception_handler = [&](std::exception_ptr error) {
+                              try {
+                                  std::rethrow_exception(error);
+                              } catch (const std::runtime_error& failure) {
+                                  EXPECT_STREQ(failure.what(), "lost");
+                              }
+                              ++reported;
+                          }});
+    EXPECT_EQ(reported.load(), 1);
+}
+
+TEST(Future, ExceptionNobodyRetrievedOutsideARuntimeGoesToStderr) {
+    ::testing::internal::CaptureStderr();
+    {
+        weft::future<> ignored;
+        ignored.set_exception(std::make_exception_ptr(std::runtime_error("nobody looked")));
+    }
+    const std::string report = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(report.find("future's exception was never retrieved: nobody looked"),
+              std::string::npos)
+        << report;
+}
+
+TEST(Future, RetrievedExceptionsAreNotReported) {
+    std::atomic<int> reported{0};
+    weft::run(
+        []() -> weft::coro<> {
+            weft::future<> awaited;
+            awaited.set_exception(std::make_exception_ptr(std::runtime_error("seen")));
+            EXPECT_THROW(co_await awaited, std::runtime_error);
+            weft::future<> queried;
+            queried.set_exception(std::make_exception_ptr(std::runtime_error("seen")));
+            EXPECT_NE(queried.exception(), nullptr);
+            weft::future<> resulted;
+            resulted.set_exception(std::make_exception_ptr(std::runtime_error("seen")));
+            EXPECT_THROW(resulted.result(), std::runtime_error);
+            weft::future<> gathered;
+            gathered.set_exception(std::make_exception_ptr(std::runtime_error("seen")));
+            EXPECT_THROW(co_await weft::gather(gathered), std::runtime_error);
+            weft::future<> cancelled;
+            cancelled.set_exception(std::make_exception_ptr(weft::cancelled_error()));
+        }(),
+        weft::run_options{.workers = 1,
+                          .exception_handler = [&](std::exception_ptr) { ++reported; }});
+    EXPECT_EQ(reported.load(), 0);
 }
 
 } // namespace

@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -15,6 +18,8 @@
 #include "test_support.hpp"
 
 namespace {
+
+using namespace std::chrono_literals;
 
 TEST(Run, ReturnsMainsValue) {
     EXPECT_EQ(weft::run([]() -> weft::coro<std::string> { co_return "done"; }()), "done");
@@ -131,12 +136,15 @@ TEST(Run, ShutdownCancelsPendingDetachedTasksAndWaitsForThem) {
     constexpr int suspended = 500;
     constexpr int queued = 500;
     weft::future<> never;
+    static std::atomic<int> started{0};
     static std::atomic<int> cleaned_up{0};
+    started = 0;
     cleaned_up = 0;
     weft::run(
         [](std::atomic<int>& count, weft::future<> gate) -> weft::coro<> {
             auto waits_forever = [](weft::future<> g,
                                     weft::testing::destruction_counter) -> weft::coro<> {
+                started.fetch_add(1);
                 bool cancelled = false;
                 try {
                     co_await g;
@@ -165,7 +173,10 @@ TEST(Run, ShutdownCancelsPendingDetachedTasksAndWaitsForThem) {
             }
         }(destroyed, never),
         weft::run_options{.workers = 2});
-    EXPECT_EQ(cleaned_up.load(), suspended + queued);
+    // Every task that started cleaned up; one cancelled before its first step never ran
+    // (asyncio's rule).
+    EXPECT_GT(started.load(), 0);
+    EXPECT_EQ(cleaned_up.load(), started.load());
     EXPECT_EQ(destroyed.load(), suspended + queued);
     // Completing the future after the runtime ended wakes nobody and crashes nothing.
     never.set_result();
@@ -190,8 +201,10 @@ TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
     ::testing::internal::CaptureStderr();
     weft::task<int> survivor = weft::run(
         [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<weft::task<int>> {
-            co_return weft::create_task(weft::testing::ignores_cancellation(
+            weft::task<int> t = weft::create_task(weft::testing::ignores_cancellation(
                 gate, weft::testing::destruction_counter(count)));
+            co_await weft::sleep(0s); // t starts: one cancelled before it starts never runs
+            co_return t;
         }(never, destroyed),
         weft::run_options{
             .workers = 2, .virtual_time = true, .shutdown_grace = std::chrono::seconds(3)});
@@ -210,6 +223,106 @@ TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
     }
     weft::task<int> copy = survivor;
     EXPECT_FALSE(copy.done());
+}
+
+// A task that the first run destroyed unfinished can never complete: awaiting it, or
+// gathering it, in a later run fails at once instead of waiting forever.
+TEST(Run, AwaitingInALaterRunATaskTheFirstDestroyedIsAnInvalidStateError) {
+    std::atomic<int> destroyed{0};
+    weft::future<> never;
+    ::testing::internal::CaptureStderr();
+    weft::task<int> survivor = weft::run(
+        [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<weft::task<int>> {
+            weft::task<int> t = weft::create_task(weft::testing::ignores_cancellation(
+                gate, weft::testing::destruction_counter(count)));
+            co_await weft::sleep(0s);
+            co_return t;
+        }(never, destroyed),
+        weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
+    ::testing::internal::GetCapturedStderr();
+    ASSERT_EQ(destroyed.load(), 1);
+    EXPECT_FALSE(survivor.cancel());
+    weft::run(
+        [](weft::task<int> gone) -> weft::coro<> {
+            EXPECT_THROW(co_await gone, weft::invalid_state_error);
+            EXPECT_THROW(co_await weft::wait_for(gone, 1s), weft::invalid_state_error);
+            EXPECT_THROW(co_await weft::gather(gone), weft::invalid_state_error);
+            EXPECT_THROW(co_await std::move(gone), weft::invalid_state_error);
+        }(survivor),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
+// A foreign thread cancels a task while the shutdown destroys it as a straggler: the
+// cancel either ends before the frame and the runtime go, or finds the task ended.
+TEST(Run, ForeignCancelRacingTheTeardownOfAStragglerIsSafe) {
+    for (int round = 0; round < 50; ++round) {
+        std::atomic<int> destroyed{0};
+        weft::task<> straggler;
+        std::atomic<bool> created{false};
+        std::atomic<bool> stop{false};
+        std::thread canceller([&] {
+            while (!created.load()) {
+                std::this_thread::yield();
+            }
+            while (!stop.load()) {
+                straggler.cancel();
+            }
+        });
+        ::testing::internal::CaptureStderr();
+        weft::run(
+            [](weft::task<>& slot, std::atomic<bool>& created,
+               std::atomic<int>& count) -> weft::coro<> {
+                slot = weft::create_task([](weft::testing::destruction_counter) -> weft::coro<> {
+                    for (;;) { // ignores every cancellation, asleep in the wheel
+                        try {
+                            co_await weft::sleep(1h);
+                        } catch (const weft::cancelled_error&) {
+                        }
+                    }
+                }(weft::testing::destruction_counter(count)));
+                co_await weft::sleep(0s);
+                created.store(true);
+            }(straggler, created, destroyed),
+            weft::run_options{.workers = 2, .shutdown_grace = std::chrono::microseconds(200)});
+        stop.store(true);
+        canceller.join();
+        ::testing::internal::GetCapturedStderr();
+        EXPECT_EQ(destroyed.load(), 1);
+        EXPECT_FALSE(straggler.cancel());
+    }
+}
+
+// A local whose destructor throws while the shutdown destroys its frame ends the program
+// through std::terminate, as an exception leaving a destructor does, not by a crash.
+struct throws_when_destroyed {
+    ~throws_when_destroyed() noexcept(false) { throw std::runtime_error("from a destructor"); }
+};
+
+TEST(RunDeathTest, DestructorThrowingWhileShutdownDestroysAFrameTerminates) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            std::set_terminate([] {
+                std::fputs("terminate called\n", stderr);
+                std::_Exit(3);
+            });
+            weft::future<> never;
+            weft::run(
+                [](weft::future<> gate) -> weft::coro<> {
+                    weft::task<> t = weft::create_task([](weft::future<> g) -> weft::coro<> {
+                        throws_when_destroyed local;
+                        for (;;) {
+                            try {
+                                co_await g;
+                            } catch (const weft::cancelled_error&) {
+                            }
+                        }
+                    }(gate));
+                    co_await weft::sleep(0s);
+                }(never),
+                weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
+        },
+        ::testing::ExitedWithCode(3), "terminate called");
 }
 
 } // namespace

@@ -386,15 +386,13 @@ TEST(RuntimeHandle, SpawnsRacingTheEndOfRunAreEachCompletedOnce) {
             const int kind = static_cast<int>(i) % kinds;
             const ending ended = how_it_ended(futures[i], static_cast<int>(i));
             // Each ending is possible for each kind when the grace runs out first on a slow
-            // machine, except that a body ignoring the cancellation never ends by it.
+            // machine. Any body may be cancelled by the drain before its first step, and then
+            // never runs; one that started and ignores the cancellation never ends by it.
             if (kind == 0) {
-                EXPECT_TRUE(ended == ending::value || ended == ending::destroyed)
-                    << "iteration " << iteration << " spawn " << i;
-            } else if (kind == 1) {
+                EXPECT_NE(ended, ending::other) << "iteration " << iteration << " spawn " << i;
+            } else {
                 EXPECT_TRUE(ended == ending::cancelled || ended == ending::destroyed)
                     << "iteration " << iteration << " spawn " << i;
-            } else {
-                EXPECT_EQ(ended, ending::destroyed) << "iteration " << iteration << " spawn " << i;
             }
         }
     }

@@ -47,7 +47,7 @@ private:
 
     void destroy() noexcept {
         if (handle_) {
-            handle_.destroy();
+            detail::destroy_frame(handle_);
         }
     }
 
@@ -57,7 +57,7 @@ private:
         awaiter(awaiter&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
         ~awaiter() {
             if (handle_) {
-                handle_.destroy();
+                detail::destroy_frame(handle_);
             }
         }
 

@@ -10,6 +10,7 @@
 // `co_await std::move(f)` moves it out.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <memory>
@@ -26,8 +27,25 @@ namespace weft {
 namespace detail {
 template <class T>
 struct future_state {
+    future_state() = default;
+    future_state(const future_state&) = delete;
+    future_state& operator=(const future_state&) = delete;
+    // The last copy of the future is gone: an exception nobody looked at is reported, as
+    // asyncio reports a Future's ("Future exception was never retrieved").
+    ~future_state() {
+        // relaxed: the shared_ptr's last release ordered every copy's use before us.
+        if (retrieved.load(std::memory_order_relaxed)) {
+            return;
+        }
+        const std::exception_ptr error = result.exception();
+        if (error && !is_cancellation(error)) {
+            report_unretrieved(error, unretrieved_source::future);
+        }
+    }
+
     waiter_list waiters;
     outcome<T> result;
+    std::atomic<bool> retrieved{false};
 };
 } // namespace detail
 
@@ -75,8 +93,11 @@ public:
 private:
     friend struct detail::completion_access;
 
-    // A future's exception is never reported as unretrieved: only tasks are.
-    void mark_retrieved() const noexcept {}
+    // The future's exception has been seen: it is not reported as never retrieved.
+    void mark_retrieved() const noexcept {
+        // relaxed: read only by the last copy's destruction, which the count orders.
+        state_->retrieved.store(true, std::memory_order_relaxed);
+    }
 
     detail::waiter_list& waiters() const noexcept { return state_->waiters; }
     outcome<T>& stored_result() const noexcept { return state_->result; }
@@ -100,6 +121,7 @@ private:
             throw invalid_state_error("weft::future::result() called before the future "
                                       "was completed");
         }
+        mark_retrieved();
         return state_->result;
     }
 

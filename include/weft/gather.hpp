@@ -57,7 +57,7 @@ public:
         : handle_(std::exchange(other.handle_, {})) {}
     ~gather_coro_child() {
         if (handle_) {
-            handle_.destroy();
+            destroy_frame(handle_);
         }
     }
 
@@ -82,7 +82,12 @@ class gather_waiting_child : public waiter_node {
 public:
     using value_type = typename Source::value_type;
 
-    explicit gather_waiting_child(Source source) : source_(std::move(source)) {}
+    explicit gather_waiting_child(Source source) : source_(std::move(source)) {
+        if (completion_access::empty(source_)) {
+            throw invalid_state_error(Source::empty_message);
+        }
+        completion_access::check_not_torn_down(source_);
+    }
     gather_waiting_child(gather_waiting_child&& other) noexcept
         : source_(std::move(other.source_)) {}
     ~gather_waiting_child() {
@@ -109,16 +114,19 @@ public:
 
     // The gather is cancelled: a task child is cancelled and still awaited to its end; a
     // future child is no longer awaited, and arrives now if its result has not.
+    // A task child that waits, further down, for this gather's own task is not awaited to
+    // its end either: that would never come (the cancellation found the cycle).
     void cancel() noexcept {
-        if constexpr (Source::is_future) {
-            if (completion_access::waiters(source_).remove(*this)) {
-                // Never read the pending future's result: the gather throws cancelled_error.
-                if (join_->arrive()) {
-                    schedule(*join_->home, join_->parent);
-                }
+        if constexpr (!Source::is_future) {
+            if (request_cancel(completion_access::strand(source_)) != cancel_result::cycle) {
+                return;
             }
-        } else {
-            request_cancel(completion_access::strand(source_));
+        }
+        if (completion_access::waiters(source_).remove(*this)) {
+            // Never read the pending result: the gather throws cancelled_error.
+            if (join_->arrive()) {
+                schedule(*join_->home, join_->parent);
+            }
         }
     }
 
@@ -342,7 +350,7 @@ private:
     }
     void destroy_children() noexcept {
         for (std::coroutine_handle<> child : children_) {
-            child.destroy();
+            destroy_frame(child);
         }
         children_.clear();
     }

@@ -39,7 +39,9 @@ namespace detail {
 class runtime_gate; // runtime/runtime_gate.hpp
 
 // Starts `body` as a task of the gate's runtime, or throws weft::runtime_error naming `what`
-// if the runtime has ended (then `body` is destroyed without running).
+// if the runtime has ended (then `body` is destroyed without running). The task starts even
+// if the shutdown cancels it first: a call_soon callback is not a Task in asyncio and runs,
+// and spawn's wrapper settles its std::future with the cancellation itself.
 void launch_through(runtime_gate& gate, coro<> body, const char* what);
 
 // The std::promise behind spawn's std::future, settled exactly once: by the coroutine's
@@ -78,9 +80,12 @@ private:
     bool settled_ = false;
 };
 
+// Started despite a pending cancellation (see launch_through), so that a body cancelled
+// before its first step never runs and still settles the std::future with cancelled_error.
 template <class T>
 coro<> settle_when_done(coro<T> body, spawn_promise<T> result) {
     try {
+        co_await cancellation_point{};
         if constexpr (std::is_void_v<T>) {
             co_await std::move(body);
             result.set_value();

@@ -62,17 +62,22 @@ public:
     // Requests the task's cancellation (asyncio's Task.cancel): weft::cancelled_error is
     // thrown into it at its current suspension point, or at its next one if it is running,
     // and what it awaits there is cancelled too (a task, a gather's children). The task may
-    // catch it, clean up, awaits included, and rethrow. Any thread may call it. Returns
-    // false if the task is done, or empty; a second request before the first is delivered
-    // adds nothing.
+    // catch it, clean up, awaits included, and rethrow. A request still pending when the
+    // task returns ends it cancelled, and one made before its first step means it never
+    // runs. Any thread may call it. Returns false if the task has ended (its exception then
+    // counts as retrieved, as in asyncio), was destroyed at shutdown, or the handle is empty;
+    // a second request before the first is delivered adds nothing.
     bool cancel() const noexcept {
-        // relaxed: a task torn down at shutdown never becomes done, and its handles are used
-        // after run() returned, which ordered the flag before them.
-        if (!handle_ || done() || header()->torn_down.load(std::memory_order_relaxed)) {
+        if (!handle_) {
             return false;
         }
-        detail::request_cancel(strand());
-        return true;
+        if (done()) {
+            mark_retrieved();
+            return false;
+        }
+        // A task that ended, or that the runtime's teardown destroyed, has its strand marked
+        // ended; the frame's memory lives as long as this handle.
+        return detail::request_cancel(strand()) == detail::cancel_result::accepted;
     }
 
     // True once the task ended by cancelled_error (asyncio's Task.cancelled).
@@ -91,6 +96,8 @@ public:
     auto operator co_await() && { return detail::completion_awaiter<task, true>(std::move(*this)); }
 
     static constexpr const char* empty_message = "awaiting an empty weft::task";
+    static constexpr const char* destroyed_message =
+        "weft::task was destroyed unfinished when its runtime shut down";
     static constexpr const char* await_description = "awaiting a weft::task";
     static constexpr bool is_future = false;
 
@@ -105,7 +112,13 @@ private:
     }
     detail::waiter_list& waiters() const noexcept { return header()->waiters; }
     outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
-    detail::strand_word& strand() const noexcept { return *handle_.promise().strand(); }
+    // Through the header, which outlives a frame destroyed at shutdown.
+    detail::strand_word& strand() const noexcept { return header()->task_strand(); }
+    bool torn_down() const noexcept {
+        // relaxed: set by the teardown before run() returned, which ordered it before any
+        // later use of the handle; within the run it is never set.
+        return header()->torn_down.load(std::memory_order_relaxed);
+    }
 
     // The task's exception has been seen: it is not reported as never retrieved.
     void mark_retrieved() const noexcept {
@@ -119,10 +132,9 @@ private:
         }
         if (!done()) {
             // relaxed: only chooses the message; a torn-down task never becomes done.
-            throw invalid_state_error(
-                header()->torn_down.load(std::memory_order_relaxed)
-                    ? "weft::task was destroyed unfinished when its runtime shut down"
-                    : "weft::task::result() called before the task finished");
+            throw invalid_state_error(torn_down() ? destroyed_message
+                                                  : "weft::task::result() called before the "
+                                                    "task finished");
         }
         mark_retrieved();
         return handle_.promise().result;

@@ -76,6 +76,9 @@ struct typed_member final : group_member {
     task<T> handle; // empty while create_task has not yet launched the task
 };
 
+// The body of with_task_group, or a member created by task_group::create_task.
+enum class member_kind : bool { body, member };
+
 // The shared state of one group, in the awaiting coroutine's frame.
 //
 // `remaining_` counts the members not yet ended plus one for the awaiting coroutine, which
@@ -112,7 +115,7 @@ public:
     // Launches `work` as a task that is a member of the group. Throws runtime_error if the
     // group is shutting down after a failure or has ended.
     template <class A>
-    task<await_result_t<A>> spawn(A work);
+    task<await_result_t<A>> spawn(A work, member_kind kind = member_kind::member);
 
     // A member failed with `error`, not a cancellation: the first failure cancels the rest.
     void record_failure(std::exception_ptr error) {
@@ -276,12 +279,17 @@ coro<await_result_t<A>> run_member(group_state& group, A work) {
 }
 
 template <class A>
-task<await_result_t<A>> group_state::spawn(A work) {
+task<await_result_t<A>> group_state::spawn(A work, member_kind kind) {
     using result = await_result_t<A>;
     // Checked first: after admission, weft::create_task below cannot throw.
     require_scheduler("weft::task_group::create_task");
     auto member = std::make_unique<typed_member<result>>();
     coro<result> wrapped = run_member<A>(*this, std::move(work));
+    if (kind == member_kind::body) {
+        // The body stands for asyncio's `async with` block, which runs inline in the awaiting
+        // task: a cancellation already pending reaches it at its first suspension.
+        coro_access::promise(wrapped).start_despite_pending_cancel();
+    }
     member->group = this;
     member->wake = &on_member_end;
     group_member* ended = admit(*member);
@@ -367,7 +375,7 @@ public:
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         group_.state_.start(require_scheduler("weft::with_task_group"), awaiting);
-        body_task_ = group_.state_.spawn(body_(group_));
+        body_task_ = group_.state_.spawn(body_(group_), member_kind::body);
         // Published before the awaiting coroutine's own arrival, so before the group can end.
         strand_ = strand_of(awaiting);
         interrupt = &on_cancel;

@@ -184,8 +184,8 @@ public:
           what_(other.what_) {}
     ~deadline_awaiter() {
         if (work_) {
-            work_.destroy();
-            watchdog_.destroy();
+            destroy_frame(work_);
+            destroy_frame(watchdog_);
         }
     }
 
@@ -211,6 +211,7 @@ public:
         watchdog_ = coro_access::release(watchdog);
         work_.promise().join_gather(join_, 0);
         watchdog_.promise().join_gather(join_, 1);
+        watchdog_.promise().start_despite_pending_cancel(); // a request only wakes it
         scope_.work_ = work_.promise().strand();
         scope_.watchdog_ = watchdog_.promise().strand();
         strand_ = strand_of(awaiting);

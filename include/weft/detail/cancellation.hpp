@@ -7,6 +7,10 @@
 //   T                 suspended on T, an awaiter that a cancellation can interrupt
 //   T | claimed       a canceller is interrupting T
 //   T | delivered     the suspension on T ends in cancelled_error
+//   ended             the strand has ended (or its frame was destroyed): nothing to cancel
+//
+// A request still pending when the strand starts ends it before its first step, and one
+// pending when it returns a value ends it cancelled (asyncio never loses a cancel()).
 //
 // Only the strand itself publishes and leaves a target; only cancellers claim one. While a
 // canceller holds the claim, leave_target() waits, so the target (which lives in the
@@ -43,9 +47,30 @@ struct alignas(8) cancel_target {
     interruption (*interrupt)(cancel_target&) noexcept = nullptr;
 };
 
+// What a request_cancel did.
+enum class cancel_result : std::uint8_t {
+    accepted, // delivered, forwarded, or left pending (or one already was)
+    ended,    // the strand had ended: nothing to cancel
+    cycle,    // the strand is being interrupted by this very request, further up the chain
+              // of forwarded cancellations: the waits form a cycle, which the forwarding
+              // target that sees this must break by withdrawing its own wait
+};
+
 // Any thread: interrupts the strand's current target, or leaves the request for the
 // strand's next suspension. A second request before the first is delivered adds nothing.
-[[gnu::noinline]] void request_cancel(strand_word& word) noexcept;
+[[gnu::noinline]] cancel_result request_cancel(strand_word& word) noexcept;
+
+// The strand's own thread, while it runs (before its first step, say): true if a
+// cancellation is pending, which it then consumes and must act on itself.
+[[gnu::noinline]] bool take_pending_cancel(strand_word& word) noexcept;
+
+// The strand's own thread, as it ends: marks it ended, so later requests find nothing to
+// cancel. True if a request was still pending, which ends the strand cancelled.
+[[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
+
+// The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
+// that holds the strand's target, then marks it ended, so no request reaches the frame.
+[[gnu::noinline]] void seal_strand(strand_word& word) noexcept;
 
 // The strand's own thread, as it suspends on `target` (a withdrawing target publishes
 // inside the lock that guards its wait). False if a cancellation was pending: the

@@ -25,7 +25,10 @@ namespace weft::detail {
 
 struct alignas(16) frame_header {
     std::atomic<std::uint32_t> refs{0};
-    std::uint32_t registry_shard = 0;
+    std::uint16_t registry_shard = 0;
+    // Set, on the destroying thread, just before a weft frame is destroyed: an exception
+    // that a destructor throws then must not run the frame's final suspension.
+    bool being_destroyed = false;
     std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
     std::atomic<bool> torn_down{false};
@@ -62,12 +65,25 @@ static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included,
 // Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
 using unretrieved_check = void (*)(frame_header* header) noexcept;
 
+// Destroys a weft coroutine's frame (any role, suspended anywhere); every destruction of a
+// weft frame goes through it. A destructor that throws while the frame's locals are destroyed
+// ends the program with std::terminate, as an exception leaving a destructor does.
+inline void destroy_frame(std::coroutine_handle<> handle) noexcept {
+    frame_header::of(handle.address())->being_destroyed = true;
+    handle.destroy();
+}
+
 // Drops one task reference; the last one runs `check` on a finished task, then destroys
 // the frame (or frees a torn-down one).
 void release_task(frame_header* header, unretrieved_check check) noexcept;
 
+// What failed with an exception nobody retrieved.
+enum class unretrieved_source : bool { task, future };
+
 // Hands an exception nobody retrieved to the current runtime's exception handler, or
-// writes it to stderr (asyncio's "Task exception was never retrieved").
-[[gnu::noinline]] void report_unretrieved(std::exception_ptr error) noexcept;
+// writes it to stderr (asyncio's "Task exception was never retrieved", "Future exception
+// was never retrieved").
+[[gnu::noinline]] void report_unretrieved(std::exception_ptr error,
+                                          unretrieved_source source) noexcept;
 
 } // namespace weft::detail

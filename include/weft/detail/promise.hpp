@@ -20,6 +20,7 @@
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
 #include <weft/outcome.hpp>
 
 namespace weft {
@@ -44,7 +45,16 @@ void report_if_unretrieved(frame_header* header) noexcept {
     Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
     const std::exception_ptr error = promise.result.exception();
     if (error && !is_cancellation(error)) {
-        report_unretrieved(error);
+        report_unretrieved(error, unretrieved_source::task);
+    }
+}
+
+// Ends the strand of a task or a gather child (see cancellation.hpp): a cancellation still
+// pending when it returned a value ends it cancelled instead, as asyncio's Task does.
+template <class Promise>
+void end_strand_of(Promise& promise) noexcept {
+    if (end_strand(*promise.strand()) && !promise.result.has_exception()) {
+        promise.result.set_exception(std::make_exception_ptr(cancelled_error()));
     }
 }
 
@@ -60,6 +70,7 @@ struct final_awaiter {
         case frame_role::awaited:
             return promise.continuation();
         case frame_role::gather_child: {
+            end_strand_of(promise);
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
                 join.record_failure(promise.child_index());
@@ -70,6 +81,7 @@ struct final_awaiter {
             return std::noop_coroutine();
         }
         case frame_role::task:
+            end_strand_of(promise);
             complete_task(frame_header::of(self.address()), &report_if_unretrieved<Promise>);
             return std::noop_coroutine();
         }
@@ -91,7 +103,20 @@ public:
         free_frame_storage(frame_header::of(frame));
     }
 
-    std::suspend_always initial_suspend() const noexcept { return {}; }
+    // A task or gather child whose cancellation was requested before its first step ends
+    // cancelled without running its body (asyncio never starts such a task).
+    struct start_awaiter {
+        promise_base& promise;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        void await_resume() const {
+            if (promise.role_ != frame_role::awaited && !promise.starts_despite_cancel_ &&
+                take_pending_cancel(promise.strand_)) {
+                throw cancelled_error();
+            }
+        }
+    };
+    start_awaiter initial_suspend() noexcept { return {*this}; }
     final_awaiter final_suspend() const noexcept { return {}; }
 
     // The awaited role: `awaiting` runs when this coroutine ends, and this coroutine runs
@@ -111,6 +136,10 @@ public:
         link_ = &join;
         child_index_ = index;
     }
+    // A task or gather child that starts whatever cancellation is pending then, because it
+    // is not a Task in asyncio's sense: a deadline's watchdog, for which a request is a
+    // wake-up, or a wrapper that delivers the request itself (see cancellation_point).
+    void start_despite_pending_cancel() noexcept { starts_despite_cancel_ = true; }
     gather_join& join() const noexcept { return *static_cast<gather_join*>(link_); }
     std::uint32_t child_index() const noexcept { return child_index_; }
 
@@ -119,6 +148,17 @@ public:
 
     frame_role role() const noexcept { return role_; }
 
+protected:
+    // An exception thrown by a destructor while destroy_frame() destroys the frame reaches
+    // the promise as if the body had thrown it; C++ ends the program for an exception that
+    // leaves a destructor, and so does weft, rather than run a final suspension off its worker.
+    static void terminate_if_destroying(void* frame) noexcept {
+        if (frame_header::of(frame)->being_destroyed) {
+            std::terminate();
+        }
+    }
+
+public:
     // The cancellation word of the strand this frame runs in (see cancellation.hpp), or
     // null for a frame awaited by a coroutine that is not weft's.
     strand_word* strand() noexcept {
@@ -138,6 +178,7 @@ private:
     strand_word strand_{0};
     std::uint32_t child_index_ = 0;
     frame_role role_ = frame_role::awaited;
+    bool starts_despite_cancel_ = false;
 
     // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
     static void free_frame_storage(frame_header* header) noexcept;
@@ -152,7 +193,10 @@ public:
     void return_value(U&& value) {
         result.emplace_value(std::forward<U>(value));
     }
-    void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        terminate_if_destroying(std::coroutine_handle<coro_promise>::from_promise(*this).address());
+        result.set_exception(std::current_exception());
+    }
 
     outcome<T> result;
 };
@@ -163,7 +207,10 @@ public:
     coro<void> get_return_object() noexcept;
 
     void return_void() noexcept { result.emplace_value(); }
-    void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        terminate_if_destroying(std::coroutine_handle<coro_promise>::from_promise(*this).address());
+        result.set_exception(std::current_exception());
+    }
 
     outcome<void> result;
 };
@@ -192,11 +239,35 @@ strand_word* strand_of(std::coroutine_handle<Promise> awaiting) noexcept {
     }
 }
 
+// `co_await cancellation_point{}` ends the awaiting strand with cancelled_error if a
+// cancellation is pending, and goes on without suspending if none is.
+struct cancellation_point {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+        strand_word* strand = strand_of(awaiting);
+        cancelled_ = strand != nullptr && take_pending_cancel(*strand);
+        return false;
+    }
+    void await_resume() const {
+        if (cancelled_) {
+            throw cancelled_error();
+        }
+    }
+
+private:
+    bool cancelled_ = false;
+};
+
 // Lets task, gather and run take the frame out of a coro.
 struct coro_access {
     template <class T>
     static coro_handle<T> release(coro<T>& body) noexcept {
         return std::exchange(body.handle_, {});
+    }
+    template <class T>
+    static coro_promise<T>& promise(coro<T>& body) noexcept {
+        return body.handle_.promise();
     }
 };
 

@@ -65,6 +65,16 @@ struct completion_access {
     static strand_word& strand(const Source& source) noexcept {
         return source.strand();
     }
+    // Throws invalid_state_error for a task that its runtime destroyed unfinished: it will
+    // never complete, and its frame is gone.
+    template <class Source>
+    static void check_not_torn_down(const Source& source) {
+        if constexpr (!Source::is_future) {
+            if (source.torn_down()) {
+                throw invalid_state_error(Source::destroyed_message);
+            }
+        }
+    }
 };
 
 // `co_await` on a task or a future: waits on its waiter list and returns its result.
@@ -98,6 +108,7 @@ public:
         if (completion_access::empty(*source_)) {
             throw invalid_state_error(Source::empty_message);
         }
+        completion_access::check_not_torn_down(*source_);
         return completion_access::waiters(*source_).done();
     }
     template <class Promise>
@@ -110,6 +121,9 @@ public:
         }
         interrupt = &on_cancel;
         if constexpr (Forwards) {
+            if (strand_ == &completion_access::strand(*source_)) {
+                throw invalid_state_error("a weft::task cannot await itself");
+            }
             if (!publish_target(*strand_, *this)) {
                 forward_cancellation(); // it was pending: the task is cancelled right away
             }
@@ -124,11 +138,15 @@ public:
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             if constexpr (Forwards) {
                 // The task, cancelled too, has ended: a failure of its own (say, in its
-                // cleanup) is passed on rather than lost, as asyncio does.
-                completion_access::mark_retrieved(*source_);
-                const std::exception_ptr error = completion_access::result(*source_).exception();
-                if (error && !is_cancellation(error)) {
-                    std::rethrow_exception(error);
+                // cleanup) is passed on rather than lost, as asyncio does. Not so when
+                // the wait was withdrawn to break a cycle: the task may still be running.
+                if (!withdrawn_from_cycle_) {
+                    completion_access::mark_retrieved(*source_);
+                    const std::exception_ptr error =
+                        completion_access::result(*source_).exception();
+                    if (error && !is_cancellation(error)) {
+                        std::rethrow_exception(error);
+                    }
                 }
             }
             throw cancelled_error();
@@ -142,18 +160,31 @@ public:
     }
 
 private:
-    void forward_cancellation() noexcept { request_cancel(completion_access::strand(*source_)); }
+    cancel_result forward_cancellation() noexcept {
+        return request_cancel(completion_access::strand(*source_));
+    }
+
+    interruption withdraw() noexcept {
+        if (!completion_access::waiters(*source_).remove(*this)) {
+            return {}; // too late: the source completed and is waking this waiter
+        }
+        return withdrawn();
+    }
 
     static interruption on_cancel(cancel_target& target) noexcept {
         auto& self = static_cast<completion_awaiter&>(target);
         if constexpr (Forwards) {
-            self.forward_cancellation();
-            return {interruption::outcome::forwarded};
-        } else {
-            if (!completion_access::waiters(*self.source_).remove(self)) {
-                return {}; // too late: the source completed and is waking this waiter
+            if (self.forward_cancellation() != cancel_result::cycle) {
+                return {interruption::outcome::forwarded};
             }
-            return self.withdrawn();
+            // The awaited task waits, directly or further down, for this one, and this very
+            // cancellation is on its way through it: waiting for it to end would never end.
+            const interruption done = self.withdraw();
+            // Read after the strand leaves the target, which orders it (see request_cancel).
+            self.withdrawn_from_cycle_ = done.result == interruption::outcome::withdrawn;
+            return done;
+        } else {
+            return self.withdraw();
         }
     }
 
@@ -161,6 +192,7 @@ private:
     [[no_unique_address]] std::conditional_t<Owning, Source, nothing_owned> owned_;
     const Source* source_;
     strand_word* strand_ = nullptr;
+    bool withdrawn_from_cycle_ = false;
 };
 
 } // namespace weft::detail

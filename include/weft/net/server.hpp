@@ -93,9 +93,16 @@ coro<> serve(tcp_listener listener, Handler handler) {
     for (const task<>& each : connections) {
         each.cancel();
     }
-    // wait retrieves no exception: a handler's own failure is still reported when its
-    // handle goes, as if the server had never held it.
-    co_await wait(std::move(connections));
+    // A handler's own failure is reported as never retrieved, as if the server had never
+    // held its task: here for the tasks still held (cancel() retrieves a finished task's
+    // exception), and when its handle goes for one forgotten earlier.
+    const wait_result<void> ended = co_await wait(std::move(connections));
+    for (const task<>& each : ended.done) {
+        const std::exception_ptr error = each.exception();
+        if (error && !weft::detail::is_cancellation(error)) {
+            weft::detail::report_unretrieved(error, weft::detail::unretrieved_source::task);
+        }
+    }
     std::rethrow_exception(failure);
 }
 
