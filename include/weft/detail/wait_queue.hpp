@@ -6,7 +6,9 @@
 // target inside the lock (enqueue), and a canceller takes the same lock (withdraw), so it
 // finds the waiter either still linked (it unlinks and resumes it: the primitive gave it
 // nothing) or already taken off by the primitive (which resumes it: the cancellation waits
-// for the strand's next suspension). Each wait ends exactly once.
+// for the strand's next suspension). Each wait ends exactly once. A primitive whose waiters
+// are handed something (a permit, an item) learns when each such waiter resumes, and
+// whether a cancellation reached it in between, so it can pass the thing on.
 #pragma once
 
 #include <coroutine>
@@ -82,13 +84,21 @@ private:
 // for at once, or a cancellation was pending). `what` names the wait in errors. An awaiter
 // that is not Cancellable publishes no target: a cancellation requested meanwhile waits for
 // the strand's next suspension point.
+//
+// When `Primitive::hands_over` is true, a waiter the primitive woke was handed what it waited for,
+// and `Primitive::end_handoff(cancelled)` runs as it resumes: with cancelled true (a
+// cancellation arrived after the handoff; the await then throws cancelled_error) it must
+// pass what was handed on. The awaiter may be moved until it is awaited (to hand it to
+// create_task, wait_for or gather); moving one that is suspended is a precondition
+// violation.
 template <class Primitive, bool Cancellable = true>
 class [[nodiscard]] queue_awaiter {
 public:
-    queue_awaiter(Primitive& target, const char* what) noexcept : target_(target), what_(what) {}
+    queue_awaiter(Primitive& target, const char* what) noexcept : target_(&target), what_(what) {}
+    queue_awaiter(queue_awaiter&& other) noexcept : target_(other.target_), what_(other.what_) {}
     queue_awaiter(const queue_awaiter&) = delete;
 
-    bool await_ready() noexcept { return target_.ready_at_once(); }
+    bool await_ready() noexcept { return target_->ready_at_once(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         waiter_.awaiting = awaiting;
@@ -96,16 +106,34 @@ public:
         if constexpr (Cancellable) {
             waiter_.strand = strand_of(awaiting);
         }
-        return target_.begin_wait(waiter_);
+        return target_->begin_wait(waiter_);
     }
     void await_resume() {
         if (waiter_.strand != nullptr && leave_target(*waiter_.strand, waiter_)) {
             throw cancelled_error();
         }
+        if constexpr (hands_over) {
+            if (waiter_.queue != nullptr) { // it waited, and the primitive handed it the thing
+                const bool cancelled =
+                    waiter_.strand != nullptr && take_pending_cancel(*waiter_.strand);
+                target_->end_handoff(cancelled);
+                if (cancelled) {
+                    throw cancelled_error();
+                }
+            }
+        }
     }
 
 private:
-    Primitive& target_;
+    static constexpr bool hands_over = [] {
+        if constexpr (requires { Primitive::hands_over; }) {
+            return Primitive::hands_over;
+        } else {
+            return false; // an event, a join: their waiters are woken, handed nothing
+        }
+    }();
+
+    Primitive* target_;
     const char* what_;
     queued_waiter waiter_;
 };
