@@ -1,5 +1,6 @@
 // The waiters of a synchronisation primitive (event, semaphore, lock): a FIFO intrusive list
-// of suspended coroutines under a spin lock that the primitive also uses for its own state.
+// of suspended coroutines under a spin lock (its own, or one it shares with another list)
+// that the primitive also uses for its own state.
 //
 // Invariants: a waiter is in the list exactly while `linked` is true, and both are only read
 // and written under the lock. A waiter is published as its strand's withdrawing cancellation
@@ -36,12 +37,19 @@ struct queued_waiter : cancel_target {
 
 class wait_queue {
 public:
+    // A list under another list's lock, so that one critical section covers both (a
+    // queue's getters and putters).
+    struct sharing_lock_of {
+        wait_queue& owner;
+    };
+
     wait_queue() = default;
+    explicit wait_queue(sharing_lock_of other) noexcept : lock_(other.owner.lock_) {}
     wait_queue(const wait_queue&) = delete;
     wait_queue& operator=(const wait_queue&) = delete;
 
-    void lock() noexcept { lock_.lock(); }
-    void unlock() noexcept { lock_.unlock(); }
+    void lock() noexcept { lock_->lock(); }
+    void unlock() noexcept { lock_->unlock(); }
 
     // A primitive's begin_wait: under the lock, `given_now()` (which may take what is
     // waited for) decides that the waiter need not wait; otherwise it is enqueued. Returns
@@ -74,7 +82,8 @@ private:
     static interruption withdraw(cancel_target& target) noexcept;
     void unlink(queued_waiter& waiter) noexcept;
 
-    spinlock lock_;
+    spinlock own_lock_;
+    spinlock* lock_ = &own_lock_;
     queued_waiter* head_ = nullptr;
     queued_waiter* tail_ = nullptr;
 };
