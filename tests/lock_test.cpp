@@ -142,4 +142,24 @@ TEST(Lock, AWaiterCancelledAfterTheLockPassedToItPassesItOn) {
         weft::run_options{.workers = 1, .virtual_time = true});
 }
 
+TEST(Lock, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            co_await weft::create_task(l.acquire());
+            EXPECT_TRUE(l.locked());
+            EXPECT_THROW(co_await weft::wait_for(l.acquire(), 1s), weft::timeout_error);
+            l.unlock();
+            co_await weft::wait_for(l.acquire(), 1s);
+            l.unlock();
+            co_await weft::gather(l.acquire());
+            l.unlock();
+            weft::lock::guard held = co_await weft::create_task(l.scoped());
+            EXPECT_TRUE(l.locked());
+            held.release();
+            EXPECT_FALSE(l.locked());
+        }(),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
 } // namespace

@@ -512,4 +512,31 @@ TEST(Queue, APutterCancelledAfterItWasLetInPassesItsSlotOn) {
         one_virtual_worker);
 }
 
+TEST(Queue, GetPutAndJoinCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::queue<int> items(2);
+            co_await weft::create_task(items.put(1));
+            co_await weft::wait_for(items.put(2), 1s);
+            EXPECT_THROW(co_await weft::wait_for(items.put(9), 1s), weft::timeout_error);
+            EXPECT_EQ(co_await weft::create_task(items.get()), 1);
+            EXPECT_EQ(co_await weft::wait_for(items.get(), 1s), 2);
+            EXPECT_THROW(co_await weft::wait_for(items.get(), 1s), weft::timeout_error);
+            co_await weft::gather(items.put(3));
+            auto [got] = co_await weft::gather(items.get());
+            EXPECT_EQ(got, 3);
+            EXPECT_EQ(items.unfinished(), 3u); // the put that timed out put nothing
+            weft::task<> joining = weft::create_task(items.join());
+            co_await weft::sleep(1s);
+            EXPECT_FALSE(joining.done());
+            for (int done = 0; done < 3; ++done) {
+                items.task_done();
+            }
+            co_await joining;
+            co_await weft::wait_for(items.join(), 1s);
+            co_await weft::gather(items.join());
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

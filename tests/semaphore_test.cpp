@@ -269,4 +269,19 @@ TEST(Semaphore, AHandedPermitWithNobodyElseWaitingGoesBackToTheCount) {
         one_virtual_worker);
 }
 
+TEST(Semaphore, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::semaphore three(3);
+            co_await weft::create_task(three.acquire());
+            co_await weft::wait_for(three.acquire(), 1s);
+            co_await weft::gather(three.acquire());
+            EXPECT_EQ(three.available(), 0u);
+            EXPECT_THROW(co_await weft::wait_for(three.acquire(), 1s), weft::timeout_error);
+            three.release();
+            EXPECT_EQ(three.available(), 1u); // the acquire that timed out took nothing
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace
