@@ -539,4 +539,25 @@ TEST(Queue, GetPutAndJoinCanBeHandedToCreateTaskWaitForAndGather) {
         one_virtual_worker);
 }
 
+TEST(Queue, AnItemGivenBackToALifoQueueGoesUnderTheLaterOnes) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lifo_queue<int> items;
+            weft::task<int> getter =
+                weft::create_task([](weft::lifo_queue<int>& items) -> weft::coro<int> {
+                    co_return co_await items.get();
+                }(items));
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(items.try_put(1)); // handed to the getter, which has not run yet
+            getter.cancel();
+            EXPECT_TRUE(items.try_put(2));
+            EXPECT_TRUE(items.try_put(3));
+            EXPECT_THROW(co_await getter, weft::cancelled_error);
+            EXPECT_EQ(co_await items.get(), 3);
+            EXPECT_EQ(co_await items.get(), 2);
+            EXPECT_EQ(co_await items.get(), 1); // it was put first: it comes out last
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

@@ -94,10 +94,10 @@ private:
 // that is not Cancellable publishes no target: a cancellation requested meanwhile waits for
 // the strand's next suspension point.
 //
-// When `Primitive::hands_over` is true, a waiter the primitive woke was handed what it waited for,
-// and `Primitive::end_handoff(cancelled)` runs as it resumes: with cancelled true (a
-// cancellation arrived after the handoff; the await then throws cancelled_error) it must
-// pass what was handed on. The awaiter may be moved until it is awaited (to hand it to
+// When `Primitive::hands_over` is true, a waiter the primitive woke was handed what it
+// waited for, and `Primitive::end_handoff(cancelled)` runs as it resumes: with cancelled
+// true (a cancellation arrived after the handoff; the await then throws cancelled_error)
+// it must pass what was handed on. The awaiter may be moved until it is awaited (to hand it to
 // create_task, wait_for or gather); moving one that is suspended is a precondition
 // violation.
 template <class Primitive, bool Cancellable = true>
