@@ -173,4 +173,14 @@ bool leave_target(strand_word& word, cancel_target& target) noexcept {
     }
 }
 
+bool take_pending_cancel(strand_word& word) noexcept {
+    // While the strand runs with no target, its word is 0 or `requested`, and other threads
+    // can only move it from 0 to `requested`: one exchange decides whether it consumed one.
+    std::uintptr_t expected = requested;
+    // acquire: pairs with request_cancel's release, as a delivery in publish_target does.
+    // relaxed on failure: nothing was pending, and nothing is read on that path.
+    return word.compare_exchange_strong(expected, 0, std::memory_order_acquire,
+                                        std::memory_order_relaxed);
+}
+
 } // namespace weft::detail

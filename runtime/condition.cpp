@@ -2,7 +2,8 @@
 // the lock inside one critical section of the list's spin lock; notify() pops waiters under
 // that spin lock while the user's lock is locked, so a notification either finds the
 // waiter linked or happens before it released the lock (and so before it began waiting,
-// which is what asyncio's single thread guarantees too).
+// which is what asyncio's single thread guarantees too). A waiter that a notify took off
+// the list, cancelled before it ran, passes the notification to the next waiter.
 #include <weft/condition.hpp>
 
 namespace weft {
@@ -33,7 +34,16 @@ public:
             throw invalid_state_error("weft::condition::wait: the lock is not locked; acquire "
                                       "it before waiting");
         }
-        if (waiter_.strand != nullptr && detail::leave_target(*waiter_.strand, waiter_)) {
+        if (waiter_.strand == nullptr) {
+            return;
+        }
+        if (detail::leave_target(*waiter_.strand, waiter_)) {
+            throw cancelled_error();
+        }
+        // Notified; a cancellation that arrived before it ran still ends the wait, as in
+        // asyncio, and the notification is not lost with it.
+        if (detail::take_pending_cancel(*waiter_.strand)) {
+            target_.wake(1); // the next waiter gets the notification instead
             throw cancelled_error();
         }
     }
@@ -62,6 +72,10 @@ void condition::notify(std::size_t count) {
         throw invalid_state_error("weft::condition::notify: the lock is not locked; notify "
                                   "while holding it");
     }
+    wake(count);
+}
+
+void condition::wake(std::size_t count) noexcept {
     waiters_.lock();
     for (; count != 0; --count) {
         detail::queued_waiter* waiter = waiters_.pop_front();

@@ -266,4 +266,34 @@ TEST(ConditionRace, NotificationsAreNotLostToCancelledWaiters) {
         weft::run_options{.workers = 2});
 }
 
+TEST(Condition, AWaiterCancelledAfterItWasNotifiedPassesTheNotificationOn) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock guard;
+            weft::condition changed(guard);
+            auto waits = [](weft::condition& changed) -> weft::coro<> {
+                auto held = co_await changed.scoped();
+                co_await changed.wait();
+            };
+            weft::task<> first = weft::create_task(waits(changed));
+            weft::task<> second = weft::create_task(waits(changed));
+            co_await weft::sleep(1s);
+            co_await guard.acquire();
+            changed.notify(1); // the first is notified but has not run yet
+            first.cancel();
+            guard.unlock();
+            EXPECT_THROW(co_await first, weft::cancelled_error);
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(second.done()); // it got the notification the first gave up
+            if (!second.done()) {
+                co_await guard.acquire();
+                changed.notify(1);
+                guard.unlock();
+            }
+            co_await second;
+            EXPECT_FALSE(guard.locked());
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

@@ -146,4 +146,21 @@ TEST(EventRace, SetAgainstCancellationEndsEachWaitOnce) {
     EXPECT_LE(cancelled.load(), 2 * rounds);
 }
 
+TEST(Event, WaitCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::event ready;
+            weft::task<> waiting = weft::create_task(ready.wait());
+            co_await weft::sleep(1s);
+            EXPECT_FALSE(waiting.done());
+            ready.set();
+            co_await waiting;
+            co_await weft::wait_for(ready.wait(), 1s);
+            co_await weft::gather(ready.wait(), ready.wait());
+            ready.clear();
+            EXPECT_THROW(co_await weft::wait_for(ready.wait(), 1s), weft::timeout_error);
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

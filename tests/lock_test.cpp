@@ -91,4 +91,75 @@ TEST(Lock, UnlockingALockThatIsNotLockedIsAnError) {
     }
 }
 
+// As asyncio.Lock: a task that unlocks and locks again while the waiter it woke has not run
+// yet queues behind that waiter (here the unlock comes from a third party, as any task
+// may unlock; the lock stays with the woken waiter).
+TEST(Lock, ALockAfterAHandoffQueuesBehindTheWokenWaiter) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            co_await l.acquire();
+            std::vector<int> order;
+            auto locks = [](weft::lock& l, std::vector<int>& order, int id) -> weft::coro<> {
+                auto held = co_await l.scoped();
+                order.push_back(id);
+                co_await weft::sleep(1s);
+            };
+            weft::task<> first = weft::create_task(locks(l, order, 1));
+            co_await weft::sleep(1s);
+            l.unlock(); // the lock passes to the first, which has not run yet
+            EXPECT_FALSE(l.try_lock());
+            weft::task<> second = weft::create_task(locks(l, order, 2));
+            co_await weft::sleep(0s);
+            co_await first;
+            co_await second;
+            EXPECT_EQ(order, (std::vector<int>{1, 2}));
+            EXPECT_FALSE(l.locked());
+        }(),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
+TEST(Lock, AWaiterCancelledAfterTheLockPassedToItPassesItOn) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            co_await l.acquire();
+            std::vector<int> order;
+            auto locks = [](weft::lock& l, std::vector<int>& order, int id) -> weft::coro<> {
+                auto held = co_await l.scoped();
+                order.push_back(id);
+            };
+            weft::task<> first = weft::create_task(locks(l, order, 1));
+            weft::task<> second = weft::create_task(locks(l, order, 2));
+            co_await weft::sleep(1s);
+            l.unlock(); // passes the lock to the first, which has not run yet
+            first.cancel();
+            EXPECT_THROW(co_await first, weft::cancelled_error);
+            co_await second;
+            EXPECT_EQ(order, (std::vector<int>{2}));
+            EXPECT_FALSE(l.locked());
+        }(),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
+TEST(Lock, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lock l;
+            co_await weft::create_task(l.acquire());
+            EXPECT_TRUE(l.locked());
+            EXPECT_THROW(co_await weft::wait_for(l.acquire(), 1s), weft::timeout_error);
+            l.unlock();
+            co_await weft::wait_for(l.acquire(), 1s);
+            l.unlock();
+            co_await weft::gather(l.acquire());
+            l.unlock();
+            weft::lock::guard held = co_await weft::create_task(l.scoped());
+            EXPECT_TRUE(l.locked());
+            held.release();
+            EXPECT_FALSE(l.locked());
+        }(),
+        weft::run_options{.workers = 1, .virtual_time = true});
+}
+
 } // namespace

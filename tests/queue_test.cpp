@@ -442,4 +442,122 @@ TEST(QueueRace, CancelledPutsAndGetsNeitherLoseNorInventItems) {
     EXPECT_GT(delivered, 0);
 }
 
+TEST(Queue, AGetterCancelledAfterItWasHandedAnItemPassesItOn) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::queue<int> items;
+            auto gets = [](weft::queue<int>& items) -> weft::coro<int> {
+                co_return co_await items.get();
+            };
+            weft::task<int> first = weft::create_task(gets(items));
+            weft::task<int> second = weft::create_task(gets(items));
+            co_await weft::sleep(1s);
+            co_await items.put(7); // handed to the first, which has not run yet
+            first.cancel();
+            EXPECT_THROW(co_await first, weft::cancelled_error);
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(second.done());
+            if (!second.done()) {
+                co_await items.put(-1);
+            }
+            EXPECT_EQ(co_await second, 7);
+            EXPECT_TRUE(items.empty());
+            EXPECT_EQ(items.unfinished(), 1u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Queue, AnItemHandedToACancelledGetterGoesBackAheadOfLaterItems) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::queue<int> items(2);
+            weft::task<int> getter =
+                weft::create_task([](weft::queue<int>& items) -> weft::coro<int> {
+                    co_return co_await items.get();
+                }(items));
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(items.try_put(1)); // handed to the getter, which has not run yet
+            getter.cancel();
+            EXPECT_TRUE(items.try_put(2));
+            EXPECT_FALSE(items.try_put(3)); // the item in the getter's hands still counts
+            EXPECT_THROW(co_await getter, weft::cancelled_error);
+            EXPECT_EQ(items.size(), 2u);
+            EXPECT_EQ(co_await items.get(), 1);
+            EXPECT_EQ(co_await items.get(), 2);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Queue, APutterCancelledAfterItWasLetInPassesItsSlotOn) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::queue<int> one(1);
+            co_await one.put(1);
+            auto puts = [](weft::queue<int>& one, int item) -> weft::coro<> {
+                co_await one.put(item);
+            };
+            weft::task<> first = weft::create_task(puts(one, 2));
+            weft::task<> second = weft::create_task(puts(one, 3));
+            co_await weft::sleep(1s);
+            EXPECT_EQ(co_await one.get(), 1); // lets the first putter in; it has not run yet
+            first.cancel();
+            EXPECT_THROW(co_await first, weft::cancelled_error);
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(second.done()); // the slot went to it
+            EXPECT_EQ(co_await one.get(), 3);
+            co_await second;
+            EXPECT_TRUE(one.empty());
+            EXPECT_EQ(one.unfinished(), 2u); // 1 and 3 went in; 2 did not
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Queue, GetPutAndJoinCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::queue<int> items(2);
+            co_await weft::create_task(items.put(1));
+            co_await weft::wait_for(items.put(2), 1s);
+            EXPECT_THROW(co_await weft::wait_for(items.put(9), 1s), weft::timeout_error);
+            EXPECT_EQ(co_await weft::create_task(items.get()), 1);
+            EXPECT_EQ(co_await weft::wait_for(items.get(), 1s), 2);
+            EXPECT_THROW(co_await weft::wait_for(items.get(), 1s), weft::timeout_error);
+            co_await weft::gather(items.put(3));
+            auto [got] = co_await weft::gather(items.get());
+            EXPECT_EQ(got, 3);
+            EXPECT_EQ(items.unfinished(), 3u); // the put that timed out put nothing
+            weft::task<> joining = weft::create_task(items.join());
+            co_await weft::sleep(1s);
+            EXPECT_FALSE(joining.done());
+            for (int done = 0; done < 3; ++done) {
+                items.task_done();
+            }
+            co_await joining;
+            co_await weft::wait_for(items.join(), 1s);
+            co_await weft::gather(items.join());
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Queue, AnItemGivenBackToALifoQueueGoesUnderTheLaterOnes) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::lifo_queue<int> items;
+            weft::task<int> getter =
+                weft::create_task([](weft::lifo_queue<int>& items) -> weft::coro<int> {
+                    co_return co_await items.get();
+                }(items));
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(items.try_put(1)); // handed to the getter, which has not run yet
+            getter.cancel();
+            EXPECT_TRUE(items.try_put(2));
+            EXPECT_TRUE(items.try_put(3));
+            EXPECT_THROW(co_await getter, weft::cancelled_error);
+            EXPECT_EQ(co_await items.get(), 3);
+            EXPECT_EQ(co_await items.get(), 2);
+            EXPECT_EQ(co_await items.get(), 1); // it was put first: it comes out last
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

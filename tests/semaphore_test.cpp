@@ -189,4 +189,99 @@ TEST(SemaphoreRace, AcquireReleaseAndCancellationLoseNoPermit) {
     EXPECT_EQ(slots.available(), permits);
 }
 
+// CPython 3.11's test_acquire_fifo_order_2: a task that releases and re-acquires while
+// another, already woken, has not run yet queues behind it.
+TEST(Semaphore, AReacquireQueuesBehindWaitersAlreadyWoken) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::semaphore one(1);
+            std::vector<int> order;
+            weft::task<> first = weft::create_task(
+                [](weft::semaphore& one, std::vector<int>& order) -> weft::coro<> {
+                    co_await one.acquire();
+                    order.push_back(1);
+                }(one, order));
+            weft::task<> second = weft::create_task(
+                [](weft::semaphore& one, std::vector<int>& order) -> weft::coro<> {
+                    co_await one.acquire();
+                    order.push_back(2);
+                    one.release();
+                    co_await one.acquire();
+                    order.push_back(4);
+                }(one, order));
+            weft::task<> third = weft::create_task(
+                [](weft::semaphore& one, std::vector<int>& order) -> weft::coro<> {
+                    co_await one.acquire();
+                    order.push_back(3);
+                }(one, order));
+            co_await weft::sleep(0s);
+            one.release();
+            one.release();
+            co_await first;
+            co_await second;
+            co_await third;
+            EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+            EXPECT_EQ(one.available(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Semaphore, AWaiterCancelledAfterItWasHandedAPermitPassesItOn) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::semaphore one(1);
+            co_await one.acquire();
+            bool first_acquired = false;
+            bool second_acquired = false;
+            auto acquires = [](weft::semaphore& one, bool& acquired) -> weft::coro<> {
+                co_await one.acquire();
+                acquired = true;
+                one.release();
+            };
+            weft::task<> first = weft::create_task(acquires(one, first_acquired));
+            weft::task<> second = weft::create_task(acquires(one, second_acquired));
+            co_await weft::sleep(1s);
+            one.release(); // hands the permit to the first, which has not run yet
+            first.cancel();
+            EXPECT_THROW(co_await first, weft::cancelled_error);
+            EXPECT_FALSE(first_acquired);
+            co_await second;
+            EXPECT_TRUE(second_acquired);
+            EXPECT_EQ(one.available(), 1u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Semaphore, AHandedPermitWithNobodyElseWaitingGoesBackToTheCount) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::bounded_semaphore one(1);
+            co_await one.acquire();
+            weft::task<> waiter = weft::create_task(
+                [](weft::bounded_semaphore& one) -> weft::coro<> { co_await one.acquire(); }(one));
+            co_await weft::sleep(1s);
+            one.release();
+            waiter.cancel();
+            EXPECT_THROW(co_await waiter, weft::cancelled_error);
+            EXPECT_EQ(one.available(), 1u);
+            EXPECT_THROW(one.release(), weft::invalid_state_error);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Semaphore, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::semaphore three(3);
+            co_await weft::create_task(three.acquire());
+            co_await weft::wait_for(three.acquire(), 1s);
+            co_await weft::gather(three.acquire());
+            EXPECT_EQ(three.available(), 0u);
+            EXPECT_THROW(co_await weft::wait_for(three.acquire(), 1s), weft::timeout_error);
+            three.release();
+            EXPECT_EQ(three.available(), 1u); // the acquire that timed out took nothing
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

@@ -71,4 +71,22 @@ TEST(Shield, AShieldedTaskIsNotCancelled) {
         one_virtual_worker);
 }
 
+TEST(Shield, AShieldCanBeHandedToCreateTaskWaitForAndGather) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> finished{0};
+            EXPECT_EQ(co_await weft::create_task(weft::shield(finish_after(1s, finished))), 8);
+            EXPECT_EQ(co_await weft::wait_for(weft::shield(finish_after(1s, finished)), 2s), 8);
+            auto [value] = co_await weft::gather(weft::shield(finish_after(1s, finished)));
+            EXPECT_EQ(value, 8);
+            EXPECT_EQ(finished.load(), 3);
+            // wait_for's timeout cancels the await, not the shielded task
+            weft::task<int> inner = weft::create_task(finish_after(5s, finished));
+            EXPECT_THROW(co_await weft::wait_for(weft::shield(inner), 1s), weft::timeout_error);
+            EXPECT_EQ(co_await inner, 8);
+            EXPECT_FALSE(inner.cancelled());
+        }(),
+        one_virtual_worker);
+}
+
 } // namespace

@@ -15,11 +15,11 @@
 // wait(), notify() and notify_all() require the lock to be locked (by anyone, as asyncio
 // checks) and throw invalid_state_error otherwise. A task cancelled while waiting leaves
 // the wait list at once, takes the lock back, and then throws cancelled_error; it consumes
-// no notification, which goes to the next waiter. A task notified while its cancellation
-// was in flight returns normally, holding the lock, and meets the cancellation at its next
-// suspension point. The lock is taken back with a wait that cancellation does not cut
-// short, so wait() never returns or throws without the lock. The condition must outlive its
-// waiters; it is neither copied nor moved.
+// no notification, which goes to the next waiter. So does a task cancelled after it was
+// notified but before it ran: it passes the notification to the next waiter, takes the
+// lock back and throws cancelled_error. The lock is taken back with a wait that
+// cancellation does not cut short, so wait() never returns or throws without the lock. The
+// condition must outlive its waiters; it is neither copied nor moved.
 #pragma once
 
 #include <cstddef>
@@ -69,6 +69,9 @@ private:
     // The first half of wait(): enqueued, then the lock released, in one critical section
     // of the wait list, so no notify can fall between them.
     class notification;
+
+    // Wakes up to `count` waiters, longest waiting first, whoever holds the lock.
+    void wake(std::size_t count) noexcept;
 
     weft::lock& lock_;
     detail::wait_queue waiters_;

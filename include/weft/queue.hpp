@@ -14,10 +14,13 @@
 // by default; equal items in no set order) from a priority_queue.
 //
 // Tasks waiting to put or get are served first in, first out: a put hands its item straight
-// to the longest waiting getter, and a get lets the longest waiting putter in. Any thread
-// may use a queue, a thread outside any runtime included, through the try_ forms. A waiting
-// task that is cancelled leaves at once with cancelled_error, having put or got nothing: an
-// item that raced with its cancellation goes to the next waiter, or stays queued.
+// to the longest waiting getter, and a get lets the longest waiting putter in (its item goes
+// in when it runs). Until a served task runs, what it was handed takes up room: full()
+// counts it; size() counts the items a get could take now. Any thread may use a queue, a
+// thread outside any runtime included, through the try_ forms. A waiting task that is
+// cancelled, even after it was served but before it ran, ends with cancelled_error having
+// put or got nothing: an item handed to it goes to the next getter or back to the front of
+// the queue, a slot to the next putter.
 //
 // shutdown() (Python 3.13): put, try_put and waiting putters fail with queue_shut_down;
 // get and try_get go on returning the items left and then fail with it, and waiting getters

@@ -7,11 +7,12 @@
 //     slots.release();
 //
 // Waiters are served first in, first out: a release hands its permit straight to the
-// longest waiting task, and while anyone waits a new acquire queues behind them. Any thread
-// may release. Cancelling a waiting task takes it off the list at once (cancelled_error) and
-// costs no permit: a release that raced with the cancellation either gave the permit to
-// that task (which then resumes normally, holding it, and meets the cancellation at its
-// next suspension point) or passes it to the next waiter. A bounded_semaphore throws
+// longest waiting task, and while anyone waits, or was handed a permit and has not run yet,
+// a new acquire queues behind them (so a task that releases and acquires again waits its
+// turn, as in asyncio). Any thread may release. Cancelling a waiting task takes it off the
+// list at once (cancelled_error) and costs no permit; a task cancelled after a release
+// handed it a permit but before it ran passes the permit to the next waiter (or back to
+// the count) and throws cancelled_error too. A bounded_semaphore throws
 // invalid_state_error when released more often than acquired. A semaphore must outlive its
 // waiters; it is neither copied nor moved.
 #pragma once
@@ -54,12 +55,23 @@ private:
     template <class, bool>
     friend class detail::queue_awaiter;
 
+    static constexpr bool hands_over = true;
     bool ready_at_once() noexcept { return try_acquire(); }
     bool begin_wait(detail::queued_waiter& waiter) noexcept;
-    // Under the lock: takes a permit if one is free and nobody waits.
+    // A waiter handed a permit resumes: it gives the permit back if `cancelled`, and
+    // hands the permits free to the waiters that queued meanwhile.
+    void end_handoff(bool cancelled) noexcept;
+    // Under the lock: takes a permit if one is free and nobody waits or was woken and has
+    // yet to run (asyncio's locked() is false).
     bool take_permit() noexcept;
+    // Under the lock: the longest waiter gets a permit; false if nobody waits.
+    bool hand_to_first() noexcept;
 
     std::size_t permits_;
+    // Waiters handed a permit that have not resumed yet. While there are any, new acquires
+    // queue behind them (asyncio counts them as waiters until they run), and free permits
+    // may meet queued waiters: the last of them to resume hands those permits out.
+    std::size_t handed_ = 0;
     const std::size_t bound_;
     detail::wait_queue waiters_;
 };

@@ -81,4 +81,10 @@ enum class cancel_result : std::uint8_t {
 // waiting out a canceller that holds it. True if the suspension was cancelled.
 [[gnu::noinline]] bool leave_target(strand_word& word, cancel_target& target) noexcept;
 
+// The strand's own thread, running, with no target published: consumes a request left
+// pending for the next suspension point. A wait that was handed something (a permit, an
+// item) calls it as it resumes, so that it can pass that on and end in cancelled_error,
+// as asyncio does, instead of carrying on. True if a request was pending.
+[[gnu::noinline]] bool take_pending_cancel(strand_word& word) noexcept;
+
 } // namespace weft::detail

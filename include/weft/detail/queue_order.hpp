@@ -1,10 +1,13 @@
 // The item stores behind weft's queues, one per order: fifo_order (a ring that doubles when
 // full), lifo_order (a stack) and priority_order (a binary min-heap under Compare). Each
-// has push, pop, size and clear, and runs under its queue's spin lock.
+// has push, pop, size, reserve and push_oldest (an item handed out and given back: it goes
+// where the oldest item is, so it comes out first again from a queue and last from a
+// lifo_queue), and runs under its queue's spin lock.
 //
-// Invariant the queue relies on: a pop followed by a push never allocates (the ring and the
-// vectors keep their capacity), so a get that refills the store from a waiting put cannot
-// fail halfway. Items move with noexcept moves (the queue checks T's move constructor).
+// Invariants the queue relies on: push never allocates below the capacity reserve() asked
+// for, and push_oldest never allocates at all (the queue reserves first), so neither fails
+// halfway; pops keep the capacity. Items move with noexcept moves (the queue checks T's
+// move constructor).
 #pragma once
 
 #include <algorithm>
@@ -26,6 +29,17 @@ public:
         slots_[(head_ + count_) & (slots_.size() - 1)].emplace(std::move(item));
         ++count_;
     }
+    // Below the reserved capacity: goes in front of every item.
+    void push_oldest(T&& item) noexcept {
+        head_ = (head_ - 1) & (slots_.size() - 1);
+        slots_[head_].emplace(std::move(item));
+        ++count_;
+    }
+    void reserve(std::size_t items) {
+        while (slots_.size() < items) {
+            grow();
+        }
+    }
     T pop() noexcept {
         std::optional<T>& slot = slots_[head_];
         T item = std::move(*slot);
@@ -35,11 +49,6 @@ public:
         return item;
     }
     std::size_t size() const noexcept { return count_; }
-    void clear() noexcept {
-        slots_.clear();
-        head_ = 0;
-        count_ = 0;
-    }
 
 private:
     // Doubles the ring (a power of two), unrolling it so the oldest item is at 0.
@@ -61,13 +70,15 @@ template <class T>
 class lifo_order {
 public:
     void push(T&& item) { items_.push_back(std::move(item)); }
+    // Below the reserved capacity: goes under every item.
+    void push_oldest(T&& item) noexcept { items_.insert(items_.begin(), std::move(item)); }
+    void reserve(std::size_t items) { items_.reserve(items); }
     T pop() noexcept {
         T item = std::move(items_.back());
         items_.pop_back();
         return item;
     }
     std::size_t size() const noexcept { return items_.size(); }
-    void clear() noexcept { items_.clear(); }
 
 private:
     std::vector<T> items_;
@@ -82,6 +93,9 @@ public:
         items_.push_back(std::move(item));
         std::push_heap(items_.begin(), items_.end(), later());
     }
+    // Below the reserved capacity; the heap places it by Compare alone.
+    void push_oldest(T&& item) noexcept { push(std::move(item)); }
+    void reserve(std::size_t items) { items_.reserve(items); }
     T pop() noexcept {
         std::pop_heap(items_.begin(), items_.end(), later());
         T item = std::move(items_.back());
@@ -89,7 +103,6 @@ public:
         return item;
     }
     std::size_t size() const noexcept { return items_.size(); }
-    void clear() noexcept { items_.clear(); }
 
 private:
     // The std heap algorithms keep the greatest on top: ordering by "comes later" keeps the

@@ -1,12 +1,15 @@
 // The waiters of a synchronisation primitive (event, semaphore, lock): a FIFO intrusive list
-// of suspended coroutines under a spin lock that the primitive also uses for its own state.
+// of suspended coroutines under a spin lock (its own, or one it shares with another list)
+// that the primitive also uses for its own state.
 //
 // Invariants: a waiter is in the list exactly while `linked` is true, and both are only read
 // and written under the lock. A waiter is published as its strand's withdrawing cancellation
 // target inside the lock (enqueue), and a canceller takes the same lock (withdraw), so it
 // finds the waiter either still linked (it unlinks and resumes it: the primitive gave it
 // nothing) or already taken off by the primitive (which resumes it: the cancellation waits
-// for the strand's next suspension). Each wait ends exactly once.
+// for the strand's next suspension). Each wait ends exactly once. A primitive whose waiters
+// are handed something (a permit, an item) learns when each such waiter resumes, and
+// whether a cancellation reached it in between, so it can pass the thing on.
 #pragma once
 
 #include <coroutine>
@@ -34,12 +37,19 @@ struct queued_waiter : cancel_target {
 
 class wait_queue {
 public:
+    // A list under another list's lock, so that one critical section covers both (a
+    // queue's getters and putters).
+    struct sharing_lock_of {
+        wait_queue& owner;
+    };
+
     wait_queue() = default;
+    explicit wait_queue(sharing_lock_of other) noexcept : lock_(other.owner.lock_) {}
     wait_queue(const wait_queue&) = delete;
     wait_queue& operator=(const wait_queue&) = delete;
 
-    void lock() noexcept { lock_.lock(); }
-    void unlock() noexcept { lock_.unlock(); }
+    void lock() noexcept { lock_->lock(); }
+    void unlock() noexcept { lock_->unlock(); }
 
     // A primitive's begin_wait: under the lock, `given_now()` (which may take what is
     // waited for) decides that the waiter need not wait; otherwise it is enqueued. Returns
@@ -72,7 +82,8 @@ private:
     static interruption withdraw(cancel_target& target) noexcept;
     void unlink(queued_waiter& waiter) noexcept;
 
-    spinlock lock_;
+    spinlock own_lock_;
+    spinlock* lock_ = &own_lock_;
     queued_waiter* head_ = nullptr;
     queued_waiter* tail_ = nullptr;
 };
@@ -82,13 +93,21 @@ private:
 // for at once, or a cancellation was pending). `what` names the wait in errors. An awaiter
 // that is not Cancellable publishes no target: a cancellation requested meanwhile waits for
 // the strand's next suspension point.
+//
+// When `Primitive::hands_over` is true, a waiter the primitive woke was handed what it
+// waited for, and `Primitive::end_handoff(cancelled)` runs as it resumes: with cancelled
+// true (a cancellation arrived after the handoff; the await then throws cancelled_error)
+// it must pass what was handed on. The awaiter may be moved until it is awaited (to hand it to
+// create_task, wait_for or gather); moving one that is suspended is a precondition
+// violation.
 template <class Primitive, bool Cancellable = true>
 class [[nodiscard]] queue_awaiter {
 public:
-    queue_awaiter(Primitive& target, const char* what) noexcept : target_(target), what_(what) {}
+    queue_awaiter(Primitive& target, const char* what) noexcept : target_(&target), what_(what) {}
+    queue_awaiter(queue_awaiter&& other) noexcept : target_(other.target_), what_(other.what_) {}
     queue_awaiter(const queue_awaiter&) = delete;
 
-    bool await_ready() noexcept { return target_.ready_at_once(); }
+    bool await_ready() noexcept { return target_->ready_at_once(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         waiter_.awaiting = awaiting;
@@ -96,16 +115,34 @@ public:
         if constexpr (Cancellable) {
             waiter_.strand = strand_of(awaiting);
         }
-        return target_.begin_wait(waiter_);
+        return target_->begin_wait(waiter_);
     }
     void await_resume() {
         if (waiter_.strand != nullptr && leave_target(*waiter_.strand, waiter_)) {
             throw cancelled_error();
         }
+        if constexpr (hands_over) {
+            if (waiter_.queue != nullptr) { // it waited, and the primitive handed it the thing
+                const bool cancelled =
+                    waiter_.strand != nullptr && take_pending_cancel(*waiter_.strand);
+                target_->end_handoff(cancelled);
+                if (cancelled) {
+                    throw cancelled_error();
+                }
+            }
+        }
     }
 
 private:
-    Primitive& target_;
+    static constexpr bool hands_over = [] {
+        if constexpr (requires { Primitive::hands_over; }) {
+            return Primitive::hands_over;
+        } else {
+            return false; // an event, a join: their waiters are woken, handed nothing
+        }
+    }();
+
+    Primitive* target_;
     const char* what_;
     queued_waiter waiter_;
 };
