@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -121,6 +122,23 @@ TEST(Wait, WithATimeLimitYieldsWhatIsDoneByThenAndCancelsNothing) {
             EXPECT_EQ(states_of(rest), (states{"pending"}));
             co_await weft::wait(rest);
             EXPECT_EQ(states_of(rest), (states{"2"}));
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Wait, TimeLimitsBeyondTheClocksRangeNeverExpireAndNaNIsAnInvalidArgument) {
+    weft::run(
+        []() -> weft::coro<> {
+            auto all =
+                co_await weft::wait(ending_at_3_1_2_seconds(), weft::return_when::all_completed,
+                                    std::chrono::hours::max());
+            EXPECT_EQ(states_of(all.done), (states{"0", "1", "2"}));
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 3s);
+            const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+            EXPECT_THROW(
+                (void)weft::wait(ending_at_3_1_2_seconds(), weft::return_when::all_completed, nan),
+                weft::invalid_argument);
+            co_await weft::sleep(3s); // the tasks of the rejected wait end
         }(),
         one_virtual_worker);
 }

@@ -31,6 +31,7 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
 #include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/saturating_duration.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>
@@ -392,13 +393,14 @@ coro<wait_result<T>> wait_at_most(std::vector<task<T>> tasks, return_when when,
 } // namespace detail
 
 // The same, but for at most `limit`: once it passes, yields the tasks done by then and the
-// others as pending, without an error (asyncio.wait's timeout). Empty handles are reported
-// when the result is awaited.
+// others as pending, without an error (asyncio.wait's timeout). A limit of zero or less
+// yields at once what is done; one beyond the clock's range never passes; a NaN limit
+// throws weft::invalid_argument. Empty handles are reported when the result is awaited.
 template <class T, class Rep, class Period>
 [[nodiscard]] coro<wait_result<T>> wait(std::vector<task<T>> tasks, return_when when,
                                         std::chrono::duration<Rep, Period> limit) {
     return detail::wait_at_most(std::move(tasks), when,
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(limit));
+                                detail::saturating_nanoseconds(limit, "weft::wait"));
 }
 
 // The tasks in the order they end (asyncio.as_completed). Each co_await next() yields the
