@@ -93,8 +93,9 @@ public:
     static constexpr std::uint8_t started = 1;
     static constexpr std::uint8_t ended = 2;
     static constexpr std::uint8_t freed = 4;
-    static constexpr std::uint8_t refused = 8; // never created: its group refused an ancestor
-    static constexpr std::uint8_t twice = 16;  // one of the above happened twice
+    // Never run: its group refused an ancestor, or wait_for dropped it unstarted.
+    static constexpr std::uint8_t refused = 8;
+    static constexpr std::uint8_t twice = 16; // one of the above happened twice
 
     explicit census(std::uint32_t nodes) : states_(nodes) {}
 
@@ -108,7 +109,8 @@ public:
         ended_count.fetch_add(1);
     }
     void free(std::uint32_t id) { mark(id, freed); }
-    // A task_group refused `subtree`'s root: none of its nodes is ever created.
+    // A task_group refused `subtree`'s root, or wait_for will drop the root unstarted: none of
+    // its nodes is ever run.
     void refuse(const spec& subtree) {
         for (std::uint32_t id = subtree.id; id < subtree.id + subtree.budget; ++id) {
             mark(id, refused);
@@ -400,6 +402,9 @@ weft::coro<int> group_node(stress& s, spec self, random_source random) {
 weft::coro<int> wait_for_node(stress& s, spec self, random_source random) {
     const spec only = split(self, 1, random).front();
     const std::chrono::nanoseconds limit = random.chance(5) ? 0ms : random.up_to(300ms);
+    if (limit <= 0ms) {
+        s.nodes.refuse(only); // as in asyncio, a deadline already passed never starts it
+    }
     co_return co_await weft::wait_for(child(s, only), limit);
 }
 
@@ -656,8 +661,8 @@ void run_stress(std::size_t workers, bool foreign_thread, std::uint64_t seed) {
     EXPECT_EQ(s.unretrieved, 0u) << "exceptions reported as never retrieved, the first: "
                                  << s.first_unretrieved;
 
-    std::printf("[ stress   ] %zu worker%s%s: %zu trees, %u nodes, %llu started, %llu refused "
-                "by a failed group; %.3f s real, %.3f s virtual\n",
+    std::printf("[ stress   ] %zu worker%s%s: %zu trees, %u nodes, %llu started, %llu never run "
+                "(refused by a failed group or dropped by wait_for); %.3f s real, %.3f s virtual\n",
                 workers, workers == 1 ? "" : "s", foreign_thread ? " + foreign thread" : "",
                 trees.size(), s.nodes.size(),
                 static_cast<unsigned long long>(s.nodes.started_count.load()),
