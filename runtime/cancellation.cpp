@@ -91,16 +91,6 @@ cancel_result request_cancel(strand_word& word) noexcept {
     return cancel_result::accepted;
 }
 
-bool take_pending_cancel(strand_word& word) noexcept {
-    // relaxed: a running strand's word is 0 or `requested`, and a request writes nothing
-    // that the strand reads; the exchange only consumes it.
-    if (word.load(std::memory_order_relaxed) != requested) {
-        return false;
-    }
-    word.exchange(0, std::memory_order_relaxed); // relaxed: as above
-    return true;
-}
-
 bool end_strand(strand_word& word) noexcept {
     // acq_rel: release orders the strand's result before a canceller that then finds it
     // ended; acquire pairs with a request's release, like publish_target.

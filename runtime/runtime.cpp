@@ -113,9 +113,11 @@ void scheduler::drain() {
         return;
     }
     const std::uint64_t now = now_ns();
+    // Not negative: run_main refuses a negative grace. One that reaches the end of the
+    // clock's range never passes.
     const auto grace = static_cast<std::uint64_t>(shutdown_grace_.count());
     drain_deadline_.owner = this;
-    drain_deadline_.deadline = grace > UINT64_MAX - now ? UINT64_MAX : now + grace;
+    drain_deadline_.deadline = grace >= clock_end_ns - now ? clock_end_ns : now + grace;
     drain_deadline_.fire = [](timer_entry& entry) noexcept {
         static_cast<drain_deadline&>(entry).owner->end_drain();
     };
@@ -157,8 +159,9 @@ std::optional<std::size_t> scheduler::advance_virtual_time() noexcept {
     if (blocking_.calls_in_flight()) {
         return std::nullopt;
     }
+    static_assert(clock_end_ns < worker::no_timer);
     std::optional<std::size_t> owner;
-    std::uint64_t earliest = worker::no_timer;
+    std::uint64_t earliest = clock_end_ns; // a timer there never fires
     for (const auto& each : workers_) {
         const std::uint64_t deadline = each->published_next_timer();
         if (deadline < earliest) {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include <weft/clock.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/run.hpp>
 
@@ -41,6 +42,13 @@ namespace weft::detail {
 // CLOCK_MONOTONIC in nanoseconds: the real time of runtimes, of futex deadlines and of
 // std::chrono::steady_clock on Linux.
 std::uint64_t monotonic_ns() noexcept;
+
+// The end of weft::clock's range, clock::time_point::max(), in nanoseconds. Deadlines
+// saturate here and a timer here never fires: virtual time never jumps to it, and
+// CLOCK_MONOTONIC would need 292 years of uptime. It lies below worker::no_timer, so a
+// wheel holding only such timers still reads as holding one.
+inline constexpr auto clock_end_ns =
+    static_cast<std::uint64_t>(clock::time_point::max().time_since_epoch().count());
 
 class scheduler {
 public:
@@ -75,9 +83,10 @@ public:
     }
     // Virtual time, called by the last worker to go idle: moves the clock to the earliest
     // deadline of any worker's wheel and returns that worker, or nothing if no timer is
-    // pending. Time stands still while the blocking pool holds a call (as Tokio's paused
-    // clock does for spawn_blocking): a call runs in real time, and a deadline around it
-    // must not pass just because the workers wait for it.
+    // pending before clock_end_ns (the clock stops short of its end, which never comes). Time
+    // stands still while the blocking pool holds a call (as Tokio's paused clock does for
+    // spawn_blocking): a call runs in real time, and a deadline around it must not pass just
+    // because the workers wait for it.
     std::optional<std::size_t> advance_virtual_time() noexcept;
     // Wakes sleeping worker `id` so that it fires its due timers.
     void wake_worker(std::size_t id);

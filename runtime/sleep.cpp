@@ -5,12 +5,11 @@
 #include <weft/errors.hpp>
 #include <weft/sleep.hpp>
 
-#include <limits>
-
 #include "runtime.hpp"
 
 namespace weft {
 
+// Never past time_point::max(): deadlines saturate there and virtual time stops short of it.
 clock::time_point clock::now() noexcept {
     detail::scheduler* runtime = detail::current_scheduler();
     const std::uint64_t nanoseconds = runtime ? runtime->now_ns() : detail::monotonic_ns();
@@ -36,11 +35,10 @@ interruption interrupt_sleep(cancel_target& target) noexcept {
     return {interruption::outcome::withdrawn, timer.sleeper, &owner->owner()};
 }
 
+// Saturates at the end of the clock's range, a deadline that never comes.
 std::uint64_t deadline_after(std::uint64_t now, std::int64_t amount_ns) noexcept {
     const auto amount = static_cast<std::uint64_t>(amount_ns);
-    return amount > std::numeric_limits<std::uint64_t>::max() - now
-               ? std::numeric_limits<std::uint64_t>::max()
-               : now + amount;
+    return amount >= clock_end_ns - now ? clock_end_ns : now + amount;
 }
 
 } // namespace

@@ -94,8 +94,9 @@ public:
     static constexpr std::uint8_t started = 1;
     static constexpr std::uint8_t ended = 2;
     static constexpr std::uint8_t freed = 4;
-    static constexpr std::uint8_t refused = 8; // never created: its group refused an ancestor
-    static constexpr std::uint8_t twice = 16;  // one of the above happened twice
+    // Never run: its group refused an ancestor, or wait_for dropped it unstarted.
+    static constexpr std::uint8_t refused = 8;
+    static constexpr std::uint8_t twice = 16; // one of the above happened twice
     // Cancelled before its first step: its body never ran (asyncio's rule), so the nodes of
     // its subtree below it were never created (they are marked refused).
     static constexpr std::uint8_t skipped = 32;
@@ -112,9 +113,10 @@ public:
         ended_count.fetch_add(1);
     }
     void free(std::uint32_t id) { mark(id, freed); }
-    // A task_group refused `subtree`'s root: none of its nodes is ever created. The root's
-    // frame, made for the refused create_task, was freed unstarted first, and counted as
-    // skipped (with the rest of the subtree refused): it is counted refused instead.
+    // A task_group refused `subtree`'s root, or wait_for will drop the root unstarted: none
+    // of its nodes is ever run. A root whose frame, made for the refused create_task, was
+    // freed unstarted first was counted as skipped (with the rest of its subtree refused):
+    // it is counted refused instead.
     void refuse(const spec& subtree) {
         if ((states_[subtree.id].fetch_and(static_cast<std::uint8_t>(~skipped)) & skipped) != 0) {
             skipped_count.fetch_sub(1);
@@ -226,7 +228,7 @@ public:
         if (nodes_ == nullptr) {
             return;
         }
-        if ((nodes_->state(node_.id) & census::started) == 0) {
+        if ((nodes_->state(node_.id) & (census::started | census::refused)) == 0) {
             nodes_->skip(node_);
         }
         nodes_->free(node_.id);
@@ -427,6 +429,9 @@ weft::coro<int> group_node(stress& s, spec self, random_source random) {
 weft::coro<int> wait_for_node(stress& s, spec self, random_source random) {
     const spec only = split(self, 1, random).front();
     const std::chrono::nanoseconds limit = random.chance(5) ? 0ms : random.up_to(300ms);
+    if (limit <= 0ms) {
+        s.nodes.refuse(only); // as in asyncio, a deadline already passed never starts it
+    }
     co_return co_await weft::wait_for(child(s, only), limit);
 }
 
@@ -688,8 +693,8 @@ void run_stress(std::size_t workers, bool foreign_thread, std::uint64_t seed) {
     EXPECT_EQ(s.unretrieved, 0u) << "exceptions reported as never retrieved, the first: "
                                  << s.first_unretrieved;
 
-    std::printf("[ stress   ] %zu worker%s%s: %zu trees, %u nodes, %llu started, %llu refused "
-                "by a failed group; %.3f s real, %.3f s virtual\n",
+    std::printf("[ stress   ] %zu worker%s%s: %zu trees, %u nodes, %llu started, %llu never run "
+                "(refused by a failed group or dropped by wait_for); %.3f s real, %.3f s virtual\n",
                 workers, workers == 1 ? "" : "s", foreign_thread ? " + foreign thread" : "",
                 trees.size(), s.nodes.size(),
                 static_cast<unsigned long long>(s.nodes.started_count.load()),

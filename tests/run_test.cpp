@@ -323,6 +323,48 @@ TEST(RunDeathTest, DestructorThrowingWhileShutdownDestroysAFrameTerminates) {
                 weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
         },
         ::testing::ExitedWithCode(3), "terminate called");
+TEST(Run, OptionsOutOfRangeAreInvalidArgumentsAndRunNothing) {
+    const auto rejected = [](const weft::run_options& options, const std::string& field) {
+        bool started = false;
+        try {
+            weft::run(
+                [](bool& started) -> weft::coro<> {
+                    started = true;
+                    co_return;
+                }(started),
+                options);
+            ADD_FAILURE() << field << " was accepted";
+        } catch (const weft::invalid_argument& error) {
+            EXPECT_NE(std::string(error.what()).find(field), std::string::npos) << error.what();
+        }
+        EXPECT_FALSE(started) << field;
+    };
+    rejected({.shutdown_grace = -1ns}, "shutdown_grace");
+    rejected({.shutdown_grace = std::chrono::nanoseconds::min()}, "shutdown_grace");
+    rejected({.max_blocking_threads = 0}, "max_blocking_threads");
+    rejected({.blocking_keep_alive = -1s}, "blocking_keep_alive");
+    rejected({.workers = static_cast<std::size_t>(-1)}, "workers");
+    // Code that catches the standard base keeps working.
+    EXPECT_THROW(weft::run([]() -> weft::coro<> { co_return; }(),
+                           weft::run_options{.max_blocking_threads = 0}),
+                 std::invalid_argument);
+}
+
+TEST(Run, ZeroGraceTearsStragglersDownAtOnce) {
+    std::atomic<int> destroyed{0};
+    weft::future<> never;
+    ::testing::internal::CaptureStderr();
+    weft::run(
+        [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<> {
+            weft::create_task(weft::testing::ignores_cancellation(
+                gate, weft::testing::destruction_counter(count)));
+            co_await weft::sleep(1s);
+        }(never, destroyed),
+        weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 0s});
+    const std::string report = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(report.find("1 task was still pending 0.000 s after shutdown"), std::string::npos)
+        << report;
+    EXPECT_EQ(destroyed.load(), 1);
 }
 
 } // namespace

@@ -10,9 +10,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../examples/asyncio_tutorial.hpp"
@@ -119,6 +122,108 @@ TEST(Sleep, VeryLongAndVeryShortDeadlines) {
             EXPECT_EQ(weft::clock::now().time_since_epoch(), years + 1ns);
         }(),
         one_virtual_worker);
+}
+
+template <class Rep, class Period>
+weft::coro<> sleep_for(std::chrono::duration<Rep, Period> amount) {
+    co_await weft::sleep(amount);
+}
+
+weft::coro<> sleep_until_end_of_time() {
+    co_await weft::sleep_until(weft::clock::time_point::max());
+}
+
+// Cancels `sleepers` from a thread outside the runtime once `delay` of real time has
+// passed: what ends a sleep that never fires, when virtual time has nowhere to jump.
+std::jthread cancel_later(std::vector<weft::task<>> sleepers, std::chrono::milliseconds delay) {
+    return std::jthread([sleepers = std::move(sleepers), delay] {
+        std::this_thread::sleep_for(delay);
+        for (const weft::task<>& each : sleepers) {
+            each.cancel();
+        }
+    });
+}
+
+TEST(Sleep, AmountsBeyondTheClocksRangeSleepUntilCancelled) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::vector<weft::task<>> sleepers;
+            sleepers.push_back(weft::create_task(sleep_for(std::chrono::hours::max())));
+            sleepers.push_back(weft::create_task(sleep_for(std::chrono::seconds::max())));
+            sleepers.push_back(weft::create_task(sleep_for(std::chrono::years(1000))));
+            sleepers.push_back(weft::create_task(sleep_for(std::chrono::duration<double>(1e30))));
+            sleepers.push_back(weft::create_task(sleep_for(std::chrono::nanoseconds::max())));
+            sleepers.push_back(weft::create_task(
+                sleep_for(std::chrono::duration<double>(std::numeric_limits<double>::infinity()))));
+            co_await weft::sleep(std::chrono::years(200)); // near the end of the clock's range
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), std::chrono::years(200));
+            for (weft::task<>& each : sleepers) {
+                EXPECT_FALSE(each.done());
+                each.cancel();
+                EXPECT_THROW(co_await each, weft::cancelled_error);
+            }
+            EXPECT_EQ(weft::testing::timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Sleep, AmountsBelowTheClocksRangeYield) {
+    weft::run(
+        []() -> weft::coro<> {
+            co_await weft::sleep(1s);
+            co_await weft::sleep(std::chrono::hours::min() / 2);
+            co_await weft::sleep(std::chrono::hours::min());
+            co_await weft::sleep(std::chrono::nanoseconds::min());
+            co_await weft::sleep(std::chrono::duration<double>(-1e30));
+            co_await weft::sleep(
+                std::chrono::duration<double>(-std::numeric_limits<double>::infinity()));
+            co_await weft::sleep_until(weft::clock::time_point::min());
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 1s);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Sleep, NaNDurationIsAnInvalidArgument) {
+    const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+    try {
+        (void)weft::sleep(nan);
+        ADD_FAILURE() << "a NaN duration was accepted";
+    } catch (const weft::invalid_argument& error) {
+        EXPECT_NE(std::string(error.what()).find("weft::sleep"), std::string::npos);
+        EXPECT_NE(std::string(error.what()).find("NaN"), std::string::npos);
+    }
+}
+
+TEST(Sleep, VirtualClockReachesTheEndOfItsRangeAndStaysThere) {
+    weft::run(
+        []() -> weft::coro<> {
+            constexpr weft::clock::time_point end = weft::clock::time_point::max();
+            co_await weft::sleep_until(end - 1s);
+            EXPECT_EQ(weft::clock::now(), end - 1s);
+            co_await weft::sleep(999'999'999ns);
+            EXPECT_EQ(weft::clock::now(), end - 1ns);
+            // Every deadline from here saturates at the end of the range, which never comes.
+            weft::task<> past_the_end = weft::create_task(sleep_for(2s));
+            weft::task<> at_the_end = weft::create_task(sleep_until_end_of_time());
+            const std::jthread canceller = cancel_later({past_the_end, at_the_end}, 50ms);
+            EXPECT_THROW(co_await past_the_end, weft::cancelled_error);
+            EXPECT_THROW(co_await at_the_end, weft::cancelled_error);
+            EXPECT_EQ(weft::clock::now(), end - 1ns);
+            co_await weft::sleep(0s);
+            EXPECT_EQ(weft::clock::now(), end - 1ns);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Sleep, SleepUntilTheEndOfTimeNeverFires) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> sleeper = weft::create_task(sleep_until_end_of_time());
+            const std::jthread canceller = cancel_later({sleeper}, 50ms);
+            EXPECT_THROW(co_await sleeper, weft::cancelled_error);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 0ns);
+        }(),
+        weft::run_options{.workers = 2, .virtual_time = true});
 }
 
 TEST(Sleep, RealTimeSleepIsNeverEarly) {

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "test_support.hpp"
@@ -173,6 +175,85 @@ TEST(WaitFor, AwaitingAnEmptyCoroOrTwiceIsAnError) {
         one_virtual_worker);
 }
 
+// Counts its starts and yields `value` without suspending.
+weft::coro<int> counted(int& starts, int value) {
+    ++starts;
+    co_return value;
+}
+
+TEST(WaitFor, ZeroOrNegativeLimitNeverStartsACoro) {
+    weft::run(
+        []() -> weft::coro<> {
+            int starts = 0;
+            EXPECT_THROW(co_await weft::wait_for(counted(starts, 1), 0s), weft::timeout_error);
+            EXPECT_THROW(co_await weft::wait_for(counted(starts, 1), -1s), weft::timeout_error);
+            EXPECT_THROW(co_await weft::wait_for(counted(starts, 1), std::chrono::hours::min() / 2),
+                         weft::timeout_error);
+            EXPECT_THROW(
+                co_await weft::wait_for(counted(starts, 1), std::chrono::duration<double>(-1e30)),
+                weft::timeout_error);
+            EXPECT_EQ(starts, 0);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 0ns);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, ZeroLimitGivesWhatIsDoneAndCancelsWhatIsNot) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<int> finished = weft::create_task(value_after(0s, 4));
+            co_await weft::sleep(1s);
+            EXPECT_EQ(co_await weft::wait_for(finished, 0s), 4);
+
+            std::atomic<int> cleaned{0};
+            weft::task<int> running = weft::create_task(slow_to_stop(1h, 2s, cleaned));
+            co_await weft::sleep(0s); // it starts and sleeps
+            const weft::clock::time_point start = weft::clock::now();
+            EXPECT_THROW(co_await weft::wait_for(running, 0s), weft::timeout_error);
+            EXPECT_TRUE(running.cancelled());
+            EXPECT_EQ(cleaned.load(), 1);
+            EXPECT_EQ(weft::clock::now() - start, 2s); // awaited through its cleanup
+
+            weft::future<int> set;
+            set.set_result(5);
+            EXPECT_EQ(co_await weft::wait_for(set, 0s), 5);
+            weft::future<int> unset;
+            EXPECT_THROW(co_await weft::wait_for(unset, -1ns), weft::timeout_error);
+            EXPECT_FALSE(unset.done());
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, LimitsBeyondTheClocksRangeNeverExpire) {
+    weft::run(
+        []() -> weft::coro<> {
+            EXPECT_EQ(co_await weft::wait_for(value_after(1h, 1), std::chrono::hours::max()), 1);
+            EXPECT_EQ(co_await weft::wait_for(value_after(1h, 2), std::chrono::seconds::max()), 2);
+            EXPECT_EQ(co_await weft::wait_for(value_after(1h, 3), std::chrono::years(1000)), 3);
+            EXPECT_EQ(
+                co_await weft::wait_for(value_after(1h, 4), std::chrono::duration<double>(1e30)),
+                4);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 4h);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(WaitFor, NaNLimitIsAnInvalidArgument) {
+    const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+    try {
+        (void)weft::wait_for(value_after(1s, 1), nan);
+        ADD_FAILURE() << "a NaN limit was accepted";
+    } catch (const weft::invalid_argument& error) {
+        EXPECT_NE(std::string(error.what()).find("weft::wait_for"), std::string::npos);
+        EXPECT_NE(std::string(error.what()).find("NaN"), std::string::npos);
+    }
+    const auto body = []() -> weft::coro<> { co_return; };
+    EXPECT_THROW((void)weft::timeout(nan, body), weft::invalid_argument);
+}
+
 TEST(Timeout, OneDeadlineCoversSeveralAwaits) {
     weft::run(
         []() -> weft::coro<> {
@@ -261,6 +342,53 @@ TEST(Timeout, DeadlineAlreadyPassedCancelsAtTheFirstSuspension) {
                                                    }),
                          weft::timeout_error);
             EXPECT_EQ(reached, 1);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, ZeroOrPastDeadlineExpiresAtTheBodysFirstYield) {
+    weft::run(
+        []() -> weft::coro<> {
+            co_await weft::sleep(5s);
+            int reached = 0;
+            const auto yields = [&]() -> weft::coro<int> {
+                ++reached;
+                co_await weft::sleep(0s);
+                ++reached;
+                co_await weft::sleep(0s);
+                ++reached;
+                co_return 1;
+            };
+            EXPECT_THROW(co_await weft::timeout(0s, yields), weft::timeout_error);
+            EXPECT_THROW(co_await weft::timeout(-1s, yields), weft::timeout_error);
+            EXPECT_THROW(co_await weft::timeout(std::chrono::hours::min(), yields),
+                         weft::timeout_error);
+            EXPECT_THROW(co_await weft::timeout_at(weft::clock::now(), yields),
+                         weft::timeout_error);
+            EXPECT_THROW(co_await weft::timeout_at(weft::clock::now() - 1s, yields),
+                         weft::timeout_error);
+            EXPECT_EQ(reached, 5);
+            // A body that never suspends is never interrupted, as in asyncio.
+            const auto at_once = []() -> weft::coro<int> { co_return 7; };
+            EXPECT_EQ(co_await weft::timeout(0s, at_once), 7);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 5s);
+            EXPECT_EQ(timers_pending(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Timeout, LimitsBeyondTheClocksRangeNeverExpire) {
+    weft::run(
+        []() -> weft::coro<> {
+            const auto body = []() -> weft::coro<int> {
+                co_await weft::sleep(1h);
+                co_return 5;
+            };
+            EXPECT_EQ(co_await weft::timeout(std::chrono::hours::max(), body), 5);
+            EXPECT_EQ(co_await weft::timeout(std::chrono::duration<double>(1e30), body), 5);
+            EXPECT_EQ(co_await weft::timeout(std::chrono::years(1000), body), 5);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 3h);
+            EXPECT_EQ(timers_pending(), 0u);
         }(),
         one_virtual_worker);
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -102,6 +103,46 @@ TEST(Wait, FirstCompletedResumesAtTheFirstEndAndCancelsNothing) {
         one_virtual_worker);
 }
 
+weft::coro<int> value_of(weft::future<int> source) {
+    co_return co_await source;
+}
+
+// As in asyncio, where the waiter resumes after the ready callbacks of the step that ended
+// the first task: with one worker, the waiter goes behind every task already woken.
+TEST(Wait, FirstCompletedReportsEveryTaskThatEndedInTheSameStep) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::vector<weft::task<int>> timed = tasks_of(weft::create_task(value_after(2s, 0)),
+                                                          weft::create_task(value_after(1s, 1)),
+                                                          weft::create_task(value_after(1s, 2)));
+            auto same_deadline = co_await weft::wait(timed, weft::return_when::first_completed);
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 1s);
+            EXPECT_EQ(states_of(same_deadline.done), (states{"1", "2"}));
+            EXPECT_EQ(same_deadline.pending.size(), 1u);
+
+            weft::future<int> first;
+            weft::future<int> second;
+            std::vector<weft::task<int>> woken =
+                tasks_of(weft::create_task(value_of(first)), weft::create_task(value_of(second)));
+            co_await weft::sleep(0s); // both wait on their futures
+            first.set_result(3);
+            second.set_result(4);
+            auto same_step = co_await weft::wait(woken, weft::return_when::first_completed);
+            EXPECT_EQ(states_of(same_step.done), (states{"3", "4"}));
+
+            weft::task<int> earlier = weft::create_task(value_after(1s, 5));
+            weft::task<int> chained =
+                weft::create_task([](weft::task<int> before) -> weft::coro<int> {
+                    co_return co_await before + 1;
+                }(earlier));
+            auto both = co_await weft::wait(tasks_of(earlier, chained),
+                                            weft::return_when::first_completed, 1h);
+            EXPECT_EQ(states_of(both.done), (states{"5", "6"}));
+            co_await weft::wait(timed);
+        }(),
+        one_virtual_worker);
+}
+
 TEST(Wait, WithATimeLimitYieldsWhatIsDoneByThenAndCancelsNothing) {
     weft::run(
         []() -> weft::coro<> {
@@ -121,6 +162,23 @@ TEST(Wait, WithATimeLimitYieldsWhatIsDoneByThenAndCancelsNothing) {
             EXPECT_EQ(states_of(rest), (states{"pending"}));
             co_await weft::wait(rest);
             EXPECT_EQ(states_of(rest), (states{"2"}));
+        }(),
+        one_virtual_worker);
+}
+
+TEST(Wait, TimeLimitsBeyondTheClocksRangeNeverExpireAndNaNIsAnInvalidArgument) {
+    weft::run(
+        []() -> weft::coro<> {
+            auto all =
+                co_await weft::wait(ending_at_3_1_2_seconds(), weft::return_when::all_completed,
+                                    std::chrono::hours::max());
+            EXPECT_EQ(states_of(all.done), (states{"0", "1", "2"}));
+            EXPECT_EQ(weft::clock::now().time_since_epoch(), 3s);
+            const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+            EXPECT_THROW(
+                (void)weft::wait(ending_at_3_1_2_seconds(), weft::return_when::all_completed, nan),
+                weft::invalid_argument);
+            co_await weft::sleep(3s); // the tasks of the rejected wait end
         }(),
         one_virtual_worker);
 }

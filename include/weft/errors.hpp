@@ -19,6 +19,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// An argument weft cannot use: a run_options field out of range (a negative duration, no
+// blocking thread), a NaN duration given to sleep, wait_for or timeout. It derives from
+// std::invalid_argument, so code catching that keeps working.
+class invalid_argument : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
 // An operation does not fit the object's state: result() of an unfinished task, completing
 // a future twice. Like asyncio.InvalidStateError, it is a programming error.
 class invalid_state_error : public std::logic_error {

@@ -22,8 +22,14 @@
 
 namespace weft {
 
+// The most worker threads a runtime takes.
+inline constexpr std::size_t max_workers = 4096;
+
+// run checks these before it starts anything: a field out of range makes it throw
+// weft::invalid_argument, naming the field.
 struct run_options {
-    // Worker threads; 0 means std::thread::hardware_concurrency() (at least 1).
+    // Worker threads, at most max_workers; 0 means std::thread::hardware_concurrency() (at
+    // least 1).
     std::size_t workers = 0;
     // Virtual time: weft::clock starts at zero and, whenever every worker is idle and a
     // timer is pending, jumps straight to the earliest deadline, so sleeps cost no real
@@ -32,7 +38,8 @@ struct run_options {
     bool virtual_time = false;
     // When main ends, every task still pending is cancelled, and run waits for them to
     // end (asyncio.run). A task still pending this long after (on weft::clock, so virtual
-    // in virtual time) is reported on stderr and destroyed without being resumed.
+    // in virtual time) is reported on stderr and destroyed without being resumed. Not
+    // negative; nanoseconds::max() waits for ever.
     std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(5);
     // Receives the exception of a task that failed and whose exception nobody retrieved
     // (by awaiting the task, result(), exception() or a gather), when its last handle is
@@ -41,10 +48,10 @@ struct run_options {
     std::function<void(std::exception_ptr)> exception_handler = {};
     // weft::to_thread runs blocking calls on a pool of threads beside the workers, started
     // on demand up to this many (Tokio's default cap); further calls wait for a thread in
-    // FIFO order. At least 1: run throws std::invalid_argument for 0.
+    // FIFO order. At least 1.
     std::size_t max_blocking_threads = 512;
     // A pool thread idle this long ends; the next call that finds no idle thread starts a
-    // new one. Real time, even with virtual_time.
+    // new one. Real time, even with virtual_time. Not negative.
     std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
 };
 

@@ -10,6 +10,11 @@
 // and resumes without touching the timer wheel. Timers are kept in the wheel of the worker
 // the task was running on; the task may resume on another worker. Cancelling a sleeping
 // task ends its sleep at once with weft::cancelled_error, its timer taken out of the wheel.
+//
+// Deadlines saturate at the end of the clock's range, clock::time_point::max(), which never
+// comes: sleep(hours::max()) or sleep_until(time_point::max()) ends only by cancellation.
+// A duration below the range is negative, so it yields. A NaN duration throws
+// weft::invalid_argument when sleep is called.
 #pragma once
 
 #include <chrono>
@@ -19,6 +24,7 @@
 #include <weft/clock.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/saturating_duration.hpp>
 #include <weft/detail/timer_entry.hpp>
 #include <weft/errors.hpp>
 
@@ -89,8 +95,8 @@ sleep_until_or_cancelled(clock::time_point deadline) {
 template <class Rep, class Period>
 detail::sleep_awaiter<detail::deadline_kind::after>
 sleep(std::chrono::duration<Rep, Period> delay) {
-    const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(delay);
-    return detail::sleep_awaiter<detail::deadline_kind::after>(nanoseconds.count());
+    return detail::sleep_awaiter<detail::deadline_kind::after>(
+        detail::saturating_nanoseconds(delay, "weft::sleep").count());
 }
 
 inline detail::sleep_awaiter<detail::deadline_kind::at> sleep_until(clock::time_point deadline) {

@@ -14,8 +14,14 @@
 // deadline. If the work ends first, the watchdog is stopped; if the deadline comes first,
 // the work is cancelled and awaited to its end, and then the await throws timeout_error
 // (or, if the work caught the cancellation and returned, yields what it returned). The
-// deadline is taken when the await starts. Cancelling the awaiting task cancels the work
-// too, and the await then throws cancelled_error. C++ has no asynchronous scope exit, so the
+// deadline is taken when the await starts. A deadline already passed then (a limit of zero
+// or less, a time point not later than now) expires at once, as in asyncio: wait_for drops
+// a coroutine without running it and throws timeout_error; any other work is started with
+// its cancellation already requested, so a task or future already done gives its result,
+// and a body runs until its first suspension, where the cancellation reaches it. A limit
+// beyond the clock's range saturates at time_point::max(), which never comes; a NaN limit
+// throws weft::invalid_argument. Cancelling the awaiting task cancels the work too, and
+// the await then throws cancelled_error. C++ has no asynchronous scope exit, so the
 // awaits that share one deadline go in a coroutine (the body) instead of a `with` block;
 // the body is called when the await starts and lives as long as it.
 #pragma once
@@ -36,6 +42,7 @@
 #include <weft/coro.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/gather_join.hpp>
+#include <weft/detail/saturating_duration.hpp>
 #include <weft/errors.hpp>
 #include <weft/future.hpp>
 #include <weft/outcome.hpp>
@@ -153,8 +160,13 @@ coro<T> work_then_stop(coro<T> work, timeout_scope& scope) {
 template <class T>
 struct given_work {
     coro<T> work;
+    // The awaitable was a coroutine, so none of it has run: at a deadline already passed it
+    // is dropped unstarted. Anything else is awaited through a wrapper, so one already done
+    // still gives its result.
+    bool unstarted_coroutine;
     coro<T> start(timeout_scope&) { return std::move(work); }
     bool empty() const noexcept { return !work; }
+    bool dropped_when_expired() const noexcept { return unstarted_coroutine; }
 };
 
 // The work of timeout: a body called with the scope when the await starts.
@@ -169,6 +181,7 @@ struct body_work {
         }
     }
     static constexpr bool empty() noexcept { return false; }
+    static constexpr bool dropped_when_expired() noexcept { return false; }
 };
 
 // The work and the watchdog run as the two children of a join, each with its own strand,
@@ -194,7 +207,7 @@ public:
             throw invalid_state_error("weft::wait_for: the coro is empty (moved from or "
                                       "already awaited)");
         }
-        if (work_) {
+        if (work_ || dropped_) {
             throw invalid_state_error("a weft::wait_for or weft::timeout can be awaited once");
         }
         return false;
@@ -203,8 +216,15 @@ public:
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         join_.home = &require_scheduler(what_);
+        const clock::rep now = clock::now().time_since_epoch().count();
+        const clock::rep deadline = deadline_from(now);
+        const bool passed = deadline <= now;
+        if (passed && start_.dropped_when_expired()) {
+            dropped_ = true;
+            return awaiting; // at once, to await_resume's timeout_error
+        }
         join_.parent = awaiting;
-        scope_.deadline_ns_.store(deadline_from_now(), std::memory_order_relaxed);
+        scope_.deadline_ns_.store(deadline, std::memory_order_relaxed);
         coro<T> work = work_then_stop<T>(start_.start(scope_), scope_);
         coro<> watchdog = watch_deadline(scope_);
         work_ = coro_access::release(work);
@@ -214,6 +234,12 @@ public:
         watchdog_.promise().start_despite_pending_cancel(); // a request only wakes it
         scope_.work_ = work_.promise().strand();
         scope_.watchdog_ = watchdog_.promise().strand();
+        if (passed) {
+            // relaxed: launching the children publishes it; the awaiter reads it after
+            // they have ended.
+            scope_.expired_.store(true, std::memory_order_relaxed);
+            cancel_both();
+        }
         strand_ = strand_of(awaiting);
         interrupt = &on_cancel;
         if (strand_ != nullptr && !publish_target(*strand_, *this)) {
@@ -224,6 +250,10 @@ public:
     }
 
     T await_resume() {
+        if (dropped_) {
+            throw timeout_error(std::string(what_) + ": the deadline had passed when the await "
+                                                     "began; the work was not started");
+        }
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             throw cancelled_error(); // the work and the watchdog have ended
         }
@@ -236,11 +266,11 @@ public:
     }
 
 private:
-    clock::rep deadline_from_now() const noexcept {
+    // Saturates at time_point::max(), which never comes.
+    clock::rep deadline_from(clock::rep now) const noexcept {
         if (kind_ == deadline_kind::at) {
             return amount_ns_;
         }
-        const clock::rep now = clock::now().time_since_epoch().count();
         const bool overflows =
             amount_ns_ > 0 && now > std::numeric_limits<clock::rep>::max() - amount_ns_;
         return overflows ? std::numeric_limits<clock::rep>::max() : now + amount_ns_;
@@ -264,6 +294,7 @@ private:
     coro_handle<T> work_;
     coro_handle<void> watchdog_;
     strand_word* strand_ = nullptr;
+    bool dropped_ = false; // the deadline had passed and the work was never started
 };
 
 template <class A>
@@ -276,23 +307,23 @@ auto as_coro(A&& awaitable) {
     }
 }
 
-template <class Rep, class Period>
-std::int64_t nanoseconds_of(std::chrono::duration<Rep, Period> amount) noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(amount).count();
-}
-
 } // namespace detail
 
 // Awaits `awaitable` (a coro, a task, a future, a gather, ...) for at most `limit`: its
 // result, or, once the limit passes, cancels it, waits for it to end and throws
-// weft::timeout_error (asyncio.wait_for). A task given here is cancelled on timeout.
+// weft::timeout_error (asyncio.wait_for). A task given here is cancelled on timeout. With a
+// limit of zero or less, a coro never runs and the await throws timeout_error; a task or
+// future already done gives its result, and one not done is cancelled (a task) and
+// awaited, then timeout_error.
 template <awaitable A, class Rep, class Period>
 auto wait_for(A&& awaitable, std::chrono::duration<Rep, Period> limit) {
     using result = await_result_t<std::remove_cvref_t<A>>;
     using start = detail::given_work<result>;
+    const std::chrono::nanoseconds amount = detail::saturating_nanoseconds(limit, "weft::wait_for");
     return detail::deadline_awaiter<result, start>(
-        start{detail::as_coro(std::forward<A>(awaitable))}, detail::nanoseconds_of(limit),
-        detail::deadline_kind::after, "weft::wait_for");
+        start{detail::as_coro(std::forward<A>(awaitable)),
+              detail::is_coro_v<std::remove_cvref_t<A>>},
+        amount.count(), detail::deadline_kind::after, "weft::wait_for");
 }
 
 // Runs `body` (a callable taking weft::timeout_scope&, or nothing, and returning a
@@ -303,8 +334,8 @@ auto timeout(std::chrono::duration<Rep, Period> limit, Body body) {
     using start = detail::body_work<Body>;
     using result =
         typename decltype(std::declval<start&>().start(std::declval<timeout_scope&>()))::value_type;
-    return detail::deadline_awaiter<result, start>(start{std::move(body)},
-                                                   detail::nanoseconds_of(limit),
+    const std::chrono::nanoseconds amount = detail::saturating_nanoseconds(limit, "weft::timeout");
+    return detail::deadline_awaiter<result, start>(start{std::move(body)}, amount.count(),
                                                    detail::deadline_kind::after, "weft::timeout");
 }
 

@@ -31,6 +31,7 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
 #include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/saturating_duration.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>
@@ -53,6 +54,77 @@ template <class T>
 class as_completed;
 
 namespace detail {
+
+// How an arrival resumes a wait that ends before all its tasks do: through one more trip
+// through the ready queue, so the waiter runs after every task woken by the step that
+// satisfied it (asyncio's waiter likewise resumes after the ready callbacks of that step),
+// and `done` holds the tasks that ended in that step. The frame is made suspended; the
+// first resume queues it again, the second hands over to the waiter and parks at the
+// final suspension, where its owner destroys it.
+class requeue_then_resume {
+public:
+    struct promise_type {
+        promise_type(scheduler& home, std::coroutine_handle<> waiter) noexcept
+            : home(&home), waiter(waiter) {}
+
+        requeue_then_resume get_return_object() noexcept {
+            return requeue_then_resume(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+        auto final_suspend() noexcept {
+            struct to_waiter {
+                bool await_ready() const noexcept { return false; }
+                std::coroutine_handle<>
+                await_suspend(std::coroutine_handle<promise_type> self) noexcept {
+                    return self.promise().waiter;
+                }
+                void await_resume() const noexcept {}
+            };
+            return to_waiter{};
+        }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { std::terminate(); }
+
+        scheduler* home;
+        std::coroutine_handle<> waiter;
+    };
+
+    requeue_then_resume() noexcept = default;
+    requeue_then_resume(requeue_then_resume&& other) noexcept
+        : frame_(std::exchange(other.frame_, {})) {}
+    requeue_then_resume& operator=(requeue_then_resume&& other) noexcept {
+        std::swap(frame_, other.frame_);
+        return *this;
+    }
+    ~requeue_then_resume() {
+        if (frame_) {
+            frame_.destroy();
+        }
+    }
+
+    // What an arrival schedules.
+    std::coroutine_handle<> handle() const noexcept { return frame_; }
+
+private:
+    explicit requeue_then_resume(std::coroutine_handle<promise_type> frame) noexcept
+        : frame_(frame) {}
+
+    std::coroutine_handle<promise_type> frame_;
+};
+
+// Behind whatever is ready on `home` now.
+struct requeue_on {
+    scheduler* home;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> self) const noexcept { schedule(*home, self); }
+    void await_resume() const noexcept {}
+};
+
+// The promise keeps `waiter`; the body only queues the frame once more.
+inline requeue_then_resume resume_after_the_ready(scheduler& home,
+                                                  [[maybe_unused]] std::coroutine_handle<> waiter) {
+    co_await requeue_on{&home};
+}
 
 // A waiter on one watched task's list. When the task ends it may become an arrival.
 struct arrival_node : waiter_node {
@@ -79,10 +151,14 @@ public:
     arrival_queue(const arrival_queue&) = delete;
     arrival_queue& operator=(const arrival_queue&) = delete;
 
-    // The consumer: whom an arrival or a canceller resumes, and on which runtime.
-    void set_consumer(std::coroutine_handle<> consumer, scheduler& home) noexcept {
+    // The consumer: whom a canceller resumes, and on which runtime; the arrival that finds
+    // it suspended schedules `wake` instead, which resumes it (the consumer itself unless
+    // given).
+    void set_consumer(std::coroutine_handle<> consumer, scheduler& home,
+                      std::coroutine_handle<> wake = {}) noexcept {
         consumer_ = consumer;
         home_ = &home;
+        wake_ = wake ? wake : consumer;
     }
 
     // The consumer: starts setting up a suspension. False if an arrival is queued.
@@ -125,7 +201,7 @@ public:
                                               std::memory_order_acq_rel,
                                               std::memory_order_relaxed));
         if (seen == armed_flag) {
-            schedule(*home_, consumer_);
+            schedule(*home_, wake_);
         }
     }
 
@@ -183,12 +259,14 @@ private:
 
     std::atomic<std::uintptr_t> word_;
     std::coroutine_handle<> consumer_;
+    std::coroutine_handle<> wake_;
     scheduler* home_ = nullptr;
 };
 
 // co_await weft::wait(...): one node per task, linked when the wait suspends and removed
 // when it resumes. The arrivals that satisfy the condition are pushed on the queue; the
-// first one resumes the awaiter. Cancelling the awaiting task withdraws the wait.
+// first one resumes the awaiter (through requeue_then_resume unless all must end).
+// Cancelling the awaiting task withdraws the wait.
 template <class T>
 class [[nodiscard]] wait_awaiter : public cancel_target {
 public:
@@ -225,7 +303,12 @@ public:
 
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-        arrivals_.set_consumer(awaiting, require_scheduler("weft::wait"));
+        scheduler& home = require_scheduler("weft::wait");
+        // all_completed ends with the last task: nothing can end in the same step after it.
+        if (when_ != return_when::all_completed) {
+            resumer_ = resume_after_the_ready(home, awaiting);
+        }
+        arrivals_.set_consumer(awaiting, home, resumer_.handle());
         nodes_ = std::make_unique<watch_node[]>(tasks_.size());
         // Published while arming, before any node is linked: from here a canceller and
         // the arrivals race on the queue.
@@ -306,7 +389,8 @@ private:
 
     std::vector<task<T>> tasks_;
     std::unique_ptr<watch_node[]> nodes_;
-    std::size_t linked_ = 0; // nodes_[0, linked_) were enqueued
+    std::size_t linked_ = 0;      // nodes_[0, linked_) were enqueued
+    requeue_then_resume resumer_; // first_completed and first_exception
     arrival_queue arrivals_{true};
     std::atomic<std::size_t> unfinished_{0};
     strand_word* strand_ = nullptr;
@@ -392,13 +476,14 @@ coro<wait_result<T>> wait_at_most(std::vector<task<T>> tasks, return_when when,
 } // namespace detail
 
 // The same, but for at most `limit`: once it passes, yields the tasks done by then and the
-// others as pending, without an error (asyncio.wait's timeout). Empty handles are reported
-// when the result is awaited.
+// others as pending, without an error (asyncio.wait's timeout). A limit of zero or less
+// yields at once what is done; one beyond the clock's range never passes; a NaN limit
+// throws weft::invalid_argument. Empty handles are reported when the result is awaited.
 template <class T, class Rep, class Period>
 [[nodiscard]] coro<wait_result<T>> wait(std::vector<task<T>> tasks, return_when when,
                                         std::chrono::duration<Rep, Period> limit) {
     return detail::wait_at_most(std::move(tasks), when,
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(limit));
+                                detail::saturating_nanoseconds(limit, "weft::wait"));
 }
 
 // The tasks in the order they end (asyncio.as_completed). Each co_await next() yields the

@@ -60,10 +60,6 @@ enum class cancel_result : std::uint8_t {
 // strand's next suspension. A second request before the first is delivered adds nothing.
 [[gnu::noinline]] cancel_result request_cancel(strand_word& word) noexcept;
 
-// The strand's own thread, while it runs (before its first step, say): true if a
-// cancellation is pending, which it then consumes and must act on itself.
-[[gnu::noinline]] bool take_pending_cancel(strand_word& word) noexcept;
-
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
 // cancel. True if a request was still pending, which ends the strand cancelled.
 [[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
@@ -84,7 +80,8 @@ enum class cancel_result : std::uint8_t {
 // The strand's own thread, running, with no target published: consumes a request left
 // pending for the next suspension point. A wait that was handed something (a permit, an
 // item) calls it as it resumes, so that it can pass that on and end in cancelled_error,
-// as asyncio does, instead of carrying on. True if a request was pending.
+// as asyncio does, instead of carrying on; a task calls it before its first step. True if
+// a request was pending.
 [[gnu::noinline]] bool take_pending_cancel(strand_word& word) noexcept;
 
 } // namespace weft::detail
