@@ -323,6 +323,8 @@ TEST(RunDeathTest, DestructorThrowingWhileShutdownDestroysAFrameTerminates) {
                 weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
         },
         ::testing::ExitedWithCode(3), "terminate called");
+}
+
 TEST(Run, OptionsOutOfRangeAreInvalidArgumentsAndRunNothing) {
     const auto rejected = [](const weft::run_options& options, const std::string& field) {
         bool started = false;
