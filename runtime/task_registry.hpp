@@ -5,13 +5,19 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 
 #include <weft/detail/frame_header.hpp>
+#include <weft/run.hpp>
 
 #include <weft/detail/spinlock.hpp>
 
 namespace weft::detail {
+
+// A task's shard is the id of the worker that created it, kept in 16 bits of its header.
+static_assert(max_workers - 1 <= std::numeric_limits<decltype(frame_header::registry_shard)>::max(),
+              "a worker id must fit in frame_header::registry_shard");
 
 class task_registry {
 public:
