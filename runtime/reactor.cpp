@@ -111,13 +111,12 @@ io_source* reactor::attach(int fd, const char* what) {
 
 void reactor::release(io_source* source) noexcept {
     std::uint8_t expected = io_source::attached_state;
-    // relaxed on success: the claim keeps the reactor alive by the order of this CAS and
-    // the teardown's on the same atomic (the teardown then waits for the detach under the
-    // sources lock, which orders everything the detach did before it). acquire on failure
-    // (orphaned): pairs with the teardown's release, so its writes to the source happen
-    // before the source is freed here.
+    // acquire: on failure (orphaned) it pairs with the teardown's release, so the
+    // teardown's writes to the source happen before the source is freed here. A successful
+    // claim needs no ordering of its own (it keeps the reactor alive by its place before
+    // the teardown's CAS on this atomic, and the teardown then waits for the detach under
+    // the sources lock), but g++ 12 rejects a failure order stronger than the success one.
     if (source->link_state.compare_exchange_strong(expected, io_source::detaching_state,
-                                                   std::memory_order_relaxed,
                                                    std::memory_order_acquire)) {
         source->owner.detach(source);
     } else {
