@@ -7,6 +7,12 @@
 // before linking itself, so an edge that lands between the system call and the wait is
 // never missed. Every edge wakes every waiter of its direction, which retry; a waiter
 // cancelled meanwhile leaves the list (see wait_queue.hpp) and the descriptor stays usable.
+//
+// A source may outlive its reactor (a socket kept after its run returned). Its link state
+// says who may still touch the reactor: while `attached`, the reactor is alive; the socket
+// closing it claims it (`detaching`) and the reactor's teardown waits for that detach to
+// end; a source the teardown reaches first is `orphaned`, after which nothing reaches the
+// reactor through it and closing it only frees it (reactor.hpp).
 #pragma once
 
 #include <atomic>
@@ -75,12 +81,31 @@ private:
 struct io_source {
     io_source(int descriptor, reactor& attached_to) noexcept : fd(descriptor), owner(attached_to) {}
 
+    // Whether the reactor's teardown has passed: the runtime this source was made in has
+    // ended, and neither its reactor nor its readiness waits may be used.
+    bool orphaned() const noexcept {
+        // relaxed: the teardown that orphaned it happened before any later use of the
+        // source (a later run starts after the earlier one returned, and another thread
+        // learns of its end through its own synchronisation), so coherence shows the
+        // store; inside its own run the value stays `attached`, as no task outlives it.
+        return link_state.load(std::memory_order_relaxed) == orphaned_state;
+    }
+
     const int fd;
+    // Reached only while the link state is `attached` or claimed `detaching`.
     reactor& owner;
     io_readiness readable;
     io_readiness writable;
     // The reactor's list of detached sources not yet freed.
     io_source* next_released = nullptr;
+
+    static constexpr std::uint8_t attached_state = 0;
+    static constexpr std::uint8_t detaching_state = 1;
+    static constexpr std::uint8_t orphaned_state = 2;
+    std::atomic<std::uint8_t> link_state{attached_state};
+    // The reactor's list of the sources attached to it, under its sources lock.
+    io_source* previous_attached = nullptr;
+    io_source* next_attached = nullptr;
 };
 
 } // namespace weft::detail

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <utility>
 
 #include <weft/detail/cpu_relax.hpp>
 
@@ -75,6 +77,7 @@ reactor::reactor() {
 }
 
 reactor::~reactor() {
+    orphan_attached();
     free_released();
     close(wake_fd_);
     close(epoll_fd_);
@@ -97,7 +100,28 @@ io_source* reactor::attach(int fd, const char* what) {
         delete source;
         throw std::system_error(error, std::generic_category(), what);
     }
+    sources_lock_.lock();
+    source->next_attached = std::exchange(attached_sources_, source);
+    if (source->next_attached != nullptr) {
+        source->next_attached->previous_attached = source;
+    }
+    sources_lock_.unlock();
     return source;
+}
+
+void reactor::release(io_source* source) noexcept {
+    std::uint8_t expected = io_source::attached_state;
+    // acquire: on failure (orphaned) it pairs with the teardown's release, so the
+    // teardown's writes to the source happen before the source is freed here. A successful
+    // claim needs no ordering of its own (it keeps the reactor alive by its place before
+    // the teardown's CAS on this atomic, and the teardown then waits for the detach under
+    // the sources lock), but g++ 12 rejects a failure order stronger than the success one.
+    if (source->link_state.compare_exchange_strong(expected, io_source::detaching_state,
+                                                   std::memory_order_acquire)) {
+        source->owner.detach(source);
+    } else {
+        delete source; // its reactor has gone: no poll can hold an event for it
+    }
 }
 
 void reactor::detach(io_source* source) noexcept {
@@ -105,17 +129,61 @@ void reactor::detach(io_source* source) noexcept {
     // relaxed: in_use() is a hint, and as a read-modify-write it keeps attach's release
     // sequence going.
     attached_.fetch_sub(1, std::memory_order_relaxed);
+    // Under the sources lock to the end: once the source leaves the list and the lock is
+    // free, the teardown may destroy this reactor.
+    sources_lock_.lock();
+    if (source->previous_attached != nullptr) {
+        source->previous_attached->next_attached = source->next_attached;
+    } else {
+        attached_sources_ = source->next_attached;
+    }
+    if (source->next_attached != nullptr) {
+        source->next_attached->previous_attached = source->previous_attached;
+    }
     if (try_drive()) {
         delete source; // no poll under way: nobody can hold an event for it
         stop_driving();
-        return;
+    } else {
+        // relaxed: only a guess at the head, which the CAS checks.
+        source->next_released = released_.load(std::memory_order_relaxed);
+        // release: the driver that takes the stack (acquire) sees the link and the source's
+        // last state before it frees it; relaxed on failure, which only reloads the head.
+        while (!released_.compare_exchange_weak(
+            source->next_released, source, std::memory_order_release, std::memory_order_relaxed)) {
+        }
     }
-    // relaxed: only a guess at the head, which the CAS checks.
-    source->next_released = released_.load(std::memory_order_relaxed);
-    // release: the driver that takes the stack (acquire) sees the link and the source's
-    // last state before it frees it; relaxed on failure, which only reloads the head.
-    while (!released_.compare_exchange_weak(source->next_released, source,
-                                            std::memory_order_release, std::memory_order_relaxed)) {
+    sources_lock_.unlock();
+}
+
+void reactor::orphan_attached() noexcept {
+    for (;;) {
+        sources_lock_.lock();
+        io_source* each = std::exchange(attached_sources_, nullptr);
+        while (each != nullptr) {
+            io_source* const next = each->next_attached;
+            each->previous_attached = nullptr;
+            each->next_attached = nullptr;
+            std::uint8_t expected = io_source::attached_state;
+            // release on success: the socket that frees the orphan (acquire, in release())
+            // sees these writes first; past this CAS the source is no longer ours to touch.
+            // relaxed on failure: a detach claimed it, and unlinks it under this lock.
+            if (!each->link_state.compare_exchange_strong(expected, io_source::orphaned_state,
+                                                          std::memory_order_release,
+                                                          std::memory_order_relaxed)) {
+                each->next_attached = std::exchange(attached_sources_, each);
+                if (each->next_attached != nullptr) {
+                    each->next_attached->previous_attached = each;
+                }
+            }
+            each = next;
+        }
+        const bool detaches_pending = attached_sources_ != nullptr;
+        sources_lock_.unlock();
+        if (!detaches_pending) {
+            return;
+        }
+        // A thread between its claim and its detach: let it run.
+        std::this_thread::yield();
     }
 }
 

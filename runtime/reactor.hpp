@@ -13,6 +13,12 @@
 // (by the detaching thread if it can take the driver role, otherwise by the driver after
 // it has dispatched its current poll), because an event for it may have been copied out of
 // the kernel before it was removed from the epoll set, but none can be copied after.
+//
+// Sockets may outlive the runtime, and be closed on any thread. The reactor keeps a list
+// of its attached sources; its destructor (after the workers are joined) orphans each one
+// it reaches before that source's socket claims it for a detach, and waits, through the
+// sources lock, for the detaches already claimed to end. From then on no source leads to
+// the reactor: release() of an orphaned source only frees it (io_source.hpp).
 #pragma once
 
 #include <sys/epoll.h>
@@ -21,6 +27,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+
+#include <weft/detail/spinlock.hpp>
 
 #include "io_source.hpp"
 #include "parker.hpp"
@@ -40,9 +48,11 @@ public:
     // Registers `fd` (non-blocking) for both directions; throws std::system_error naming
     // `what` if epoll refuses it.
     io_source* attach(int fd, const char* what);
-    // Unregisters the source and frees it once no poll can still hold an event for it. The
-    // caller closes the descriptor afterwards, and no task may be waiting on it.
-    void detach(io_source* source) noexcept;
+    // Any thread, also after the source's reactor was destroyed: unregisters the source
+    // and frees it once no poll can still hold an event for it, or, if it is orphaned, just
+    // frees it. The caller closes the descriptor afterwards, and no task may be waiting on
+    // it.
+    static void release(io_source* source) noexcept;
 
     // Whether any descriptor is attached: workers poll only then.
     bool in_use() const noexcept {
@@ -86,6 +96,11 @@ public:
     std::size_t poll_if_free(worker& driver) noexcept;
 
 private:
+    // release(), for a source it claimed while attached: this reactor stays alive until
+    // the source leaves the attached list, the last thing done here.
+    void detach(io_source* source) noexcept;
+    // The destructor: orphans every source still attached, waiting for claimed detaches.
+    void orphan_attached() noexcept;
     // The driver, after dispatching: frees the sources detached meanwhile.
     void free_released() noexcept;
 
@@ -102,6 +117,9 @@ private:
     // Detached sources waiting for the end of a poll: a stack that detaching threads push
     // onto and the driver takes whole, so taking it is one exchange when it is empty.
     std::atomic<io_source*> released_{nullptr};
+    // Every attached source not yet detached or orphaned, linked through the sources.
+    spinlock sources_lock_;
+    io_source* attached_sources_ = nullptr;
 };
 
 } // namespace weft::detail

@@ -2,8 +2,10 @@
 // on pipes, with a runtime that is built but never run (its reactor, and a worker to
 // dispatch to): an edge raises the readiness count, an interrupt ends a blocking poll, a
 // poll keeps to its deadline, the driver role is exclusive (a worker about to park waits
-// out a momentary holder only), and a source detached while another thread polls is freed
-// only after that poll has been dispatched (ASan would report a use after free otherwise).
+// out a momentary holder only), a source detached while another thread polls is freed
+// only after that poll has been dispatched (ASan would report a use after free otherwise),
+// and a source that outlives its reactor is orphaned and released without it, also while
+// another thread releases sources during the reactor's destruction.
 #include "reactor.hpp"
 
 #include <gtest/gtest.h>
@@ -11,9 +13,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "runtime.hpp"
 
@@ -64,7 +69,7 @@ TEST(Reactor, AnEdgeRaisesTheReadinessCount) {
     // Edge-triggered: no new edge without new data.
     EXPECT_EQ(io.poll_if_free(unstarted.driver), 0u);
     EXPECT_EQ(source->readable.observe(), before + 1);
-    io.detach(source);
+    reactor::release(source);
     EXPECT_FALSE(io.in_use());
 }
 
@@ -115,6 +120,47 @@ TEST(Reactor, ParkingTakesAFreeRoleAndYieldsToAWorkerAlreadyParkedOrAStuckHolder
     io.stop_driving();
 }
 
+// A socket kept after its run ended: the reactor's destruction orphans its source, and
+// releasing the source afterwards frees it without touching the reactor (ASan would report
+// a heap use after free otherwise).
+TEST(Reactor, ASourceThatOutlivesItsReactorIsOrphanedAndReleasedWithoutIt) {
+    pipe_pair pipe;
+    auto io = std::make_unique<reactor>();
+    io_source* kept = io->attach(pipe.read_end, "test");
+    io_source* released_in_time = io->attach(pipe.write_end, "test");
+    EXPECT_FALSE(kept->orphaned());
+    reactor::release(released_in_time);
+    io.reset();
+    EXPECT_TRUE(kept->orphaned());
+    reactor::release(kept);
+}
+
+// Sockets closed on another thread while their reactor is destroyed: each source is either
+// detached before the destruction ends (which waits for it) or orphaned and then only freed.
+TEST(ReactorRace, SourcesReleasedDuringTheReactorsDestruction) {
+    for (int round = 0; round < 300; ++round) {
+        std::array<pipe_pair, 4> pipes;
+        auto io = std::make_unique<reactor>();
+        std::vector<io_source*> sources;
+        for (const pipe_pair& pipe : pipes) {
+            sources.push_back(io->attach(pipe.read_end, "test"));
+            sources.push_back(io->attach(pipe.write_end, "test"));
+        }
+        std::atomic<bool> start{false};
+        std::thread closer([&] {
+            while (!start.load()) {
+            }
+            for (io_source* source : sources) {
+                reactor::release(source);
+            }
+        });
+        start = true;
+        io.reset();
+        closer.join();
+    }
+    SUCCEED();
+}
+
 TEST(ReactorRace, ASourceDetachedDuringAPollOutlivesThatPoll) {
     unstarted_runtime unstarted;
     reactor& io = unstarted.io;
@@ -133,7 +179,7 @@ TEST(ReactorRace, ASourceDetachedDuringAPollOutlivesThatPoll) {
         while (!polling.load()) {
         }
         pipe.put(); // an event for the source, maybe copied out before the detach
-        io.detach(source);
+        reactor::release(source);
         driver.join();
     }
     SUCCEED();

@@ -1,7 +1,8 @@
 // Tests weft::net::tcp_listener (include/weft/net/tcp_listener.hpp,
 // runtime/net/tcp_listener.cpp): port 0 picks a free port, IPv6 loopback, a taken port
 // fails with EADDRINUSE, a non-numeric address and a call outside a runtime are refused, a
-// cancelled accept leaves the listener usable, and nothing leaks a descriptor.
+// cancelled accept leaves the listener usable, a listener that outlives its runtime refuses
+// to accept and closes without it, and nothing leaks a descriptor.
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
 #include <weft/weft.hpp>
@@ -132,6 +133,34 @@ TEST(TcpListener, ACancelledAcceptLeavesTheListenerUsable) {
             (void)co_await std::move(client);
         }(),
         two_workers);
+}
+
+// Its runtime (and reactor) gone, a listener refuses accept with weft::runtime_error in a
+// later run, even with a connection waiting, and closing it only closes the descriptor.
+TEST(TcpListener, AListenerThatOutlivesItsRuntimeRefusesToAcceptAndClosesWithoutIt) {
+    const std::size_t before = weft::testing::open_descriptors();
+    {
+        tcp_listener listener = weft::run(
+            []() -> weft::coro<tcp_listener> { co_return tcp_listener::bind("127.0.0.1", 0); }(),
+            two_workers);
+        ASSERT_TRUE(listener.is_open());
+        const std::uint16_t port = listener.local_port();
+        weft::run(
+            [](tcp_listener& listener, std::uint16_t port) -> weft::coro<> {
+                tcp_stream client = co_await tcp_stream::connect("127.0.0.1", port);
+                try {
+                    (void)co_await listener.accept();
+                    ADD_FAILURE() << "accepted on a listener whose runtime has ended";
+                } catch (const weft::runtime_error& error) {
+                    EXPECT_NE(std::string(error.what()).find("its runtime has ended"),
+                              std::string::npos)
+                        << error.what();
+                }
+            }(listener, port),
+            two_workers);
+        EXPECT_EQ(listener.local_port(), port);
+    } // the listener's destructor
+    EXPECT_EQ(weft::testing::open_descriptors(), before);
 }
 
 } // namespace

@@ -3,7 +3,7 @@
 // writes that need many system calls, the end of the stream, read_exact's incomplete_read,
 // half-close, a peer's reset, a refused connection, a read timeout through wait_for after
 // which the stream still works, cancellation of a blocked read, sockets in virtual time at 1
-// and 2 workers, and no descriptor leaks.
+// and 2 workers, no descriptor leaks, and a stream that outlives its runtime.
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
 #include <weft/weft.hpp>
@@ -17,6 +17,7 @@
 #include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "test_support.hpp"
@@ -47,6 +48,18 @@ weft::coro<std::size_t> read_some_of(tcp_stream& in) {
 
 int error_of(const std::system_error& error) {
     return error.code().value();
+}
+
+// Awaits `operation` on a socket whose runtime has ended, which must refuse it.
+template <class T>
+weft::coro<> expect_runtime_ended(weft::coro<T> operation) {
+    try {
+        (void)co_await std::move(operation);
+        ADD_FAILURE() << "an operation ran on a socket whose runtime has ended";
+    } catch (const weft::runtime_error& error) {
+        EXPECT_NE(std::string(error.what()).find("its runtime has ended"), std::string::npos)
+            << error.what();
+    }
 }
 
 TEST(TcpStream, BytesGoBothWaysAndTheEndOfTheStreamReadsAsZero) {
@@ -278,6 +291,44 @@ TEST(TcpStream, AClosedOrEmptyStreamRefusesOperations) {
             EXPECT_THROW(co_await moved.write_all("x"), weft::invalid_state_error);
         }(),
         two_workers);
+}
+
+// The runtime, and its reactor, end before the streams it made: waiting operations refuse
+// with weft::runtime_error in a later run (even with data ready to read), the others still
+// act on the descriptor, and closing one, explicitly or by its destructor, on this thread or
+// another, only closes the descriptor.
+TEST(TcpStream, AStreamThatOutlivesItsRuntimeRefusesToWaitAndClosesWithoutIt) {
+    const std::size_t before = weft::testing::open_descriptors();
+    {
+        std::pair<tcp_stream, tcp_stream> pair = weft::run(
+            []() -> weft::coro<std::pair<tcp_stream, tcp_stream>> {
+                auto pair = co_await connected_pair();
+                co_await pair.first.write_all("left behind");
+                co_return pair;
+            }(),
+            two_workers);
+        tcp_stream& client = pair.first;
+        tcp_stream& server = pair.second;
+        EXPECT_TRUE(client.is_open());
+        EXPECT_TRUE(server.is_open());
+        weft::run(
+            [](tcp_stream& client, tcp_stream& server) -> weft::coro<> {
+                // Sized to the data waiting, so that no read blocks if one is let through.
+                std::array<char, 4> first{};
+                std::array<char, 7> rest{};
+                co_await expect_runtime_ended(server.read_exact(first));
+                co_await expect_runtime_ended(server.read_some(rest));
+                co_await expect_runtime_ended(client.write_all("more"));
+            }(client, server),
+            two_workers);
+        EXPECT_GT(client.local_port(), 0);
+        client.set_nodelay();
+        client.shutdown_write();
+        std::thread([&client] { client.close(); }).join();
+        EXPECT_FALSE(client.is_open());
+        client.close(); // twice is fine
+    }                   // server's destructor
+    EXPECT_EQ(weft::testing::open_descriptors(), before);
 }
 
 } // namespace

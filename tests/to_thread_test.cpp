@@ -3,7 +3,8 @@
 // calls run off the workers, the thread cap under load, cancellation of the awaiter while
 // the call runs or before it starts, idle threads retiring, virtual time standing still
 // while a call runs, shutdown (running calls awaited, queued ones dropped, threads joined),
-// and a cancel-vs-complete race.
+// a cancel-vs-complete race, and a named lambda (the form that is safe from g++ 12's double
+// destruction of a lambda temporary inside co_await) whose captures are destroyed once.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,25 @@ using weft::testing::eventually;
 int add(int a, int b) {
     return a + b;
 }
+
+// Counts the copies of a capture made and destroyed.
+struct copy_count {
+    std::atomic<int> made{0};
+    std::atomic<int> destroyed{0};
+};
+
+class counted_capture {
+public:
+    explicit counted_capture(copy_count& count) : count_(&count) { count_->made.fetch_add(1); }
+    counted_capture(const counted_capture& other) : count_(other.count_) {
+        count_->made.fetch_add(1);
+    }
+    counted_capture& operator=(const counted_capture&) = delete;
+    ~counted_capture() { count_->destroyed.fetch_add(1); }
+
+private:
+    copy_count* count_;
+};
 
 TEST(ToThread, YieldsTheCallsValue) {
     EXPECT_EQ(
@@ -469,7 +489,8 @@ TEST(ToThread, CallsStillQueuedAtShutdownAreDropped) {
                     co_await never;
                 } catch (const weft::cancelled_error&) {
                 }
-                co_await weft::to_thread([witness, &ran] { ran.store(true); });
+                auto mark_ran = [witness, &ran] { ran.store(true); };
+                co_await weft::to_thread(std::move(mark_ran));
             }(weft::future<>(), weft::testing::destruction_counter(dropped_destroyed),
                                                          dropped_ran));
             co_return;
@@ -522,6 +543,28 @@ TEST(ToThread, CancelRacesCompletion) {
     EXPECT_EQ(values + cancellations, rounds);
     EXPECT_GE(invoked.load(), values);
     EXPECT_LE(invoked.load(), rounds);
+}
+
+// g++ 12 destroys a capturing lambda temporary written inside a co_await expression twice
+// (GCC bug 101367); the safe form names the lambda first. to_thread copies a named lambda
+// passed as an lvalue, leaving it usable, and takes over one passed with std::move: either
+// way each capture is destroyed exactly once. Under g++'s AddressSanitizer a second
+// destruction of the string or the shared_ptr is a double free.
+TEST(ToThread, ANamedLambdaDestroysEachCaptureOnce) {
+    copy_count count;
+    auto owner = std::make_shared<int>(40);
+    weft::run([](copy_count& count, std::shared_ptr<int> owner) -> weft::coro<> {
+        const std::string text(100, 'x'); // longer than the small-string buffer
+        auto call = [owner, text, witness = counted_capture(count)] {
+            return *owner + static_cast<int>(text.size());
+        };
+        EXPECT_EQ(co_await weft::to_thread(call), 140);
+        EXPECT_EQ(co_await weft::to_thread(call), 140);
+        EXPECT_EQ(co_await weft::to_thread(std::move(call)), 140);
+    }(count, owner));
+    EXPECT_EQ(owner.use_count(), 1);
+    EXPECT_GE(count.made.load(), 3);
+    EXPECT_EQ(count.destroyed.load(), count.made.load());
 }
 
 } // namespace

@@ -18,6 +18,12 @@
 // In virtual time the runtime's clock stands still while a call is queued or running (the
 // call takes real time), so a deadline around it does not pass while the workers wait.
 //
+// With g++ 12, name a lambda that captures by value before awaiting it: g++ 12 destroys a
+// capturing lambda temporary written inside a co_await expression twice (GCC bug 101367).
+//
+//     auto save_config = [shared] { save(*shared); };
+//     co_await weft::to_thread(save_config);            // copied; std::move(save_config) moves
+//
 // Calling to_thread outside a runtime throws weft::runtime_error. At shutdown, after the
 // drain, calls not yet started are dropped (an awaiter still waiting gets runtime_error)
 // and run waits for the calls running to return before it returns.

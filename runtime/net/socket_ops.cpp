@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
 
 #include "../runtime.hpp"
 
@@ -184,8 +185,17 @@ io_source* attach_socket(int fd, const char* operation) {
 
 void close_socket(io_source* source) noexcept {
     const int fd = source->fd;
-    source->owner.detach(source);
+    reactor::release(source);
     ::close(fd);
+}
+
+void require_live_runtime(const io_source& source, const char* operation,
+                          const std::string& address) {
+    if (source.orphaned()) {
+        throw runtime_error(std::string(operation) + " " + address +
+                            ": its runtime has ended (a socket is used only inside the run "
+                            "that made it)");
+    }
 }
 
 void throw_socket_error(int error, const char* operation, const std::string& address) {

@@ -62,8 +62,13 @@ endpoint peer_endpoint(int fd);
 // Attaches `fd` to the current runtime's reactor; closes it and throws if that fails
 // (std::system_error, or weft::runtime_error outside a runtime), naming `operation`.
 io_source* attach_socket(int fd, const char* operation);
-// Detaches the socket from its reactor and closes it.
+// Detaches the socket from its reactor and closes it; any thread, also after the runtime
+// ended (then only the descriptor is closed).
 void close_socket(io_source* source) noexcept;
+// Throws weft::runtime_error if the socket's runtime has ended, so that an operation that
+// waits for readiness never reaches the reactor that went with it.
+void require_live_runtime(const io_source& source, const char* operation,
+                          const std::string& address);
 
 // Throws std::system_error(error) with "operation address: reason".
 [[noreturn]] void throw_socket_error(int error, const char* operation, const std::string& address);

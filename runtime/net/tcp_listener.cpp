@@ -74,6 +74,7 @@ coro<tcp_stream> tcp_listener::accept() {
         throw invalid_state_error(std::string(operation) + ": the listener is closed");
     }
     detail::io_source& source = *source_;
+    ops::require_live_runtime(source, operation, local_);
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         ops::endpoint peer;

@@ -106,6 +106,7 @@ coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
 coro<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     static constexpr const char* operation = "weft::net::tcp_stream::read_some";
     io_source& source = open_source(operation);
+    ops::require_live_runtime(source, operation, peer_);
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         const ssize_t got = ops::receive(source.fd, buffer.data(), buffer.size());
@@ -136,6 +137,7 @@ coro<> tcp_stream::read_exact(std::span<char> buffer) {
 coro<> tcp_stream::write_all(std::string_view data) {
     static constexpr const char* operation = "weft::net::tcp_stream::write_all";
     io_source& source = open_source(operation);
+    ops::require_live_runtime(source, operation, peer_);
     while (!data.empty()) {
         const std::uint64_t seen = source.writable.observe();
         const ssize_t sent = ops::send_some(source.fd, data.data(), data.size());

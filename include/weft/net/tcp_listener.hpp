@@ -9,7 +9,9 @@
 // as asyncio and Tokio do; errors are std::system_error with the errno (EADDRINUSE for a
 // taken port) and a message naming the address. It must be called inside a runtime, whose
 // reactor the listener uses. accept suspends the task until a connection arrives and is
-// cancellable; the listener stays usable. Move-only; closes its socket when destroyed.
+// cancellable; the listener stays usable. Move-only; closes its socket when destroyed. A
+// listener that outlives its runtime closes (on any thread) without it, and its accept
+// throws weft::runtime_error ("... its runtime has ended"), also inside a later run.
 #pragma once
 
 #include <cstdint>

@@ -13,6 +13,12 @@
 // EPIPE, ...), with a message naming the operation and the peer. One task may read while
 // another writes; a stream is move-only, closes its socket when destroyed, must be used
 // inside the runtime that made it, and must not be closed while a task awaits on it.
+//
+// A stream may outlive its runtime (returned from weft::run, or kept by another thread):
+// closing or destroying it then, on any thread, only closes the descriptor. read_some,
+// read_exact and write_all on it throw weft::runtime_error ("... its runtime has ended"),
+// also inside a later run; shutdown_write, set_nodelay and local_port act on the
+// descriptor alone and still work.
 #pragma once
 
 #include <cstddef>
