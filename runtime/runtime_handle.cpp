@@ -21,7 +21,7 @@ void runtime_gate::launch(coro<>& body, const char* what) {
         throw runtime_error(std::string(what) + ": the weft runtime has ended");
     }
     const coro_handle<void> handle = coro_access::release(body);
-    handle.promise().start_despite_pending_cancel();
+    handle.promise().ignore_pending_cancel_at_ends();
     frame_header* header = make_task(handle);
     // relaxed: the frame is not shared yet; queuing it (a release) publishes the count.
     // One reference, the running coroutine's: no task handle exists.

@@ -288,7 +288,7 @@ task<await_result_t<A>> group_state::spawn(A work, member_kind kind) {
     if (kind == member_kind::body) {
         // The body stands for asyncio's `async with` block, which runs inline in the awaiting
         // task: a cancellation already pending reaches it at its first suspension.
-        coro_access::promise(wrapped).start_despite_pending_cancel();
+        coro_access::promise(wrapped).ignore_pending_cancel_at_ends();
     }
     member->group = this;
     member->wake = &on_member_end;

@@ -160,13 +160,14 @@ coro<T> work_then_stop(coro<T> work, timeout_scope& scope) {
 template <class T>
 struct given_work {
     coro<T> work;
-    // The awaitable was a coroutine, so none of it has run: at a deadline already passed it
-    // is dropped unstarted. Anything else is awaited through a wrapper, so one already done
-    // still gives its result.
+    // The awaitable was a coroutine, which asyncio's wait_for runs as a Task: at a deadline
+    // already passed it is dropped unstarted, and one cancelled before its first step never
+    // runs. Anything else is awaited through a wrapper that must start to pass a
+    // cancellation on to it, and one already done still gives its result.
     bool unstarted_coroutine;
     coro<T> start(timeout_scope&) { return std::move(work); }
     bool empty() const noexcept { return !work; }
-    bool dropped_when_expired() const noexcept { return unstarted_coroutine; }
+    bool runs_as_task() const noexcept { return unstarted_coroutine; }
 };
 
 // The work of timeout: a body called with the scope when the await starts.
@@ -181,7 +182,9 @@ struct body_work {
         }
     }
     static constexpr bool empty() noexcept { return false; }
-    static constexpr bool dropped_when_expired() noexcept { return false; }
+    // asyncio.timeout's block runs inline in the awaiting task: it starts whatever is
+    // pending, and a cancellation reaches it at its first suspension.
+    static constexpr bool runs_as_task() noexcept { return false; }
 };
 
 // The work and the watchdog run as the two children of a join, each with its own strand,
@@ -219,7 +222,7 @@ public:
         const clock::rep now = clock::now().time_since_epoch().count();
         const clock::rep deadline = deadline_from(now);
         const bool passed = deadline <= now;
-        if (passed && start_.dropped_when_expired()) {
+        if (passed && start_.runs_as_task()) {
             dropped_ = true;
             return awaiting; // at once, to await_resume's timeout_error
         }
@@ -230,8 +233,11 @@ public:
         work_ = coro_access::release(work);
         watchdog_ = coro_access::release(watchdog);
         work_.promise().join_gather(join_, 0);
+        if (!start_.runs_as_task()) {
+            work_.promise().ignore_pending_cancel_at_ends();
+        }
         watchdog_.promise().join_gather(join_, 1);
-        watchdog_.promise().start_despite_pending_cancel(); // a request only wakes it
+        watchdog_.promise().ignore_pending_cancel_at_ends(); // a request only wakes it
         scope_.work_ = work_.promise().strand();
         scope_.watchdog_ = watchdog_.promise().strand();
         if (passed) {

@@ -53,7 +53,8 @@ void report_if_unretrieved(frame_header* header) noexcept {
 // pending when it returned a value ends it cancelled instead, as asyncio's Task does.
 template <class Promise>
 void end_strand_of(Promise& promise) noexcept {
-    if (end_strand(*promise.strand()) && !promise.result.has_exception()) {
+    if (end_strand(*promise.strand()) && !promise.ignores_pending_cancel_at_ends() &&
+        !promise.result.has_exception()) {
         promise.result.set_exception(std::make_exception_ptr(cancelled_error()));
     }
 }
@@ -110,7 +111,7 @@ public:
         bool await_ready() const noexcept { return false; }
         void await_suspend(std::coroutine_handle<>) const noexcept {}
         void await_resume() const {
-            if (promise.role_ != frame_role::awaited && !promise.starts_despite_cancel_ &&
+            if (promise.role_ != frame_role::awaited && !promise.ignores_cancel_at_ends_ &&
                 take_pending_cancel(promise.strand_)) {
                 throw cancelled_error();
             }
@@ -136,10 +137,13 @@ public:
         link_ = &join;
         child_index_ = index;
     }
-    // A task or gather child that starts whatever cancellation is pending then, because it
-    // is not a Task in asyncio's sense: a deadline's watchdog, for which a request is a
-    // wake-up, or a wrapper that delivers the request itself (see cancellation_point).
-    void start_despite_pending_cancel() noexcept { starts_despite_cancel_ = true; }
+    // A task or gather child that is not a Task in asyncio's sense, so a request pending at
+    // either end neither keeps it from starting nor cancels its return: it is delivered at
+    // a suspension point or not at all. For a block asyncio runs inline (a task group's
+    // body, a timeout's body, wait_for's wrapper of a task), a deadline's watchdog (for
+    // which a request is a wake-up) and a runtime_handle's launch (see cancellation_point).
+    void ignore_pending_cancel_at_ends() noexcept { ignores_cancel_at_ends_ = true; }
+    bool ignores_pending_cancel_at_ends() const noexcept { return ignores_cancel_at_ends_; }
     gather_join& join() const noexcept { return *static_cast<gather_join*>(link_); }
     std::uint32_t child_index() const noexcept { return child_index_; }
 
@@ -178,7 +182,7 @@ private:
     strand_word strand_{0};
     std::uint32_t child_index_ = 0;
     frame_role role_ = frame_role::awaited;
-    bool starts_despite_cancel_ = false;
+    bool ignores_cancel_at_ends_ = false;
 
     // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
     static void free_frame_storage(frame_header* header) noexcept;
