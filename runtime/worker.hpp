@@ -51,6 +51,16 @@ public:
     // woken task is best run by this worker, which is about to look for work anyway.
     void push_woken(std::coroutine_handle<> handle);
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
+    // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
+    // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
+    // suspended (the trampoline, symmetric_transfer.hpp); else false.
+    bool defer_resume(std::coroutine_handle<> suspending, std::coroutine_handle<> next) noexcept {
+        if (suspending != resumed_ || resume_next_) {
+            return false;
+        }
+        resume_next_ = next;
+        return true;
+    }
 
     worker_stats stats() const noexcept;
 
@@ -79,6 +89,8 @@ public:
 
 private:
     std::coroutine_handle<> next_local();
+    // Resumes `next`, then every handle the coroutines it ran parked in resume_next_.
+    void run_step(std::coroutine_handle<> next);
     std::coroutine_handle<> pop_injector();
     std::coroutine_handle<> search();
     std::coroutine_handle<> steal_once();
@@ -129,6 +141,11 @@ private:
     timer_wheel timers_;
     std::atomic<std::size_t> timer_count_{0};
     std::atomic<std::uint64_t> next_timer_{no_timer};
+    // The trampoline: the coroutine run_step resumed last, and the slot defer_resume
+    // fills while it runs and run_step empties before the step ends. The slot stays empty
+    // where the compiler makes symmetric transfer a tail call.
+    std::coroutine_handle<> resumed_;
+    std::coroutine_handle<> resume_next_;
 };
 
 } // namespace weft::detail

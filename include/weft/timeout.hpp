@@ -36,6 +36,7 @@
 #include <weft/coro.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/gather_join.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
 #include <weft/future.hpp>
 #include <weft/outcome.hpp>
@@ -219,7 +220,7 @@ public:
             cancel_both();
         }
         std::array<std::coroutine_handle<>, 2> children{work_, watchdog_};
-        return launch_children(join_, children.data(), children.size());
+        return transfer_to(awaiting, launch_children(join_, children.data(), children.size()));
     }
 
     T await_resume() {

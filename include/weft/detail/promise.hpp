@@ -20,6 +20,7 @@
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/scheduler.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/outcome.hpp>
 
 namespace weft {
@@ -58,14 +59,14 @@ struct final_awaiter {
         Promise& promise = self.promise();
         switch (promise.role()) {
         case frame_role::awaited:
-            return promise.continuation();
+            return transfer_to(self, promise.continuation());
         case frame_role::gather_child: {
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
                 join.record_failure(promise.child_index());
             }
             if (join.arrive()) {
-                return join.parent;
+                return transfer_to(self, join.parent);
             }
             return std::noop_coroutine();
         }
