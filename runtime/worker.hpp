@@ -7,7 +7,9 @@
 // finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
 // While sockets are open, every 53rd step also polls the reactor without blocking, and a
 // worker that parks while nobody else sleeps in the reactor's poll parks there
-// (reactor.hpp), so sockets and timers share one sleep.
+// (reactor.hpp), so sockets and timers share one sleep. A step resumes one coroutine, then
+// every coroutine handed the thread through the trampoline during the step
+// (detail/symmetric_transfer.hpp), before the loop looks for other work.
 #pragma once
 
 #include <atomic>
