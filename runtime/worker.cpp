@@ -93,21 +93,17 @@ void worker::run() {
             stop_searching();
         }
         count(tasks_run_);
-        run_step(next);
+        resumed_ = next;
+        next.resume();
+        // A hand-over through the trampoline continues the same step, like the symmetric
+        // transfer it stands for: it is not counted as a task run, and nothing else runs
+        // before it. In the loop itself, not a call: this is every step's path.
+        while (resume_next_) {
+            resumed_ = std::exchange(resume_next_, {});
+            resumed_.resume();
+        }
     }
     this_thread_worker = nullptr;
-}
-
-void worker::run_step(std::coroutine_handle<> next) {
-    resumed_ = next;
-    next.resume();
-    // A hand-over through the trampoline continues the same step, like the symmetric
-    // transfer it stands for: it is not counted as a task run, and nothing else runs
-    // before it.
-    while (resume_next_) {
-        resumed_ = std::exchange(resume_next_, {});
-        resumed_.resume();
-    }
 }
 
 std::coroutine_handle<> defer_to_trampoline(std::coroutine_handle<> suspending,

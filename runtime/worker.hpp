@@ -91,8 +91,6 @@ public:
 
 private:
     std::coroutine_handle<> next_local();
-    // Resumes `next`, then every handle the coroutines it ran parked in resume_next_.
-    void run_step(std::coroutine_handle<> next);
     std::coroutine_handle<> pop_injector();
     std::coroutine_handle<> search();
     std::coroutine_handle<> steal_once();
@@ -143,8 +141,8 @@ private:
     timer_wheel timers_;
     std::atomic<std::size_t> timer_count_{0};
     std::atomic<std::uint64_t> next_timer_{no_timer};
-    // The trampoline: the coroutine run_step resumed last, and the slot defer_resume
-    // fills while it runs and run_step empties before the step ends. The slot stays empty
+    // The trampoline: the coroutine run() resumed last, and the slot defer_resume fills
+    // while it runs and run() empties before the step ends. The slot stays empty
     // where the compiler makes symmetric transfer a tail call.
     std::coroutine_handle<> resumed_;
     std::coroutine_handle<> resume_next_;
