@@ -6,8 +6,10 @@
 
 #include <array>
 #include <thread>
+#include <utility>
 
 #include <weft/detail/cpu_relax.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 
 #include "runtime.hpp"
 
@@ -91,9 +93,26 @@ void worker::run() {
             stop_searching();
         }
         count(tasks_run_);
+        resumed_ = next;
         next.resume();
+        // A hand-over through the trampoline continues the same step, like the symmetric
+        // transfer it stands for: it is not counted as a task run, and nothing else runs
+        // before it. In the loop itself, not a call: this is every step's path.
+        while (resume_next_) {
+            resumed_ = std::exchange(resume_next_, {});
+            resumed_.resume();
+        }
     }
     this_thread_worker = nullptr;
+}
+
+std::coroutine_handle<> defer_to_trampoline(std::coroutine_handle<> suspending,
+                                            std::coroutine_handle<> next) noexcept {
+    worker* here = worker::current();
+    if (here == nullptr || !here->defer_resume(suspending, next)) {
+        return next;
+    }
+    return std::noop_coroutine();
 }
 
 void worker::run_until(const std::atomic<bool>& leave) {

@@ -7,7 +7,9 @@
 // finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
 // While sockets are open, every 53rd step also polls the reactor without blocking, and a
 // worker that parks while nobody else sleeps in the reactor's poll parks there
-// (reactor.hpp), so sockets and timers share one sleep.
+// (reactor.hpp), so sockets and timers share one sleep. A step resumes one coroutine, then
+// every coroutine handed the thread through the trampoline during the step
+// (detail/symmetric_transfer.hpp), before the loop looks for other work.
 #pragma once
 
 #include <atomic>
@@ -51,6 +53,16 @@ public:
     // woken task is best run by this worker, which is about to look for work anyway.
     void push_woken(std::coroutine_handle<> handle);
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
+    // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
+    // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
+    // suspended (the trampoline, symmetric_transfer.hpp); else false.
+    bool defer_resume(std::coroutine_handle<> suspending, std::coroutine_handle<> next) noexcept {
+        if (suspending != resumed_ || resume_next_) {
+            return false;
+        }
+        resume_next_ = next;
+        return true;
+    }
 
     worker_stats stats() const noexcept;
 
@@ -129,6 +141,11 @@ private:
     timer_wheel timers_;
     std::atomic<std::size_t> timer_count_{0};
     std::atomic<std::uint64_t> next_timer_{no_timer};
+    // The trampoline: the coroutine run() resumed last, and the slot defer_resume fills
+    // while it runs and run() empties before the step ends. The slot stays empty
+    // where the compiler makes symmetric transfer a tail call.
+    std::coroutine_handle<> resumed_;
+    std::coroutine_handle<> resume_next_;
 };
 
 } // namespace weft::detail

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs every test of weft: the g++ and clang++ release builds, the
-# ThreadSanitizer build and the AddressSanitizer + UndefinedBehaviorSanitizer build (one
-# `cmake --workflow` each: configure, build, ctest), then installs weft and builds an
-# outside project against the installed package.
+# ThreadSanitizer build and the AddressSanitizer + UndefinedBehaviorSanitizer build with
+# clang++, then the g++ -O0, ThreadSanitizer and ASan+UBSan builds, where symmetric transfer
+# goes through the worker's trampoline (one `cmake --workflow` each: configure, build,
+# ctest), then installs weft and builds an outside project against the installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure_packages.sh
 
-for preset in release release-clang tsan asan; do
+for preset in release release-clang tsan asan debug-gcc tsan-gcc asan-gcc; do
     echo "== workflow: $preset"
     cmake --workflow --preset "$preset"
 done

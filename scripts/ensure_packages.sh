@@ -2,7 +2,7 @@
 # installed. As root it installs what is missing; otherwise it prints the exact command and
 # stops.
 weft_packages=(cmake ninja-build g++ clang libclang-rt-14-dev libtbb-dev libgtest-dev libgmock-dev
-               libbenchmark-dev)
+               libbenchmark-dev libasan8 libtsan2 libubsan1)
 
 weft_missing=()
 for package in "${weft_packages[@]}"; do

@@ -1,11 +1,18 @@
 // Tests weft::coro (include/weft/coro.hpp): laziness, results and exceptions through
-// inline awaits, move-only results, consumption, and a million-deep chain of awaits.
+// inline awaits, move-only results, consumption, million-deep chains of awaits (inline and
+// through gathers; in g++ builds without the sibling-call optimisation or with a sanitizer
+// they go through the worker's trampoline, detail/symmetric_transfer.hpp), and a weft coro
+// awaited by a coroutine that is not weft's, on and off a worker.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <coroutine>
+#include <exception>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "test_support.hpp"
 
@@ -30,6 +37,55 @@ weft::coro<long> nest(long depth) {
         co_return 0;
     }
     co_return 1 + co_await nest(depth - 1);
+}
+
+weft::coro<long> nest_through_gather(long depth) {
+    if (depth == 0) {
+        co_return 0;
+    }
+    auto [below] = co_await weft::gather(nest_through_gather(depth - 1));
+    co_return 1 + below;
+}
+
+weft::coro<long> nest_through_wait_for(long depth) {
+    if (depth == 0) {
+        co_return 0;
+    }
+    co_return 1 + co_await weft::wait_for(nest_through_wait_for(depth - 1), std::chrono::hours(1));
+}
+
+// A coroutine type that is not weft's: it runs at once when called, like a function, up
+// to its first suspension, and keeps its frame until the object is destroyed.
+class eager {
+public:
+    struct promise_type {
+        eager get_return_object() noexcept {
+            return eager(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_never initial_suspend() const noexcept { return {}; }
+        std::suspend_always final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        void unhandled_exception() const noexcept { std::terminate(); }
+    };
+
+    eager(eager&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    eager& operator=(eager&&) = delete;
+    ~eager() {
+        if (handle_) {
+            handle_.destroy();
+        }
+    }
+
+    bool done() const noexcept { return handle_.done(); }
+
+private:
+    explicit eager(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
+
+    std::coroutine_handle<promise_type> handle_;
+};
+
+eager await_eagerly(weft::coro<int> body, int& result) {
+    result = co_await std::move(body);
 }
 
 TEST(Coro, CallingRunsNothingUntilAwaited) {
@@ -101,6 +157,39 @@ TEST(Coro, MillionDeepChainDoesNotGrowTheStack) {
 
 TEST(Coro, MillionDeepChainOnSeveralWorkers) {
     EXPECT_EQ(weft::run(nest(1'000'000), weft::run_options{.workers = 2}), 1'000'000);
+}
+
+// Each level's gather transfers into its only child, whose end transfers back to the level.
+TEST(Coro, MillionDeepGatherChainDoesNotGrowTheStack) {
+    EXPECT_EQ(weft::run(nest_through_gather(1'000'000), weft::run_options{.workers = 1}),
+              1'000'000);
+}
+
+// Each level's wait_for transfers into its work (and leaves a watchdog with a timer).
+TEST(Coro, DeepWaitForChainDoesNotGrowTheStack) {
+    EXPECT_EQ(weft::run(nest_through_wait_for(100'000),
+                        weft::run_options{.workers = 1, .virtual_time = true}),
+              100'000);
+}
+
+TEST(Coro, AwaitedByAForeignCoroutineOutsideARuntime) {
+    int result = 0;
+    const eager caller = await_eagerly(twice(21), result);
+    EXPECT_TRUE(caller.done());
+    EXPECT_EQ(result, 42);
+}
+
+// The foreign coroutine is started inside a weft task: the coro it awaits must have run
+// before the call that started it returns, as it would with a plain function call.
+TEST(Coro, AwaitedByAForeignCoroutineInsideATaskRunsBeforeTheCallReturns) {
+    const bool ran_at_once = weft::run(
+        []() -> weft::coro<bool> {
+            int result = 0;
+            const eager caller = await_eagerly(twice(21), result);
+            co_return caller.done() && result == 42;
+        }(),
+        weft::run_options{.workers = 1});
+    EXPECT_TRUE(ran_at_once);
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "test_support.hpp"
@@ -181,8 +182,12 @@ TEST(RuntimeHandle, UsableFromAWorkerOfItsOwnRuntime) {
 TEST(RuntimeHandle, SpawnFromABlockingCall) {
     const int value = weft::run(
         []() -> weft::coro<int> {
-            co_return co_await weft::to_thread(
-                [handle = weft::current_runtime()] { return handle.spawn(square(6)).get(); });
+            // Named: g++ 12 destroys a capturing lambda temporary inside a co_await
+            // expression twice, which here released the runtime handle twice.
+            auto spawn_and_wait = [handle = weft::current_runtime()] {
+                return handle.spawn(square(6)).get();
+            };
+            co_return co_await weft::to_thread(std::move(spawn_and_wait));
         }(),
         weft::run_options{.workers = 1});
     EXPECT_EQ(value, 36);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <weft/detail/promise.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
 
 namespace weft {
@@ -71,7 +72,7 @@ private:
         template <class Promise>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
             handle_.promise().set_continuation(awaiting, detail::strand_of(awaiting));
-            return handle_;
+            return detail::transfer_to(awaiting, handle_);
         }
         T await_resume() { return std::move(handle_.promise().result).value(); }
 

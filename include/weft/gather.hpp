@@ -27,6 +27,7 @@
 #include <weft/coro.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
 #include <weft/future.hpp>
 #include <weft/outcome.hpp>
@@ -212,7 +213,7 @@ public:
         if (strand_ != nullptr && !publish_target(*strand_, *this)) {
             cancel_children(); // a cancellation was pending: the children start cancelled
         }
-        return launch_children(join_, forks.data(), count);
+        return transfer_to(awaiting, launch_children(join_, forks.data(), count));
     }
 
     auto await_resume() {
@@ -312,7 +313,7 @@ public:
         if (strand_ != nullptr && !publish_target(*strand_, *this)) {
             cancel_children();
         }
-        return launch_children(join_, children_.data(), children_.size());
+        return transfer_to(awaiting, launch_children(join_, children_.data(), children_.size()));
     }
 
     auto await_resume() {

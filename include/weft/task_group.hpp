@@ -34,6 +34,7 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/resume_waiter.hpp>
 #include <weft/detail/scheduler.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>
 #include <weft/task.hpp>
@@ -382,7 +383,7 @@ public:
         if (strand_ != nullptr && !publish_target(*strand_, *this)) {
             group_.state_.cancel_for_parent(); // a cancellation was pending
         }
-        return group_.state_.arrive() ? std::coroutine_handle<>(awaiting) : std::noop_coroutine();
+        return group_.state_.arrive() ? transfer_to(awaiting, awaiting) : std::noop_coroutine();
     }
 
     value_type await_resume() {

@@ -43,6 +43,7 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/saturating_duration.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
 #include <weft/future.hpp>
 #include <weft/outcome.hpp>
@@ -252,7 +253,7 @@ public:
             cancel_both();
         }
         std::array<std::coroutine_handle<>, 2> children{work_, watchdog_};
-        return launch_children(join_, children.data(), children.size());
+        return transfer_to(awaiting, launch_children(join_, children.data(), children.size()));
     }
 
     T await_resume() {

@@ -20,6 +20,7 @@
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/scheduler.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
 #include <weft/outcome.hpp>
 
@@ -69,7 +70,7 @@ struct final_awaiter {
         Promise& promise = self.promise();
         switch (promise.role()) {
         case frame_role::awaited:
-            return promise.continuation();
+            return transfer_to(self, promise.continuation());
         case frame_role::gather_child: {
             end_strand_of(promise);
             gather_join& join = promise.join();
@@ -77,7 +78,7 @@ struct final_awaiter {
                 join.record_failure(promise.child_index());
             }
             if (join.arrive()) {
-                return join.parent;
+                return transfer_to(self, join.parent);
             }
             return std::noop_coroutine();
         }
