@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds and runs every test of weft: the g++ and clang++ release builds, the
 # ThreadSanitizer build and the AddressSanitizer + UndefinedBehaviorSanitizer build with
-# clang++, then the g++ -O0, ThreadSanitizer and ASan+UBSan builds, where symmetric transfer
-# goes through the worker's trampoline (one `cmake --workflow` each: configure, build,
-# ctest), then installs weft and builds an outside project against the installed package.
+# clang++, then the g++ ThreadSanitizer and ASan+UBSan builds a Debian user makes, where
+# symmetric transfer goes through the worker's trampoline, and the g++ -O0 build of the
+# await-chain tests (one `cmake --workflow` each: configure, build, ctest); then installs
+# weft and builds an outside project against the installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure_packages.sh
 
-for preset in release release-clang tsan asan debug-gcc tsan-gcc asan-gcc; do
-    echo "== workflow: $preset"
+for preset in release release-clang tsan asan tsan-gcc asan-gcc debug-gcc; do
+    echo "== workflow: $preset ($(date +%T))"
     cmake --workflow --preset "$preset"
 done
 
