@@ -193,6 +193,15 @@ TEST(Run, TaskHandleOutlivingItsRuntimeSeesItCancelled) {
     EXPECT_THROW(survivor.result(), weft::cancelled_error);
 }
 
+// A main that returns a started task which ignores cancellation until `gate` opens (one
+// cancelled before it starts would end instead of straggling).
+weft::coro<weft::task<int>> leaves_a_straggler(weft::future<> gate, std::atomic<int>& destroyed) {
+    weft::task<int> t = weft::create_task(
+        weft::testing::ignores_cancellation(gate, weft::testing::destruction_counter(destroyed)));
+    co_await weft::sleep(0s); // on one worker, t has run up to its wait by now
+    co_return t;
+}
+
 // A task that ignores cancellation cannot hold run forever: after the grace it is reported
 // on stderr and destroyed without being resumed.
 TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
@@ -200,14 +209,9 @@ TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
     weft::future<> never;
     ::testing::internal::CaptureStderr();
     weft::task<int> survivor = weft::run(
-        [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<weft::task<int>> {
-            weft::task<int> t = weft::create_task(weft::testing::ignores_cancellation(
-                gate, weft::testing::destruction_counter(count)));
-            co_await weft::sleep(0s); // t starts: one cancelled before it starts never runs
-            co_return t;
-        }(never, destroyed),
+        leaves_a_straggler(never, destroyed),
         weft::run_options{
-            .workers = 2, .virtual_time = true, .shutdown_grace = std::chrono::seconds(3)});
+            .workers = 1, .virtual_time = true, .shutdown_grace = std::chrono::seconds(3)});
     const std::string report = ::testing::internal::GetCapturedStderr();
     EXPECT_NE(report.find("weft::run: 1 task was still pending 3.000 s after shutdown "
                           "cancelled it"),
@@ -231,14 +235,9 @@ TEST(Run, AwaitingInALaterRunATaskTheFirstDestroyedIsAnInvalidStateError) {
     std::atomic<int> destroyed{0};
     weft::future<> never;
     ::testing::internal::CaptureStderr();
-    weft::task<int> survivor = weft::run(
-        [](weft::future<> gate, std::atomic<int>& count) -> weft::coro<weft::task<int>> {
-            weft::task<int> t = weft::create_task(weft::testing::ignores_cancellation(
-                gate, weft::testing::destruction_counter(count)));
-            co_await weft::sleep(0s);
-            co_return t;
-        }(never, destroyed),
-        weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
+    weft::task<int> survivor =
+        weft::run(leaves_a_straggler(never, destroyed),
+                  weft::run_options{.workers = 1, .virtual_time = true, .shutdown_grace = 1s});
     ::testing::internal::GetCapturedStderr();
     ASSERT_EQ(destroyed.load(), 1);
     EXPECT_FALSE(survivor.cancel());
