@@ -30,7 +30,7 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
         free_header_and_frame(header);
     } else {
         check(header);
-        destroy_frame(std::coroutine_handle<>::from_address(header->frame()));
+        destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
     }
 }
 

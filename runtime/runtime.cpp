@@ -207,7 +207,7 @@ void scheduler::teardown() {
         // A canceller on another thread (task::cancel) may be interrupting the task: it
         // finishes first, and later ones find the strand ended.
         seal_strand(header->task_strand());
-        destroy_frame(std::coroutine_handle<>::from_address(header->frame()));
+        destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
     });
     // After the tasks: a call running may be waiting for a spawned task's std::future,
     // which destroying a straggler completes. Its completion finds no awaiter left.

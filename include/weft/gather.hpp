@@ -351,7 +351,7 @@ private:
     }
     void destroy_children() noexcept {
         for (std::coroutine_handle<> child : children_) {
-            destroy_frame(child);
+            destroy_frame(typed(child));
         }
         children_.clear();
     }

@@ -26,7 +26,7 @@ namespace weft::detail {
 struct alignas(16) frame_header {
     std::atomic<std::uint32_t> refs{0};
     std::uint16_t registry_shard = 0;
-    // Set, on the destroying thread, just before a weft frame is destroyed: an exception
+    // Set, on the destroying thread, just before a task's frame is destroyed: an exception
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
     std::uint32_t allocated_bytes = 0; // header included
@@ -65,10 +65,12 @@ static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included,
 // Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
 using unretrieved_check = void (*)(frame_header* header) noexcept;
 
-// Destroys a weft coroutine's frame (any role, suspended anywhere); every destruction of a
-// weft frame goes through it. A destructor that throws while the frame's locals are destroyed
-// ends the program with std::terminate, as an exception leaving a destructor does.
-inline void destroy_frame(std::coroutine_handle<> handle) noexcept {
+// Destroys a task's frame (suspended anywhere, or ended); every destruction of a task frame
+// goes through it, and promise.hpp's destroy_frame serves every other weft frame. A
+// destructor that throws while the frame's locals are destroyed ends the program with
+// std::terminate, as an exception leaving a destructor does. Only a task's frame is known to
+// have a header: clang may allocate a coroutine awaited inline inside its awaiter's frame.
+inline void destroy_task_frame(std::coroutine_handle<> handle) noexcept {
     frame_header::of(handle.address())->being_destroyed = true;
     handle.destroy();
 }

@@ -153,12 +153,17 @@ public:
 
     frame_role role() const noexcept { return role_; }
 
+    // Set just before destroy_frame (below) destroys the frame.
+    void mark_destroying() noexcept { destroying_ = true; }
+
 protected:
-    // An exception thrown by a destructor while destroy_frame() destroys the frame reaches
-    // the promise as if the body had thrown it; C++ ends the program for an exception that
-    // leaves a destructor, and so does weft, rather than run a final suspension off its worker.
-    static void terminate_if_destroying(void* frame) noexcept {
-        if (frame_header::of(frame)->being_destroyed) {
+    // An exception thrown by a destructor while destroy_frame() or destroy_task_frame()
+    // destroys the frame reaches the promise as if the body had thrown it; C++ ends the
+    // program for an exception that leaves a destructor, and so does weft, rather than run a
+    // final suspension off its worker. Only a task's frame surely has a header to look at.
+    void terminate_if_destroying(void* frame) const noexcept {
+        if (destroying_ ||
+            (role_ == frame_role::task && frame_header::of(frame)->being_destroyed)) {
             std::terminate();
         }
     }
@@ -184,6 +189,7 @@ private:
     std::uint32_t child_index_ = 0;
     frame_role role_ = frame_role::awaited;
     bool ignores_cancel_at_ends_ = false;
+    bool destroying_ = false;
 
     // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
     static void free_frame_storage(frame_header* header) noexcept;
@@ -222,6 +228,15 @@ public:
 
 template <class T>
 using coro_handle = std::coroutine_handle<coro_promise<T>>;
+
+// Destroys a weft coroutine's frame that is not (or not known as) a task: awaited inline,
+// a gather child, a deadline's work or watchdog, a coro never started. See
+// destroy_task_frame for why it is marked first.
+template <class T>
+void destroy_frame(coro_handle<T> handle) noexcept {
+    handle.promise().mark_destroying();
+    handle.destroy();
+}
 
 // Makes `handle`'s frame a task: the role, and where the header finds its strand word.
 template <class T>
