@@ -385,16 +385,19 @@ TEST(CancellationRace, CancelAgainstAFutureCompletedFromAnotherThread) {
         [](std::atomic<int>& got_value, std::atomic<int>& got_cancelled) -> weft::coro<> {
             for (int round = 0; round < 2'000; ++round) {
                 weft::future<int> f;
-                weft::task<> t = weft::create_task([](weft::future<int> f, std::atomic<int>& value,
+                weft::future<> started;
+                weft::task<> t = weft::create_task([](weft::future<int> f, weft::future<> started,
+                                                      std::atomic<int>& value,
                                                       std::atomic<int>& cancelled) -> weft::coro<> {
+                    started.set_result(); // a task cancelled before it starts never runs
                     try {
                         EXPECT_EQ(co_await f, 9);
                         value.fetch_add(1);
                     } catch (const weft::cancelled_error&) {
                         cancelled.fetch_add(1);
                     }
-                }(f, got_value, got_cancelled));
-                co_await weft::sleep(0s);
+                }(f, started, got_value, got_cancelled));
+                co_await started;
                 std::thread producer([f]() mutable { f.set_result(9); });
                 t.cancel();
                 producer.join();

@@ -597,7 +597,9 @@ weft::coro<int> runs_until(const std::atomic<bool>& release) {
 
 // Waits for `awaited` and counts how the wait ended.
 weft::coro<> wait_and_count(weft::task<int> awaited, weft::return_when when,
-                            std::atomic<int>& satisfied, std::atomic<int>& cancelled) {
+                            std::atomic<int>& satisfied, std::atomic<int>& cancelled,
+                            std::atomic<bool>& began) {
+    began.store(true);
     try {
         auto result = co_await weft::wait(tasks_of(awaited), when);
         EXPECT_EQ(result.done.size(), 1u);
@@ -620,12 +622,17 @@ TEST(WaitRace, CancelAgainstCompletionFromAForeignThread) {
             std::minstd_rand random(13);
             for (int round = 0; round < rounds; ++round) {
                 std::atomic<bool> release{false};
+                std::atomic<bool> began{false};
                 weft::task<int> awaited = weft::create_task(runs_until(release));
                 const weft::return_when when = round % 2 == 0 ? weft::return_when::first_completed
                                                               : weft::return_when::all_completed;
                 weft::task<> waiter =
-                    weft::create_task(wait_and_count(awaited, when, satisfied, cancelled));
-                co_await weft::sleep(0s); // the waiter is now suspended in its wait
+                    weft::create_task(wait_and_count(awaited, when, satisfied, cancelled, began));
+                // The waiter has started (one cancelled before it starts never runs) and is
+                // now suspended in its wait, or about to be.
+                while (!began.load()) {
+                    co_await weft::sleep(0s);
+                }
                 const auto delay = std::chrono::nanoseconds(random() % 3'000);
                 std::thread outside([&release, waiter, delay] {
                     release.store(true);
