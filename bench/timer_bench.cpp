@@ -1,4 +1,4 @@
-// What a timer costs in weft's timing wheel (runtime/timer_wheel.hpp), next to a binary
+// What a timer costs in weft's timing wheel (runtime/time/timer_wheel.hpp), next to a binary
 // min-heap in the same binary: a std::priority_queue of (deadline, sequence, timer*), the
 // structure of Go's and many other runtimes' timers. With N = 1,000, 100,000 and 1,000,000
 // timers pending, deadlines drawn 1-50 ms ahead from a fixed seed, each benchmark reports
@@ -22,7 +22,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "timer_wheel.hpp"
+#include "time/timer_wheel.hpp"
 
 namespace {
 

@@ -196,7 +196,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        join_.home = &require_scheduler("weft::gather");
+        join_.home = &require_running_runtime("weft::gather");
         join_.parent = awaiting;
         std::array<std::coroutine_handle<>, sizeof...(Children)> forks;
         std::size_t count = 0;
@@ -302,7 +302,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        join_.home = &require_scheduler("weft::gather");
+        join_.home = &require_running_runtime("weft::gather");
         join_.parent = awaiting;
         for (std::size_t index = 0; index < children_.size(); ++index) {
             typed(children_[index]).promise().join_gather(join_, static_cast<std::uint32_t>(index));

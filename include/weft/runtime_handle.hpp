@@ -36,7 +36,7 @@ namespace weft {
 
 namespace detail {
 
-class runtime_gate; // runtime/runtime_gate.hpp
+class runtime_gate; // runtime/scheduler/runtime_gate.hpp
 
 // Starts `body` as a task of the gate's runtime, or throws weft::runtime_error naming `what`
 // if the runtime has ended (then `body` is destroyed without running). The task starts even

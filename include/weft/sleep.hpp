@@ -43,7 +43,7 @@ struct sleep_timer : timer_entry, cancel_target {
 // How a sleep's amount reads: a duration from now, or a time point on weft::clock.
 enum class deadline_kind : bool { after, at };
 
-// Out of line (runtime/sleep.cpp): they reach the current worker. begin_sleep reads the
+// Out of line (runtime/time/sleep.cpp): they reach the current worker. begin_sleep reads the
 // amount, in nanoseconds, from timer.deadline and replaces it with the deadline; it returns
 // false when the sleeper must not suspend (a cancellation was pending).
 [[gnu::noinline]] bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper,

@@ -181,7 +181,7 @@ inline constexpr bool is_task_v<task<T>> = true;
 // a runtime, invalid_state_error for an empty coro.
 template <class T>
 task<T> create_task(coro<T> body) {
-    detail::scheduler& here = detail::require_scheduler("weft::create_task");
+    detail::runtime& here = detail::require_running_runtime("weft::create_task");
     detail::coro_handle<T> handle = detail::coro_access::release(body);
     if (!handle) {
         throw invalid_state_error("weft::create_task: the coro is empty (moved from or "

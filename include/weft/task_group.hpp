@@ -108,7 +108,7 @@ public:
     }
 
     // The awaiting coroutine, before the body is created: where the last arrival resumes it.
-    void start(scheduler& home, std::coroutine_handle<> parent) noexcept {
+    void start(runtime& home, std::coroutine_handle<> parent) noexcept {
         home_ = &home;
         parent_ = parent;
     }
@@ -259,7 +259,7 @@ private:
     std::vector<std::exception_ptr> errors_;
     std::atomic<std::size_t> remaining_{1};
     std::atomic<group_member*> ended_{nullptr};
-    scheduler* home_ = nullptr;
+    runtime* home_ = nullptr;
     std::coroutine_handle<> parent_;
 };
 
@@ -283,7 +283,7 @@ template <class A>
 task<await_result_t<A>> group_state::spawn(A work, member_kind kind) {
     using result = await_result_t<A>;
     // Checked first: after admission, weft::create_task below cannot throw.
-    require_scheduler("weft::task_group::create_task");
+    require_running_runtime("weft::task_group::create_task");
     auto member = std::make_unique<typed_member<result>>();
     coro<result> wrapped = run_member<A>(*this, std::move(work));
     if (kind == member_kind::body) {
@@ -375,7 +375,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        group_.state_.start(require_scheduler("weft::with_task_group"), awaiting);
+        group_.state_.start(require_running_runtime("weft::with_task_group"), awaiting);
         body_task_ = group_.state_.spawn(body_(group_), member_kind::body);
         // Published before the awaiting coroutine's own arrival, so before the group can end.
         strand_ = strand_of(awaiting);

@@ -76,7 +76,7 @@ public:
     // the destructor abandons the call, which then almost always never starts.
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-        submit_blocking(require_scheduler("weft::to_thread"), *call_);
+        submit_blocking(require_running_runtime("weft::to_thread"), *call_);
         return wait_.await_suspend(awaiting);
     }
 
@@ -130,7 +130,7 @@ requires detail::decay_invocable<F, Args...>
 [[nodiscard]] detail::to_thread_call<detail::to_thread_result_t<F, Args...>>
 to_thread(F&& fn, Args&&... args) {
     using result = detail::to_thread_result_t<F, Args...>;
-    detail::require_scheduler("weft::to_thread");
+    detail::require_running_runtime("weft::to_thread");
     return detail::to_thread_call<result>(
         new detail::bound_call<result, std::decay_t<F>, std::decay_t<Args>...>(
             std::forward<F>(fn), std::forward<Args>(args)...));

@@ -64,7 +64,7 @@ namespace detail {
 class requeue_then_resume {
 public:
     struct promise_type {
-        promise_type(scheduler& home, std::coroutine_handle<> waiter) noexcept
+        promise_type(runtime& home, std::coroutine_handle<> waiter) noexcept
             : home(&home), waiter(waiter) {}
 
         requeue_then_resume get_return_object() noexcept {
@@ -85,7 +85,7 @@ public:
         void return_void() noexcept {}
         void unhandled_exception() noexcept { std::terminate(); }
 
-        scheduler* home;
+        runtime* home;
         std::coroutine_handle<> waiter;
     };
 
@@ -114,14 +114,14 @@ private:
 
 // Behind whatever is ready on `home` now.
 struct requeue_on {
-    scheduler* home;
+    runtime* home;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> self) const noexcept { schedule(*home, self); }
     void await_resume() const noexcept {}
 };
 
 // The promise keeps `waiter`; the body only queues the frame once more.
-inline requeue_then_resume resume_after_the_ready(scheduler& home,
+inline requeue_then_resume resume_after_the_ready(runtime& home,
                                                   [[maybe_unused]] std::coroutine_handle<> waiter) {
     co_await requeue_on{&home};
 }
@@ -154,7 +154,7 @@ public:
     // The consumer: whom a canceller resumes, and on which runtime; the arrival that finds
     // it suspended schedules `wake` instead, which resumes it (the consumer itself unless
     // given).
-    void set_consumer(std::coroutine_handle<> consumer, scheduler& home,
+    void set_consumer(std::coroutine_handle<> consumer, runtime& home,
                       std::coroutine_handle<> wake = {}) noexcept {
         consumer_ = consumer;
         home_ = &home;
@@ -260,7 +260,7 @@ private:
     std::atomic<std::uintptr_t> word_;
     std::coroutine_handle<> consumer_;
     std::coroutine_handle<> wake_;
-    scheduler* home_ = nullptr;
+    runtime* home_ = nullptr;
 };
 
 // co_await weft::wait(...): one node per task, linked when the wait suspends and removed
@@ -303,7 +303,7 @@ public:
 
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-        scheduler& home = require_scheduler("weft::wait");
+        runtime& home = require_running_runtime("weft::wait");
         // all_completed ends with the last task: nothing can end in the same step after it.
         if (when_ != return_when::all_completed) {
             resumer_ = resume_after_the_ready(home, awaiting);
@@ -410,7 +410,7 @@ public:
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         arrival_queue& arrivals = stream_->arrivals_;
-        arrivals.set_consumer(awaiting, require_scheduler("weft::as_completed::next"));
+        arrivals.set_consumer(awaiting, require_running_runtime("weft::as_completed::next"));
         if (!arrivals.begin()) {
             return false; // a task ended since await_ready
         }

@@ -172,7 +172,7 @@ private:
     // The waiter to resume once the lock is released.
     struct wake_up {
         std::coroutine_handle<> awaiting{};
-        scheduler* home = nullptr;
+        runtime* home = nullptr;
 
         void operator()() const noexcept {
             if (awaiting) {
@@ -185,7 +185,7 @@ private:
     static void prepare(queue_waiter<T>& waiter, std::coroutine_handle<Promise> awaiting,
                         const char* what) {
         waiter.awaiting = awaiting;
-        waiter.home = &require_scheduler(what);
+        waiter.home = &require_running_runtime(what);
         waiter.strand = strand_of(awaiting);
     }
 

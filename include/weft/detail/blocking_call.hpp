@@ -25,7 +25,7 @@
 
 namespace weft::detail {
 
-class scheduler;
+class runtime;
 
 class blocking_job {
 public:
@@ -91,8 +91,8 @@ private:
 
 // Puts `job` on `target`'s blocking pool, which takes a reference of its own. Once the
 // runtime is shutting down the job is refused at once (it fails with weft::runtime_error).
-// Defined in runtime/blocking_pool.cpp.
-void submit_blocking(scheduler& target, blocking_job& job) noexcept;
+// Defined in runtime/blocking/blocking_pool.cpp.
+void submit_blocking(runtime& target, blocking_job& job) noexcept;
 
 // The typed half: what the awaiter reads. `result` is written by the pool thread before
 // finish(), and read by the awaiter only after it (the waiter list publishes it).

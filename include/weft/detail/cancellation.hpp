@@ -28,7 +28,7 @@
 
 namespace weft::detail {
 
-class scheduler;
+class runtime;
 
 using strand_word = std::atomic<std::uintptr_t>;
 
@@ -39,7 +39,7 @@ struct interruption {
     outcome result = outcome::too_late;
     // When withdrawn: the coroutine to make ready, and the runtime it runs on.
     std::coroutine_handle<> resume{};
-    scheduler* home = nullptr;
+    runtime* home = nullptr;
 };
 
 struct alignas(8) cancel_target {

@@ -1,6 +1,6 @@
 // Allocation of coroutine frames. Every weft promise type routes operator new/delete here,
 // so the allocator is one place to change and to benchmark. The implementation
-// (runtime/frame_allocator.cpp) keeps a per-thread cache of freed frames by size class;
+// (runtime/task/frame_allocator.cpp) keeps a per-thread cache of freed frames by size class;
 // a frame may be freed on another thread than the one that allocated it. Out of line
 // because they reach a thread_local (see scheduler.hpp).
 #pragma once

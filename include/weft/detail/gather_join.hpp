@@ -11,7 +11,7 @@
 
 namespace weft::detail {
 
-class scheduler;
+class runtime;
 
 struct gather_join {
     static constexpr std::size_t no_failure = std::numeric_limits<std::size_t>::max();
@@ -39,7 +39,7 @@ struct gather_join {
     std::atomic<std::size_t> remaining;
     std::atomic<std::size_t> first_failure{no_failure};
     std::coroutine_handle<> parent;
-    scheduler* home = nullptr;
+    runtime* home = nullptr;
 };
 
 // Starts the children of one join (a gather's, or a deadline's work and watchdog). `forks`

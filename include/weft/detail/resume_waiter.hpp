@@ -20,7 +20,7 @@ public:
     // Records who waits and where to resume it; throws weft::runtime_error naming `what`
     // when called outside a runtime.
     void prepare(std::coroutine_handle<> awaiting, const char* what) {
-        home_ = &require_scheduler(what);
+        home_ = &require_running_runtime(what);
         awaiting_ = awaiting;
         wake = &resume;
     }
@@ -38,7 +38,7 @@ private:
     }
 
     std::coroutine_handle<> awaiting_;
-    scheduler* home_ = nullptr;
+    runtime* home_ = nullptr;
 };
 
 // What awaiters and gather need from a task or a future: whether it refers to anything,

@@ -11,23 +11,23 @@
 
 namespace weft::detail {
 
-class scheduler; // runtime/runtime.hpp
+class runtime; // runtime/scheduler/runtime.hpp
 struct frame_header;
 
 // The runtime whose worker is running on this thread, or nullptr.
-[[gnu::noinline]] scheduler* current_scheduler() noexcept;
+[[gnu::noinline]] runtime* running_runtime() noexcept;
 
-// Like current_scheduler(), but throws weft::runtime_error naming `what` outside a runtime.
-[[gnu::noinline]] scheduler& require_scheduler(const char* what);
+// Like running_runtime(), but throws weft::runtime_error naming `what` outside a runtime.
+[[gnu::noinline]] runtime& require_running_runtime(const char* what);
 
 // Makes `handle` ready on `target`. From one of target's workers the handle joins that
 // worker's FIFO queue; from any other thread it goes through target's injection queue.
 // Once target has shut down the handle is dropped: its frame is destroyed with its task.
-[[gnu::noinline]] void schedule(scheduler& target, std::coroutine_handle<> handle) noexcept;
+[[gnu::noinline]] void schedule(runtime& target, std::coroutine_handle<> handle) noexcept;
 
 // Sets a new task's references to two (the running coroutine and the caller's handle),
 // registers it with `target` and queues its first step on the calling worker.
-[[gnu::noinline]] void launch_task(scheduler& target, frame_header* header,
+[[gnu::noinline]] void launch_task(runtime& target, frame_header* header,
                                    std::coroutine_handle<> handle) noexcept;
 
 // Pushes gather children onto the current worker's fork stack so that handles[0] is the

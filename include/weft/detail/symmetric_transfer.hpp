@@ -10,7 +10,7 @@
 // -O2) and never under -fsanitize=address or thread, so a million-deep chain of awaits
 // overflows the stack there. In those builds transfer_to parks `next` in the worker's
 // "resume next" slot and returns noop_coroutine(): the suspending coroutine returns to the
-// worker loop, which resumes the parked handle (runtime/worker.cpp). Where the tail call
+// worker loop, which resumes the parked handle (runtime/scheduler/worker.cpp). Where the tail call
 // works the trampoline would cost about 9 % of a fork-join benchmark, so it stays off.
 // WEFT_TRAMPOLINE (0 or 1) decides; left undefined it is 1 for g++ at -O0 or with ASan or
 // TSan. No macro tells g++'s -O1 or -Og from -O2: weft's CMakeLists defines it from the

@@ -1,4 +1,4 @@
-// The timer entry of runtime/timer_wheel.hpp, public (as a detail) because it is embedded
+// The timer entry of runtime/time/timer_wheel.hpp, public (as a detail) because it is embedded
 // in the awaiter of weft::sleep. Only the wheel touches its private links.
 #pragma once
 

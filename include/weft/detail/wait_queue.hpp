@@ -29,7 +29,7 @@ struct queued_waiter : cancel_target {
     queued_waiter* prev = nullptr;
     queued_waiter* next = nullptr;
     std::coroutine_handle<> awaiting;
-    scheduler* home = nullptr;
+    runtime* home = nullptr;
     wait_queue* queue = nullptr;
     strand_word* strand = nullptr;
     bool linked = false;
@@ -111,7 +111,7 @@ public:
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
         waiter_.awaiting = awaiting;
-        waiter_.home = &require_scheduler(what_);
+        waiter_.home = &require_running_runtime(what_);
         if constexpr (Cancellable) {
             waiter_.strand = strand_of(awaiting);
         }

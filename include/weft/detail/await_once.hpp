@@ -1,0 +1,27 @@
+// The guard every single-use awaitable keeps (gather, wait, wait_for, timeout,
+// with_task_group): the first co_await claims it; a second throws invalid_state_error,
+// named after the awaitable. It is a plain flag: an awaitable is awaited on one thread.
+#pragma once
+
+#include <string>
+
+#include <weft/errors.hpp>
+
+namespace weft::detail {
+
+class await_once {
+public:
+    // `what` names the awaitable as a user wrote it ("weft::gather").
+    void claim(const char* what) {
+        if (claimed_) {
+            throw invalid_state_error(std::string("a ") + what + " can be awaited only once");
+        }
+        claimed_ = true;
+    }
+    bool claimed() const noexcept { return claimed_; }
+
+private:
+    bool claimed_ = false;
+};
+
+} // namespace weft::detail

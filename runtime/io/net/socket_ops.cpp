@@ -1,0 +1,206 @@
+// weft's socket system calls and address handling; see socket_ops.hpp.
+#include "io/net/socket_ops.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
+
+#include "scheduler/runtime.hpp"
+
+namespace weft::detail::net {
+namespace {
+
+int error_or(int result) noexcept {
+    return result < 0 ? -errno : result;
+}
+
+class resolver_error_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "weft.resolver"; }
+    std::string message(int code) const override { return gai_strerror(code); }
+};
+
+endpoint endpoint_of(int fd, int (*query)(int, sockaddr*, socklen_t*), const char* what) {
+    endpoint found;
+    found.length = sizeof found.storage;
+    if (query(fd, reinterpret_cast<sockaddr*>(&found.storage), &found.length) != 0) {
+        throw std::system_error(errno, std::generic_category(), what);
+    }
+    return found;
+}
+
+} // namespace
+
+std::string endpoint::describe() const {
+    char text[INET6_ADDRSTRLEN] = {};
+    // Appended piece by piece: g++ 12 warns (-Wrestrict, wrongly) on a chain of operator+.
+    std::string described;
+    if (family() == AF_INET6) {
+        const auto& ipv6 = reinterpret_cast<const sockaddr_in6&>(storage);
+        inet_ntop(AF_INET6, &ipv6.sin6_addr, text, sizeof text);
+        described.append("[").append(text).append("]");
+    } else {
+        const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(storage);
+        inet_ntop(AF_INET, &ipv4.sin_addr, text, sizeof text);
+        described.append(text);
+    }
+    return described.append(":").append(std::to_string(port()));
+}
+
+std::uint16_t endpoint::port() const noexcept {
+    return ntohs(family() == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(storage).sin6_port
+                                      : reinterpret_cast<const sockaddr_in&>(storage).sin_port);
+}
+
+std::optional<endpoint> parse_numeric(std::string_view host, std::uint16_t port) {
+    const std::string text(host.size() > 2 && host.front() == '[' && host.back() == ']'
+                               ? host.substr(1, host.size() - 2)
+                               : host);
+    endpoint parsed;
+    auto& ipv4 = reinterpret_cast<sockaddr_in&>(parsed.storage);
+    if (inet_pton(AF_INET, text.c_str(), &ipv4.sin_addr) == 1) {
+        ipv4.sin_family = AF_INET;
+        ipv4.sin_port = htons(port);
+        parsed.length = sizeof ipv4;
+        return parsed;
+    }
+    parsed = endpoint{};
+    auto& ipv6 = reinterpret_cast<sockaddr_in6&>(parsed.storage);
+    if (inet_pton(AF_INET6, text.c_str(), &ipv6.sin6_addr) == 1) {
+        ipv6.sin6_family = AF_INET6;
+        ipv6.sin6_port = htons(port);
+        parsed.length = sizeof ipv6;
+        return parsed;
+    }
+    return std::nullopt;
+}
+
+const std::error_category& resolver_category() noexcept {
+    static const resolver_error_category category;
+    return category;
+}
+
+std::vector<endpoint> resolve(const std::string& host, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    // No AI_ADDRCONFIG: glibc does not count loopback as configured, so a machine with
+    // only a loopback interface could not resolve "localhost". An address of a family the
+    // machine lacks fails to connect, and connect tries the next.
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int error = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); error != 0) {
+        const std::string what = "weft::net::tcp_stream::connect: resolving " + host;
+        if (error == EAI_SYSTEM) {
+            throw std::system_error(errno, std::generic_category(), what);
+        }
+        throw std::system_error(error, resolver_category(), what);
+    }
+    std::vector<endpoint> endpoints;
+    for (const addrinfo* each = found; each != nullptr; each = each->ai_next) {
+        endpoint one;
+        std::memcpy(&one.storage, each->ai_addr, each->ai_addrlen);
+        one.length = each->ai_addrlen;
+        endpoints.push_back(one);
+    }
+    freeaddrinfo(found);
+    return endpoints;
+}
+
+endpoint local_endpoint(int fd) {
+    return endpoint_of(fd, getsockname, "weft::net: getsockname");
+}
+
+endpoint peer_endpoint(int fd) {
+    return endpoint_of(fd, getpeername, "weft::net: getpeername");
+}
+
+int open_stream_socket(int family) noexcept {
+    return error_or(socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+}
+
+int bind_and_listen(int fd, const endpoint& where, int backlog) noexcept {
+    const int reuse = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse) != 0 ||
+        bind(fd, where.address(), where.length) != 0 || listen(fd, backlog) != 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+int start_connect(int fd, const endpoint& where) noexcept {
+    return error_or(connect(fd, where.address(), where.length));
+}
+
+int connect_result(int fd) noexcept {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+        return errno;
+    }
+    return error;
+}
+
+int accept_stream(int listener, endpoint& peer) noexcept {
+    peer.length = sizeof peer.storage;
+    return error_or(accept4(listener, reinterpret_cast<sockaddr*>(&peer.storage), &peer.length,
+                            SOCK_NONBLOCK | SOCK_CLOEXEC));
+}
+
+ssize_t receive(int fd, char* data, std::size_t size) noexcept {
+    const ssize_t got = recv(fd, data, size, 0);
+    return got < 0 ? -errno : got;
+}
+
+ssize_t send_some(int fd, const char* data, std::size_t size) noexcept {
+    // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
+    const ssize_t sent = send(fd, data, size, MSG_NOSIGNAL);
+    return sent < 0 ? -errno : sent;
+}
+
+int set_option(int fd, int level, int name, int value) noexcept {
+    return error_or(setsockopt(fd, level, name, &value, sizeof value));
+}
+
+int shutdown_writes(int fd) noexcept {
+    return error_or(shutdown(fd, SHUT_WR));
+}
+
+io_source* attach_socket(int fd, const char* operation) {
+    try {
+        return require_running_runtime(operation).reactor().attach(fd, operation);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+}
+
+void close_socket(io_source* source) noexcept {
+    const int fd = source->fd;
+    reactor::release(source);
+    ::close(fd);
+}
+
+void require_live_runtime(const io_source& source, const char* operation,
+                          const std::string& address) {
+    if (source.orphaned()) {
+        throw runtime_error(std::string(operation) + " " + address +
+                            ": its runtime has ended (a socket is used only inside the run "
+                            "that made it)");
+    }
+}
+
+void throw_socket_error(int error, const char* operation, const std::string& address) {
+    throw std::system_error(error, std::generic_category(),
+                            std::string(operation) + (address.empty() ? "" : " " + address));
+}
+
+} // namespace weft::detail::net

@@ -1,0 +1,185 @@
+// A worker's FIFO run queue: a fixed ring of 256 slots with one owner and many thieves
+// (the design of Tokio's queue). The owner pushes at the tail and pops at the head; a
+// thief claims the older half at the head and copies it into its own queue.
+//
+// `head_` packs two 32-bit indexes: `real`, where the next pop or steal starts, and
+// `steal`, the start of a range a thief has claimed but not finished copying. steal ==
+// real when no thief is copying. Slots in [steal, tail) are live; the owner never writes a
+// slot at or past steal + capacity, so a thief's copy is never overwritten. Only one
+// thief copies at a time (a second gives up), which keeps the claim to one range. Indexes
+// wrap modulo 2^32; only differences are compared.
+//
+// A full queue moves its older half, with the new item, to the injector in one batch.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <utility>
+
+#include "scheduler/injector.hpp"
+
+namespace weft::detail {
+
+class local_queue {
+public:
+    static constexpr std::uint32_t capacity = 256;
+
+    // Owner only.
+    void push(std::coroutine_handle<> handle, injector& overflow) {
+        // relaxed: only the owner writes tail_.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        for (;;) {
+            // acquire: a thief's finishing CAS (release) hands back the slots it copied.
+            const auto [steal, real] = unpack(head_.load(std::memory_order_acquire));
+            if (tail - steal < capacity) {
+                // relaxed: published by the release store of tail_ below.
+                slots_[tail % capacity].store(handle.address(), std::memory_order_relaxed);
+                // release: a thief that reads this tail sees the slot written.
+                tail_.store(tail + 1, std::memory_order_release);
+                return;
+            }
+            if (steal != real) {
+                // A thief is copying out of a full queue: send this one item aside.
+                overflow.push(handle);
+                return;
+            }
+            if (move_half_to(overflow, real, handle)) {
+                return;
+            }
+        }
+    }
+
+    // Owner only: the oldest item, or null.
+    std::coroutine_handle<> pop() noexcept {
+        // acquire: as in push; also orders the slot read after the claim.
+        std::uint64_t head = head_.load(std::memory_order_acquire);
+        for (;;) {
+            const auto [steal, real] = unpack(head);
+            // relaxed: only the owner writes tail_.
+            if (real == tail_.load(std::memory_order_relaxed)) {
+                return {};
+            }
+            const std::uint64_t next =
+                steal == real ? pack(real + 1, real + 1) : pack(steal, real + 1);
+            // acq_rel: the claim of slot `real` must be ordered against thieves' claims.
+            if (head_.compare_exchange_weak(head, next, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+                // relaxed: the owner wrote this slot itself.
+                return std::coroutine_handle<>::from_address(
+                    slots_[real % capacity].load(std::memory_order_relaxed));
+            }
+        }
+    }
+
+    // Thief: moves about half of this queue into `into` (the caller's own queue) and
+    // returns one of the moved items to run now, or null. `stolen` counts the items.
+    std::coroutine_handle<> steal_into(local_queue& into, std::uint64_t& stolen) noexcept {
+        // relaxed: the caller owns `into`.
+        const std::uint32_t into_tail = into.tail_.load(std::memory_order_relaxed);
+        // acquire: as in push.
+        const auto [into_steal, into_real] = unpack(into.head_.load(std::memory_order_acquire));
+        if (into_tail - into_steal > capacity / 2) {
+            return {};
+        }
+        // acquire: as in push.
+        std::uint64_t head = head_.load(std::memory_order_acquire);
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+        for (;;) {
+            const auto [steal, real] = unpack(head);
+            if (steal != real) {
+                return {}; // another thief is copying
+            }
+            // acquire: pairs with the owner's release store, so the slots are written.
+            const std::uint32_t available = tail_.load(std::memory_order_acquire) - real;
+            count = available - available / 2;
+            if (count == 0) {
+                return {};
+            }
+            // acq_rel: acquire orders our slot reads after the claim; release is for the
+            // owner's later acquire of head_ (nothing of ours to publish yet).
+            if (head_.compare_exchange_weak(head, pack(steal, real + count),
+                                            std::memory_order_acq_rel, std::memory_order_acquire)) {
+                first = real;
+                break;
+            }
+        }
+        for (std::uint32_t i = 0; i < count; ++i) {
+            // relaxed: the slots were published by the tail_ acquire above; the copies
+            // into our own queue are published by our tail_ release store below.
+            into.slots_[(into_tail + i) % capacity].store(
+                slots_[(first + i) % capacity].load(std::memory_order_relaxed),
+                std::memory_order_relaxed);
+        }
+        head = pack(first, first + count);
+        for (;;) {
+            const auto [steal, real] = unpack(head);
+            // acq_rel: release hands the copied slots back to the owner (see push).
+            if (head_.compare_exchange_weak(head, pack(real, real), std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+                break;
+            }
+            (void)steal;
+        }
+        stolen += count;
+        const std::uint32_t keep = count - 1;
+        std::coroutine_handle<> run_now = std::coroutine_handle<>::from_address(
+            // relaxed: we wrote it just above.
+            into.slots_[(into_tail + keep) % capacity].load(std::memory_order_relaxed));
+        if (keep > 0) {
+            // release: publishes the copied slots to thieves of our queue.
+            into.tail_.store(into_tail + keep, std::memory_order_release);
+        }
+        return run_now;
+    }
+
+    // Any thread: whether the queue looks empty.
+    bool empty() const noexcept {
+        // seq_cst: the load half of the parker's store->load check (see idle.hpp).
+        const auto [steal, real] = unpack(head_.load(std::memory_order_seq_cst));
+        return real == tail_.load(std::memory_order_seq_cst);
+    }
+
+    // Owner only, at shutdown: forgets every queued item.
+    void clear() noexcept {
+        // relaxed: no other thread runs at shutdown.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        head_.store(pack(tail, tail), std::memory_order_relaxed);
+    }
+
+private:
+    static constexpr std::uint64_t pack(std::uint32_t steal, std::uint32_t real) noexcept {
+        return (std::uint64_t{steal} << 32) | real;
+    }
+    static constexpr std::pair<std::uint32_t, std::uint32_t> unpack(std::uint64_t head) noexcept {
+        return {static_cast<std::uint32_t>(head >> 32), static_cast<std::uint32_t>(head)};
+    }
+
+    // Moves the older half plus `extra` to the injector; false if a thief got in first.
+    bool move_half_to(injector& overflow, std::uint32_t real, std::coroutine_handle<> extra) {
+        constexpr std::uint32_t half = capacity / 2;
+        std::uint64_t expected = pack(real, real);
+        // acq_rel: claims the half against thieves, as a steal would.
+        if (!head_.compare_exchange_strong(expected, pack(real + half, real + half),
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            return false;
+        }
+        std::array<std::coroutine_handle<>, half + 1> batch;
+        for (std::uint32_t i = 0; i < half; ++i) {
+            // relaxed: the owner wrote these slots.
+            batch[i] = std::coroutine_handle<>::from_address(
+                slots_[(real + i) % capacity].load(std::memory_order_relaxed));
+        }
+        batch[half] = extra;
+        overflow.push_batch(batch.data(), batch.size());
+        return true;
+    }
+
+    alignas(64) std::atomic<std::uint64_t> head_{0};
+    alignas(64) std::atomic<std::uint32_t> tail_{0};
+    std::array<std::atomic<void*>, capacity> slots_{};
+};
+
+} // namespace weft::detail

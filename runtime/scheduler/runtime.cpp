@@ -1,0 +1,217 @@
+// The runtime object: start, stop and teardown; see runtime.hpp.
+#include "scheduler/runtime.hpp"
+
+#include <time.h>
+
+#include <cstdio>
+#include <optional>
+
+#include <weft/detail/waiter_list.hpp>
+
+namespace weft::detail {
+
+std::uint64_t monotonic_ns() noexcept {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+runtime::runtime(std::size_t workers, const run_options& options)
+    : idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
+      exception_handler_(options.exception_handler), virtual_time_(options.virtual_time),
+      blocking_(*this, options.max_blocking_threads, options.blocking_keep_alive,
+                options.shutdown_grace),
+      gate_(std::make_shared<runtime_gate>(*this)) {
+    workers_.reserve(workers);
+    for (std::size_t id = 0; id < workers; ++id) {
+        workers_.push_back(std::make_unique<worker>(*this, id));
+    }
+}
+
+runtime::~runtime() {
+    if (!threads_.empty()) {
+        stop();
+        for (std::thread& thread : threads_) {
+            thread.join();
+        }
+    }
+}
+
+namespace {
+
+// Wakes no coroutine: the main task's end sends worker 0 out of its loop to shut down.
+struct leave_when_done : waiter_node {
+    leave_when_done(runtime& owner, std::atomic<bool>& main_done)
+        : owner(owner), main_done(main_done) {
+        wake = &on_done;
+    }
+    static void on_done(waiter_node& node) noexcept {
+        auto& self = static_cast<leave_when_done&>(node);
+        // seq_cst: worker 0 reads it in its parking re-check (see worker::park).
+        self.main_done.store(true, std::memory_order_seq_cst);
+        self.owner.wake_worker(0);
+    }
+    runtime& owner;
+    std::atomic<bool>& main_done;
+};
+
+void report_stragglers(std::size_t count, std::chrono::nanoseconds grace) {
+    std::fprintf(stderr,
+                 "weft::run: %zu task%s still pending %.3f s after shutdown cancelled %s; "
+                 "destroying %s without resuming %s\n",
+                 count, count == 1 ? " was" : "s were",
+                 std::chrono::duration<double>(grace).count(), count == 1 ? "it" : "them",
+                 count == 1 ? "it" : "them", count == 1 ? "it" : "them");
+}
+
+} // namespace
+
+void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
+    leave_when_done stopper(*this, main_done_);
+    main->waiters.enqueue(stopper);
+    // relaxed: no other thread exists yet; thread creation publishes it.
+    main->refs.store(2, std::memory_order_relaxed);
+    registry_.add(main, 0);
+    workers_[0]->ready.push(handle, injector_);
+    try {
+        for (std::size_t id = 1; id < workers_.size(); ++id) {
+            threads_.emplace_back([this, id] { workers_[id]->run(); });
+        }
+    } catch (...) {
+        gate_->close();
+        stop();
+        for (std::thread& thread : threads_) {
+            thread.join();
+        }
+        threads_.clear();
+        main->waiters.remove(stopper);
+        teardown();
+        throw;
+    }
+    workers_[0]->run_until(main_done_);
+    gate_->close();
+    drain();
+    blocking_.close();
+    stop();
+    for (std::thread& thread : threads_) {
+        thread.join();
+    }
+    threads_.clear();
+    teardown();
+}
+
+// Cancels every pending task and lets worker 0 work with the others until they have all
+// ended or the grace has passed. No task is lost between the two halves: draining_ is set
+// before the registry is read, and a task that ends reads draining_ after unregistering
+// itself, so either this thread sees the registry empty or that task sees the drain (all
+// four operations are seq_cst), and then end_drain sets drain_over_ and wakes worker 0.
+void runtime::drain() {
+    draining_.store(true, std::memory_order_seq_cst);
+    registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
+    if (registry_.empty()) {
+        return;
+    }
+    const std::uint64_t now = now_ns();
+    // Not negative: run_main refuses a negative grace. One that reaches the end of the
+    // clock's range never passes.
+    const auto grace = static_cast<std::uint64_t>(shutdown_grace_.count());
+    drain_deadline_.owner = this;
+    drain_deadline_.deadline = grace >= clock_end_ns - now ? clock_end_ns : now + grace;
+    drain_deadline_.fire = [](timer_entry& entry) noexcept {
+        static_cast<drain_deadline&>(entry).owner->end_drain();
+    };
+    workers_[0]->add_timer(drain_deadline_);
+    workers_[0]->run_until(drain_over_);
+    workers_[0]->cancel_timer(drain_deadline_);
+    if (const std::size_t stragglers = registry_.size()) {
+        report_stragglers(stragglers, shutdown_grace_);
+    }
+}
+
+void runtime::end_drain() {
+    // seq_cst: worker 0 reads it in its parking re-check.
+    drain_over_.store(true, std::memory_order_seq_cst);
+    wake_worker(0);
+}
+
+void runtime::stop() noexcept {
+    // seq_cst: see stopping().
+    stopping_.store(true, std::memory_order_seq_cst);
+    for (auto& each : workers_) {
+        each->sleeper.unpark();
+    }
+}
+
+void runtime::inject(std::coroutine_handle<> handle) {
+    injector_.push(handle);
+    notify_work();
+}
+
+void runtime::notify_work() {
+    if (const std::optional<std::size_t> id = idle_.claim_sleeper()) {
+        workers_[*id]->sleeper.unpark();
+    }
+}
+
+std::optional<std::size_t> runtime::advance_virtual_time() noexcept {
+    // After the caller's enter_sleep; see blocking_pool::calls_in_flight for the pairing.
+    if (blocking_.calls_in_flight()) {
+        return std::nullopt;
+    }
+    static_assert(clock_end_ns < worker::no_timer);
+    std::optional<std::size_t> owner;
+    std::uint64_t earliest = clock_end_ns; // a timer there never fires
+    for (const auto& each : workers_) {
+        const std::uint64_t deadline = each->published_next_timer();
+        if (deadline < earliest) {
+            earliest = deadline;
+            owner = each->id();
+        }
+    }
+    if (owner) {
+        // relaxed read, release store: only the last idle worker moves the clock; the
+        // release lets a worker that reads the new time see the decision that led to it.
+        if (earliest > virtual_now_.load(std::memory_order_relaxed)) {
+            virtual_now_.store(earliest, std::memory_order_release);
+        }
+    }
+    return owner;
+}
+
+void runtime::wake_worker(std::size_t id) {
+    if (idle_.claim(id)) {
+        workers_[id]->sleeper.unpark();
+    }
+}
+
+bool runtime::has_visible_work() const noexcept {
+    if (!injector_.empty()) {
+        return true;
+    }
+    for (const auto& each : workers_) {
+        if (!each->ready.empty() || !each->forks.empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void runtime::teardown() {
+    injector_.close();
+    for (auto& each : workers_) {
+        each->ready.clear();
+        each->forks.clear();
+    }
+    registry_.drain([](frame_header* header) {
+        // A canceller on another thread (task::cancel) may be interrupting the task: it
+        // finishes first, and later ones find the strand ended.
+        seal_strand(header->task_strand());
+        destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
+    });
+    // After the tasks: a call running may be waiting for a spawned task's std::future,
+    // which destroying a straggler completes. Its completion finds no awaiter left.
+    blocking_.shut_down();
+}
+
+} // namespace weft::detail

@@ -1,0 +1,151 @@
+// The runtime behind one weft::run call: its workers and threads, the injection queue,
+// the idle bookkeeping, the registry of pending tasks, the blocking pool and the gate of
+// its runtime_handles. It lives on run's stack; the calling thread is worker 0.
+//
+// Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop, closes
+// the gate (handles refuse new work from then on) and drains: it cancels every task still
+// pending, then works on with the others until the registry is empty or the shutdown
+// grace has passed. Then the blocking pool drops the calls not started, and stop() raises
+// `stopping_` and wakes every worker; each finishes the step it is running and leaves its
+// loop. After the threads are joined, teardown() closes the injector, forgets every queued
+// handle and destroys every task still registered (those that outlived the grace, reported
+// on stderr); destroying a task's frame destroys everything it owns (awaited coroutines,
+// gather children) and unlinks its awaiters from what they waited on. Last, it waits for
+// the blocking calls still running and joins the pool's threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <weft/clock.hpp>
+#include <weft/detail/frame_header.hpp>
+#include <weft/run.hpp>
+
+#include "blocking/blocking_pool.hpp"
+#include "scheduler/idle.hpp"
+#include "scheduler/injector.hpp"
+#include "io/reactor.hpp"
+#include "scheduler/runtime_gate.hpp"
+#include "scheduler/task_registry.hpp"
+#include "scheduler/worker.hpp"
+
+namespace weft::detail {
+
+// CLOCK_MONOTONIC in nanoseconds: the real time of runtimes, of futex deadlines and of
+// std::chrono::steady_clock on Linux.
+std::uint64_t monotonic_ns() noexcept;
+
+// The end of weft::clock's range, clock::time_point::max(), in nanoseconds. Deadlines
+// saturate here and a timer here never fires: virtual time never jumps to it, and
+// CLOCK_MONOTONIC would need 292 years of uptime. It lies below worker::no_timer, so a
+// wheel holding only such timers still reads as holding one.
+inline constexpr auto clock_end_ns =
+    static_cast<std::uint64_t>(clock::time_point::max().time_since_epoch().count());
+
+class runtime {
+public:
+    runtime(std::size_t workers, const run_options& options);
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+    ~runtime();
+
+    // Launches `main` (references already counted), runs worker 0 on this thread until
+    // main ends, then stops and tears down.
+    void run_main(frame_header* main, std::coroutine_handle<> handle);
+
+    std::size_t worker_count() const noexcept { return workers_.size(); }
+    worker& worker_at(std::size_t index) noexcept { return *workers_[index]; }
+    // Accessors are named for what they return; the types are qualified because each
+    // name now also names its accessor.
+    detail::injector& injector() noexcept { return injector_; }
+    detail::idle& idle() noexcept { return idle_; }
+    task_registry& registry() noexcept { return registry_; }
+    // The I/O reactor the workers poll (reactor.hpp).
+    detail::reactor& reactor() noexcept { return reactor_; }
+    blocking_pool& blocking() noexcept { return blocking_; }
+    // The gate every runtime_handle of this runtime shares.
+    std::shared_ptr<runtime_gate> gate() const noexcept { return gate_; }
+
+    bool virtual_time() const noexcept { return virtual_time_; }
+    const std::function<void(std::exception_ptr)>& exception_handler() const noexcept {
+        return exception_handler_;
+    }
+    // The runtime's time in nanoseconds: CLOCK_MONOTONIC, or the virtual clock.
+    std::uint64_t now_ns() const noexcept {
+        // acquire: pairs with advance_virtual_time's release; see there.
+        return virtual_time_ ? virtual_now_.load(std::memory_order_acquire) : monotonic_ns();
+    }
+    // Virtual time, called by the last worker to go idle: moves the clock to the earliest
+    // deadline of any worker's wheel and returns that worker, or nothing if no timer is
+    // pending before clock_end_ns (the clock stops short of its end, which never comes). Time
+    // stands still while the blocking pool holds a call (as Tokio's paused clock does for
+    // spawn_blocking): a call runs in real time, and a deadline around it must not pass just
+    // because the workers wait for it.
+    std::optional<std::size_t> advance_virtual_time() noexcept;
+    // Wakes sleeping worker `id` so that it fires its due timers.
+    void wake_worker(std::size_t id);
+
+    bool stopping() const noexcept {
+        // seq_cst: read in the parking re-check, in the same order as the queues.
+        return stopping_.load(std::memory_order_seq_cst);
+    }
+    void stop() noexcept;
+
+    // Called by complete_task after unregistering a task: during the drain, the last task
+    // to end lets worker 0 finish it.
+    void task_ended() {
+        // seq_cst: see drain().
+        if (draining_.load(std::memory_order_seq_cst) && registry_.empty()) {
+            end_drain();
+        }
+    }
+
+    // From a thread that is not one of this runtime's workers.
+    void inject(std::coroutine_handle<> handle);
+    // After queuing work: wakes a sleeping worker if nobody is searching.
+    void notify_work();
+    // Whether any queue holds work, as seen by a worker about to sleep.
+    bool has_visible_work() const noexcept;
+
+private:
+    // A timer in worker 0's wheel that ends the drain when the grace has passed.
+    struct drain_deadline : timer_entry {
+        runtime* owner = nullptr;
+    };
+
+    void drain();
+    void end_drain();
+    void teardown();
+
+    // First, so destroyed last: tearing down a task closes the sockets it holds.
+    detail::reactor reactor_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    detail::injector injector_;
+    detail::idle idle_;
+    task_registry registry_;
+    std::atomic<bool> stopping_{false};
+    // Shutdown's phases, each a flag worker 0 leaves its loop on (see drain()).
+    std::atomic<bool> main_done_{false};
+    std::atomic<bool> draining_{false};
+    std::atomic<bool> drain_over_{false};
+    drain_deadline drain_deadline_;
+    const std::chrono::nanoseconds shutdown_grace_;
+    const std::function<void(std::exception_ptr)> exception_handler_;
+    const bool virtual_time_;
+    std::atomic<std::uint64_t> virtual_now_{0};
+    std::vector<std::thread> threads_;
+    // After the queues and idle state its threads reach, so destroyed before them (its
+    // threads are joined by teardown, and the destructor only makes sure of it).
+    blocking_pool blocking_;
+    const std::shared_ptr<runtime_gate> gate_;
+};
+
+} // namespace weft::detail

@@ -1,0 +1,68 @@
+// The out-of-line functions declared in include/weft/detail/scheduler.hpp: the only way
+// header code reaches worker-local state (see that header for why).
+#include <weft/detail/gather_join.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/errors.hpp>
+
+#include <string>
+
+#include "scheduler/runtime.hpp"
+
+namespace weft::detail {
+
+runtime* running_runtime() noexcept {
+    worker* here = worker::current();
+    return here ? &here->owner() : nullptr;
+}
+
+runtime& require_running_runtime(const char* what) {
+    if (runtime* here = running_runtime()) {
+        return *here;
+    }
+    throw runtime_error(std::string(what) + ": no running weft runtime on this thread");
+}
+
+void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
+    worker* here = worker::current();
+    if (here != nullptr && &here->owner() == &target) {
+        here->push_ready(handle);
+    } else {
+        target.inject(handle);
+    }
+}
+
+void launch_task(runtime& target, frame_header* header, std::coroutine_handle<> handle) noexcept {
+    worker* here = worker::current();
+    // relaxed: the frame is not shared yet; pushing it to the queue publishes the count.
+    header->refs.store(2, std::memory_order_relaxed);
+    target.registry().add(header, here->id());
+    here->push_ready(handle);
+}
+
+void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept {
+    worker::current()->push_forks(handles, count);
+}
+
+void complete_task(frame_header* header, unretrieved_check check) noexcept {
+    runtime& owner = worker::current()->owner();
+    owner.registry().remove(header);
+    owner.task_ended();
+    header->waiters.complete([] {});
+    release_task(header, check);
+}
+
+std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
+                                        std::size_t count) noexcept {
+    if (count == 0) {
+        return join.arrive() ? join.parent : std::noop_coroutine();
+    }
+    if (count > 1) {
+        fork(forks + 1, count - 1);
+    }
+    const std::coroutine_handle<> first = forks[0];
+    // The awaiting coroutine's own share. Never the last: `first` has not run yet.
+    join.arrive();
+    return first;
+}
+
+} // namespace weft::detail

@@ -1,0 +1,151 @@
+// One worker thread: its queues, its parker and its loop.
+//
+// A worker runs, in order of preference: every 61st step the injector (so outside work
+// is never starved), every 31st step its FIFO queue, otherwise its fork stack (newest
+// gather child first), its FIFO queue, the injector; with all of those empty it searches
+// (steals from other workers; at most half the awake workers, rounded up, search at once) and
+// finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
+// While sockets are open, every 53rd step also polls the reactor without blocking, and a
+// worker that parks while nobody else sleeps in the reactor's poll parks there
+// (reactor.hpp), so sockets and timers share one sleep. A step resumes one coroutine, then
+// every coroutine handed the thread through the trampoline during the step
+// (detail/symmetric_transfer.hpp), before the loop looks for other work.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include <weft/detail/cancellation.hpp>
+#include <weft/runtime_stats.hpp>
+
+#include "scheduler/fork_deque.hpp"
+#include "scheduler/local_queue.hpp"
+#include "park/parker.hpp"
+#include "time/timer_wheel.hpp"
+#include <weft/detail/spinlock.hpp>
+
+namespace weft::detail {
+
+class runtime;
+
+class worker {
+public:
+    worker(runtime& owner, std::size_t id) noexcept;
+
+    // The worker running on this thread, or nullptr. Out of line: see scheduler.hpp.
+    [[gnu::noinline]] static worker* current() noexcept;
+
+    runtime& owner() const noexcept { return owner_; }
+    std::size_t id() const noexcept { return id_; }
+
+    // Runs until the runtime stops. Called on the worker's own thread.
+    void run();
+    // Runs until the runtime stops or `leave` is set (worker 0, which drives shutdown).
+    void run_until(const std::atomic<bool>& leave);
+
+    // Owner thread only.
+    void push_ready(std::coroutine_handle<> handle);
+    // For a timer's fire function, on the owner thread: queues without waking another
+    // worker, because fire_due_timers() wakes one once for the whole batch, and a lone
+    // woken task is best run by this worker, which is about to look for work anyway.
+    void push_woken(std::coroutine_handle<> handle);
+    void push_forks(std::coroutine_handle<>* handles, std::size_t count);
+    // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
+    // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
+    // suspended (the trampoline, symmetric_transfer.hpp); else false.
+    bool defer_resume(std::coroutine_handle<> suspending, std::coroutine_handle<> next) noexcept {
+        if (suspending != resumed_ || resume_next_) {
+            return false;
+        }
+        resume_next_ = next;
+        return true;
+    }
+
+    worker_stats stats() const noexcept;
+
+    // Owner thread only. Inserts `entry` unless `strand` (if any) has a cancellation
+    // pending; publishes `target` as the strand's suspension inside the wheel's lock, so a
+    // canceller's cancel_timer() finds the entry either pending or fired. False if the
+    // cancellation was pending and nothing was inserted.
+    bool add_timer(timer_entry& entry, strand_word* strand = nullptr,
+                   cancel_target* target = nullptr);
+    // Any thread. Takes `entry` out of the wheel if it is still pending; true if it was.
+    bool cancel_timer(timer_entry& entry) noexcept;
+
+    static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
+    // The earliest deadline in this worker's wheel, or no_timer; kept in virtual time only,
+    // where the worker that advances the clock reads it.
+    std::uint64_t published_next_timer() const noexcept {
+        // seq_cst: read after the reader's enter_sleep RMW, in the single order with the
+        // owner's store before its own enter_sleep.
+        return next_timer_.load(std::memory_order_seq_cst);
+    }
+
+    // Shared with thieves and with the parking protocol.
+    local_queue ready;
+    fork_deque forks;
+    parker sleeper;
+
+private:
+    std::coroutine_handle<> next_local();
+    std::coroutine_handle<> pop_injector();
+    std::coroutine_handle<> search();
+    std::coroutine_handle<> steal_once();
+    // Fires every timer whose deadline has come; true if any fired.
+    bool fire_due_timers();
+    // Both under timers_lock_.
+    void publish_next_timer() noexcept;
+    std::optional<std::uint64_t> next_deadline() noexcept;
+    void stop_searching();
+    // After queuing work on this worker: lets an idle worker come and steal it.
+    void notify_others();
+    bool leave_requested() const noexcept {
+        // seq_cst: read in the parking re-check, like stopping(); see runtime::drain.
+        return leave_ != nullptr && leave_->load(std::memory_order_seq_cst);
+    }
+    void park();
+    // park() while holding the reactor's driver role: sleeps in its poll.
+    void park_polling(bool nobody_awake);
+    // Sleeps in the reactor's poll until `deadline` at most, dispatches what it saw and stops
+    // driving; then awake again (searching if a producer woke it). True if it has something
+    // to do: it was woken, or it woke tasks.
+    bool poll_until(std::uint64_t deadline);
+    // Polls the reactor without blocking if sockets are open and nobody drives it.
+    void poll_io();
+    void sleep_until_woken();
+    // Spins until CLOCK_MONOTONIC reaches `deadline`, or work or a stop arrives.
+    void spin_until(std::uint64_t deadline);
+    // After a late re-check or a timeout: back to awake, unless a producer claimed us.
+    void leave_sleep_or_take_wake_up();
+    static void count(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+        // relaxed: one writer; readers only want an eventually current snapshot.
+        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+    }
+
+    runtime& owner_;
+    const std::size_t id_;
+    bool searching_ = false;
+    const std::atomic<bool>* leave_ = nullptr;
+    std::uint32_t tick_ = 0;
+    std::uint64_t random_;
+    std::atomic<std::uint64_t> tasks_run_{0};
+    std::atomic<std::uint64_t> tasks_stolen_{0};
+    std::atomic<std::uint64_t> parks_{0};
+    // The wheel is the owner's, but a cancellation on any thread takes entries out of it,
+    // so every use is under timers_lock_. timer_count_ mirrors its size for the owner's
+    // lock-free look before it fires timers (a stale count costs one needless lock).
+    spinlock timers_lock_;
+    timer_wheel timers_;
+    std::atomic<std::size_t> timer_count_{0};
+    std::atomic<std::uint64_t> next_timer_{no_timer};
+    // The trampoline: the coroutine run() resumed last, and the slot defer_resume fills
+    // while it runs and run() empties before the step ends. The slot stays empty
+    // where the compiler makes symmetric transfer a tail call.
+    std::coroutine_handle<> resumed_;
+    std::coroutine_handle<> resume_next_;
+};
+
+} // namespace weft::detail

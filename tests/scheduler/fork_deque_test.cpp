@@ -1,0 +1,354 @@
+// Tests weft::detail::fork_deque (runtime/scheduler/fork_deque.hpp), the Chase-Lev fork stack: LIFO pops
+// for the owner, FIFO steals from the top, growth past 256 through several doublings and in
+// one step for a large batch, and races of the owner against two thieves in which no item,
+// least of all the last one, is ever handed to two takers.
+#include "scheduler/fork_deque.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using weft::detail::fork_deque;
+
+// Stand-ins for coroutines: distinct, non-null, 16-byte-aligned addresses, never resumed.
+std::coroutine_handle<> fake_handle(std::uint32_t value) {
+    return std::coroutine_handle<>::from_address(
+        reinterpret_cast<void*>(static_cast<std::uintptr_t>(value) << 4));
+}
+
+std::uint32_t value_of(std::coroutine_handle<> handle) {
+    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(handle.address()) >> 4);
+}
+
+void push_one(fork_deque& deque, std::coroutine_handle<> handle) {
+    deque.push(&handle, 1);
+}
+
+void push_range(fork_deque& deque, std::uint32_t first, std::uint32_t last) {
+    for (std::uint32_t value = first; value <= last; ++value) {
+        push_one(deque, fake_handle(value));
+    }
+}
+
+std::vector<std::uint32_t> range(std::uint32_t first, std::uint32_t last) {
+    std::vector<std::uint32_t> values;
+    for (std::uint32_t value = first; value <= last; ++value) {
+        values.push_back(value);
+    }
+    return values;
+}
+
+std::vector<std::uint32_t> descending(std::uint32_t last, std::uint32_t first) {
+    std::vector<std::uint32_t> values = range(first, last);
+    return {values.rbegin(), values.rend()};
+}
+
+std::vector<std::uint32_t> pop_all(fork_deque& deque) {
+    std::vector<std::uint32_t> values;
+    while (std::coroutine_handle<> handle = deque.pop()) {
+        values.push_back(value_of(handle));
+    }
+    return values;
+}
+
+std::vector<std::uint32_t> steal_all(fork_deque& deque) {
+    std::vector<std::uint32_t> values;
+    while (std::coroutine_handle<> handle = deque.steal()) {
+        values.push_back(value_of(handle));
+    }
+    return values;
+}
+
+TEST(ForkDeque, NewDequeIsEmptyToOwnerAndThief) {
+    fork_deque deque;
+    EXPECT_TRUE(deque.empty());
+    EXPECT_FALSE(deque.pop());
+    EXPECT_FALSE(deque.steal());
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDeque, OwnerPopsNewestFirst) {
+    fork_deque deque;
+    push_range(deque, 1, 50);
+
+    EXPECT_FALSE(deque.empty());
+    EXPECT_EQ(pop_all(deque), descending(50, 1));
+    EXPECT_TRUE(deque.empty());
+    EXPECT_FALSE(deque.steal());
+}
+
+TEST(ForkDeque, ThiefStealsOldestFirst) {
+    fork_deque deque;
+    push_range(deque, 1, 50);
+
+    EXPECT_EQ(steal_all(deque), range(1, 50));
+    EXPECT_TRUE(deque.empty());
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDeque, PopAndStealTakeFromOppositeEnds) {
+    fork_deque deque;
+    push_range(deque, 1, 6);
+
+    EXPECT_EQ(value_of(deque.steal()), 1u);
+    EXPECT_EQ(value_of(deque.pop()), 6u);
+    EXPECT_EQ(value_of(deque.steal()), 2u);
+    EXPECT_EQ(value_of(deque.pop()), 5u);
+    EXPECT_EQ(value_of(deque.pop()), 4u);
+    EXPECT_EQ(value_of(deque.steal()), 3u);
+    EXPECT_FALSE(deque.pop());
+    EXPECT_FALSE(deque.steal());
+}
+
+TEST(ForkDeque, LastItemPoppedIsNotStolenAgain) {
+    fork_deque deque;
+    push_one(deque, fake_handle(1));
+
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+    EXPECT_FALSE(deque.steal());
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDeque, LastItemStolenIsNotPoppedAgain) {
+    fork_deque deque;
+    push_one(deque, fake_handle(1));
+
+    EXPECT_EQ(value_of(deque.steal()), 1u);
+    EXPECT_FALSE(deque.pop());
+    EXPECT_FALSE(deque.steal());
+}
+
+TEST(ForkDeque, PushAfterEmptyingWorksAtEveryOffset) {
+    fork_deque deque;
+    std::uint32_t next = 1;
+    for (int cycle = 0; cycle < 1000; ++cycle) {
+        const std::uint32_t first = next;
+        push_range(deque, first, first + 2);
+        next += 3;
+        EXPECT_EQ(value_of(deque.steal()), first);
+        EXPECT_EQ(value_of(deque.pop()), first + 2);
+        EXPECT_EQ(value_of(deque.pop()), first + 1);
+        EXPECT_FALSE(deque.pop());
+    }
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDeque, GrowsPastTheFirstRingKeepingEveryItemInOrder) {
+    fork_deque deque;
+    push_range(deque, 1, 257);
+
+    EXPECT_EQ(pop_all(deque), descending(257, 1));
+}
+
+TEST(ForkDeque, GrowsThroughSeveralDoublingsKeepingEveryItemInOrder) {
+    fork_deque deque;
+    constexpr std::uint32_t count = 256 * 32 + 5;
+    push_range(deque, 1, count);
+
+    EXPECT_EQ(steal_all(deque), range(1, count));
+}
+
+TEST(ForkDeque, GrowthAfterStealsKeepsTheItemsBetweenTopAndBottom) {
+    fork_deque deque;
+    push_range(deque, 1, 200);
+    EXPECT_EQ(steal_all(deque).size(), 200u);
+    push_range(deque, 201, 400);
+    for (std::uint32_t value = 201; value <= 300; ++value) {
+        ASSERT_EQ(value_of(deque.steal()), value);
+    }
+    push_range(deque, 401, 1500);
+
+    for (std::uint32_t value = 301; value <= 700; ++value) {
+        ASSERT_EQ(value_of(deque.steal()), value);
+    }
+    EXPECT_EQ(pop_all(deque), descending(1500, 701));
+}
+
+TEST(ForkDeque, BatchPopsFromItsFirstHandleAndStealsFromItsLast) {
+    fork_deque deque;
+    push_range(deque, 1, 3);
+    std::vector<std::coroutine_handle<>> batch;
+    for (std::uint32_t value = 4; value <= 5000; ++value) {
+        batch.push_back(fake_handle(value));
+    }
+
+    deque.push(batch.data(), batch.size());
+
+    EXPECT_EQ(value_of(deque.pop()), 4u);
+    EXPECT_EQ(value_of(deque.steal()), 1u);
+    EXPECT_EQ(value_of(deque.steal()), 2u);
+    EXPECT_EQ(value_of(deque.steal()), 3u);
+    EXPECT_EQ(value_of(deque.steal()), 5000u);
+    std::vector<std::uint32_t> rest = pop_all(deque);
+    EXPECT_EQ(rest, range(5, 4999));
+}
+
+TEST(ForkDeque, ClearForgetsEveryItem) {
+    fork_deque deque;
+    push_range(deque, 1, 300);
+
+    deque.clear();
+
+    EXPECT_TRUE(deque.empty());
+    EXPECT_FALSE(deque.pop());
+    EXPECT_FALSE(deque.steal());
+    push_one(deque, fake_handle(9));
+    EXPECT_EQ(value_of(deque.steal()), 9u);
+}
+
+// Counts how many times each item was taken, from any thread.
+class tally {
+public:
+    explicit tally(std::uint32_t items) : counts_(items + 1) {}
+
+    void take(std::coroutine_handle<> handle) {
+        const std::uint32_t value = value_of(handle);
+        if (value == 0 || value >= counts_.size()) {
+            ADD_FAILURE() << "a handle that was never pushed: " << value;
+            return;
+        }
+        // relaxed: only the totals matter, read after the threads are joined.
+        counts_[value].fetch_add(1, std::memory_order_relaxed);
+        total_.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::uint32_t total() const { return total_.load(std::memory_order_relaxed); }
+
+    // Reports up to ten items not taken exactly once; returns how many there were.
+    int report_mistakes() const {
+        int mistakes = 0;
+        for (std::size_t value = 1; value < counts_.size(); ++value) {
+            const int count = counts_[value].load();
+            if (count != 1 && ++mistakes <= 10) {
+                ADD_FAILURE() << "item " << value << " was taken " << count << " times";
+            }
+        }
+        return mistakes;
+    }
+
+private:
+    std::vector<std::atomic<std::uint8_t>> counts_;
+    std::atomic<std::uint32_t> total_{0};
+};
+
+// The owner keeps the deque at zero to a few items, pushing and popping in small random runs,
+// so most of its pops race the two thieves for the last item.
+TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
+    constexpr std::uint32_t items = 1'000'000;
+    fork_deque deque;
+    tally taken(items);
+    std::atomic<bool> owner_done{false};
+
+    auto thief = [&] {
+        for (;;) {
+            // Read before stealing: once the owner is done, a failed steal means empty.
+            const bool last_round = owner_done.load();
+            if (std::coroutine_handle<> handle = deque.steal()) {
+                taken.take(handle);
+            } else if (last_round) {
+                return;
+            }
+        }
+    };
+    std::thread first_thief(thief);
+    std::thread second_thief(thief);
+
+    std::minstd_rand random(3);
+    std::uint32_t next = 1;
+    while (next <= items) {
+        for (unsigned pushes = random() % 3 + 1; pushes > 0 && next <= items; --pushes) {
+            push_one(deque, fake_handle(next++));
+        }
+        for (unsigned pops = random() % 4; pops > 0; --pops) {
+            if (std::coroutine_handle<> handle = deque.pop()) {
+                taken.take(handle);
+            }
+        }
+    }
+    while (std::coroutine_handle<> handle = deque.pop()) {
+        taken.take(handle);
+    }
+    owner_done.store(true);
+    first_thief.join();
+    second_thief.join();
+
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+    EXPECT_TRUE(deque.empty());
+}
+
+// Each round starts a fresh deque and pushes 4000 items in batches, faster than two thieves
+// can steal them one by one, so the ring grows several times while steals read its slots; the
+// owner pops now and then and drains the rest. A barrier keeps the thieves off a deque once its
+// round is over.
+TEST(ForkDequeStress, StealsDuringGrowthNeverLoseOrDuplicateAnItem) {
+    constexpr int rounds = 200;
+    constexpr std::uint32_t per_round = 4000;
+    constexpr std::uint32_t items = rounds * per_round;
+    tally taken(items);
+    std::unique_ptr<fork_deque> deque;
+    std::atomic<bool> round_over{false};
+    std::barrier sync(3);
+
+    auto thief = [&] {
+        for (int round = 0; round < rounds; ++round) {
+            sync.arrive_and_wait(); // the round's deque exists
+            for (;;) {
+                const bool last_try = round_over.load();
+                if (std::coroutine_handle<> handle = deque->steal()) {
+                    taken.take(handle);
+                } else if (last_try) {
+                    break;
+                }
+            }
+            sync.arrive_and_wait(); // the owner may now destroy the deque
+        }
+    };
+    std::thread first_thief(thief);
+    std::thread second_thief(thief);
+
+    std::minstd_rand random(5);
+    std::uint32_t next = 1;
+    for (int round = 0; round < rounds; ++round) {
+        deque = std::make_unique<fork_deque>();
+        round_over.store(false);
+        sync.arrive_and_wait();
+        const std::uint32_t end = next + per_round;
+        while (next < end) {
+            // Mostly short batches, now and then one that outgrows the ring several times over.
+            const std::uint32_t limit = random() % 16 == 0 ? 1500 : 64;
+            std::vector<std::coroutine_handle<>> batch;
+            for (std::uint32_t size = random() % limit + 1; size > 0 && next < end; --size) {
+                batch.push_back(fake_handle(next++));
+            }
+            deque->push(batch.data(), batch.size());
+            if (random() % 4 == 0) {
+                if (std::coroutine_handle<> handle = deque->pop()) {
+                    taken.take(handle);
+                }
+            }
+        }
+        while (std::coroutine_handle<> handle = deque->pop()) {
+            taken.take(handle);
+        }
+        round_over.store(true);
+        sync.arrive_and_wait();
+        deque.reset();
+    }
+    first_thief.join();
+    second_thief.join();
+
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+}
+
+} // namespace

@@ -1,0 +1,151 @@
+// Tests the worker loop (runtime/scheduler/worker.cpp): work is really stolen between workers, and a
+// coroutine that migrates between worker threads many times keeps using the queues of the
+// worker it is running on (the thread-local pitfall of coroutines that change threads).
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+#include "scheduler/worker.hpp"
+
+namespace {
+
+TEST(Worker, QueuedWorkIsStolenByAnIdleWorker) {
+    struct observation {
+        std::thread::id spinner;
+        std::thread::id other;
+        std::uint64_t stolen = 0;
+        bool released = false;
+    };
+    const observation seen = weft::run(
+        []() -> weft::coro<observation> {
+            std::atomic<bool> other_ran{false};
+            std::thread::id spinner_thread;
+            std::thread::id other_thread;
+            // Both tasks are queued on this worker. The first spins until the second has
+            // run, which only another worker can make happen.
+            weft::task<bool> spinner = weft::create_task(
+                [](std::atomic<bool>& flag, std::thread::id& where) -> weft::coro<bool> {
+                    where = weft::testing::current_thread_id();
+                    co_return weft::testing::eventually([&] { return flag.load(); });
+                }(other_ran, spinner_thread));
+            weft::task<> other = weft::create_task(
+                [](std::atomic<bool>& flag, std::thread::id& where) -> weft::coro<> {
+                    where = weft::testing::current_thread_id();
+                    flag.store(true);
+                    co_return;
+                }(other_ran, other_thread));
+            const bool released = co_await spinner;
+            co_await other;
+            std::uint64_t stolen = 0;
+            for (const weft::worker_stats& each : weft::current_runtime_stats().workers) {
+                stolen += each.tasks_stolen;
+            }
+            co_return observation{spinner_thread, other_thread, stolen, released};
+        }(),
+        weft::run_options{.workers = 2});
+    EXPECT_TRUE(seen.released);
+    EXPECT_NE(seen.spinner, seen.other);
+    EXPECT_GE(seen.stolen, 1u);
+}
+
+// Keeps the current worker busy for a while, so that wake-ups queued meanwhile go to the
+// other worker.
+void busy_for(std::chrono::microseconds span) {
+    const auto until = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+}
+
+// Which worker each thread ran as, filled in as threads are first seen.
+class worker_of_thread {
+public:
+    // False if this thread was seen before as another worker.
+    bool consistent(std::thread::id thread, weft::detail::worker* seen) {
+        std::lock_guard guard(mutex_);
+        return known_.try_emplace(thread, seen).first->second == seen;
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::thread::id, weft::detail::worker*> known_;
+};
+
+// A coroutine that hops between workers (each wake-up comes from a thread outside the
+// runtime, and while one worker is busy another takes it). After every resumption it
+// checks that the worker it sees is the one of the thread it runs on, then spawns and
+// awaits a task: with a stale thread-local it would push onto another worker's queue.
+weft::coro<int> hop_and_spawn(int hops, std::atomic<int>& migrations, worker_of_thread& owners) {
+    std::thread::id last = weft::testing::current_thread_id();
+    int spawned = 0;
+    for (int i = 0; i < hops; ++i) {
+        weft::future<> wake;
+        std::thread waker([wake]() mutable { wake.set_result(); });
+        co_await wake;
+        waker.join();
+        const std::thread::id now = weft::testing::current_thread_id();
+        if (now != last) {
+            migrations.fetch_add(1, std::memory_order_relaxed);
+            last = now;
+        }
+        busy_for(std::chrono::microseconds(50));
+        weft::detail::worker* here = weft::detail::worker::current();
+        EXPECT_NE(here, nullptr);
+        EXPECT_TRUE(owners.consistent(now, here));
+        spawned += co_await weft::create_task([]() -> weft::coro<int> { co_return 1; }());
+    }
+    co_return spawned;
+}
+
+TEST(Worker, MigratingCoroutinesKeepUsingTheirCurrentWorker) {
+    std::atomic<int> migrations{0};
+    worker_of_thread owners;
+    const int spawned = weft::run(
+        [](std::atomic<int>& moved, worker_of_thread& seen) -> weft::coro<int> {
+            std::vector<weft::coro<int>> hoppers;
+            for (int i = 0; i < 8; ++i) {
+                hoppers.push_back(hop_and_spawn(200, moved, seen));
+            }
+            const std::vector<int> counts = co_await weft::gather(std::move(hoppers));
+            co_return std::accumulate(counts.begin(), counts.end(), 0);
+        }(migrations, owners),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(spawned, 8 * 200);
+    EXPECT_GT(migrations.load(), 0) << "no coroutine ever changed worker";
+}
+
+TEST(Worker, SelfRespawningTasksDoNotStarveInjectedWork) {
+    // One worker busy with tasks that keep spawning more must still take work that a
+    // thread outside the runtime injects (the injector is polled every 61 steps).
+    const bool injected_ran = weft::run(
+        []() -> weft::coro<bool> {
+            std::atomic<bool> stop{false};
+            weft::future<> outside;
+            struct respawner {
+                static weft::coro<> run(std::atomic<bool>& stop_flag) {
+                    if (!stop_flag.load()) {
+                        weft::create_task(run(stop_flag));
+                    }
+                    co_return;
+                }
+            };
+            weft::create_task(respawner::run(stop));
+            std::thread injector([outside]() mutable { outside.set_result(); });
+            co_await outside;
+            injector.join();
+            stop.store(true);
+            co_return true;
+        }(),
+        weft::run_options{.workers = 1});
+    EXPECT_TRUE(injected_ran);
+}
+
+} // namespace
