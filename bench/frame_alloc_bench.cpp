@@ -2,7 +2,8 @@
 //   new_delete     plain ::operator new / ::operator delete (glibc malloc)
 //   tbb_scalable   oneTBB scalable_malloc / scalable_free
 //   weft_recycler  weft::detail::allocate_frame / deallocate_frame (per-thread caches by
-//                  size class over a shared pool and scalable_malloc; runtime/task/frame_allocator.cpp)
+//                  size class over a shared pool and scalable_malloc;
+//                  runtime/task/frame_allocator.cpp)
 // Patterns: lifo_burst (10 blocks of 256 bytes freed in reverse, like a gather of 10
 // children), deep_chain (1000 blocks of 192 bytes, then freed innermost first, like a deep
 // chain of awaits) and cross_thread (one thread allocates 192-byte blocks, a second frees

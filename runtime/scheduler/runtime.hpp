@@ -30,9 +30,9 @@
 #include <weft/run.hpp>
 
 #include "blocking/blocking_pool.hpp"
+#include "io/reactor.hpp"
 #include "scheduler/idle.hpp"
 #include "scheduler/injector.hpp"
-#include "io/reactor.hpp"
 #include "scheduler/runtime_gate.hpp"
 #include "scheduler/task_registry.hpp"
 #include "scheduler/worker.hpp"

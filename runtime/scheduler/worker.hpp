@@ -21,9 +21,9 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/runtime_stats.hpp>
 
+#include "park/parker.hpp"
 #include "scheduler/fork_deque.hpp"
 #include "scheduler/local_queue.hpp"
-#include "park/parker.hpp"
 #include "time/timer_wheel.hpp"
 #include <weft/detail/spinlock.hpp>
 

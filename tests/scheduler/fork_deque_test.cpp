@@ -1,5 +1,5 @@
-// Tests weft::detail::fork_deque (runtime/scheduler/fork_deque.hpp), the Chase-Lev fork stack: LIFO pops
-// for the owner, FIFO steals from the top, growth past 256 through several doublings and in
+// Tests weft::detail::fork_deque (runtime/scheduler/fork_deque.hpp), the Chase-Lev fork stack: LIFO
+// pops for the owner, FIFO steals from the top, growth past 256 through several doublings and in
 // one step for a large batch, and races of the owner against two thieves in which no item,
 // least of all the last one, is ever handed to two takers.
 #include "scheduler/fork_deque.hpp"

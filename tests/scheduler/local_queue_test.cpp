@@ -1,5 +1,5 @@
-// Tests weft::detail::local_queue (runtime/scheduler/local_queue.hpp): FIFO order for the owner, overflow
-// of the older half to the injector, steal_into's half-rounded-up claim and its refusal to
+// Tests weft::detail::local_queue (runtime/scheduler/local_queue.hpp): FIFO order for the owner,
+// overflow of the older half to the injector, steal_into's half-rounded-up claim and its refusal to
 // fill a thief's queue past half, and a race of one owner and three thieves in which every
 // item, including those that overflowed, is taken exactly once.
 #include "scheduler/local_queue.hpp"

@@ -1,6 +1,6 @@
-// Tests weft::run (runtime/scheduler/run.cpp, runtime/scheduler/runtime.cpp): results and exceptions of main,
-// worker counts, nested and concurrent runs, an idle runtime that burns no CPU, and a
-// shutdown that destroys every task still pending without leaking.
+// Tests weft::run (runtime/scheduler/run.cpp, runtime/scheduler/runtime.cpp): results and
+// exceptions of main, worker counts, nested and concurrent runs, an idle runtime that burns no CPU,
+// and a shutdown that destroys every task still pending without leaking.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-// Tests the worker loop (runtime/scheduler/worker.cpp): work is really stolen between workers, and a
-// coroutine that migrates between worker threads many times keeps using the queues of the
-// worker it is running on (the thread-local pitfall of coroutines that change threads).
+// Tests the worker loop (runtime/scheduler/worker.cpp): work is really stolen between workers, and
+// a coroutine that migrates between worker threads many times keeps using the queues of the worker
+// it is running on (the thread-local pitfall of coroutines that change threads).
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
 #include "scheduler/worker.hpp"
+#include "test_support.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
-// Tests the frame allocator (include/weft/detail/frame_allocator.hpp, runtime/task/frame_allocator.cpp):
-// alignment and usable size, reuse of a freed block within its 16-byte class on the same
-// thread, blocks freed on another thread than the one that allocated them, and the shared pool
-// that takes a thread's cache when the thread exits (checked by allocator statistics and, for
-// leaks, by LeakSanitizer). Under ThreadSanitizer frames bypass the cache, and the tests of
-// reuse give way to one that every frame is freed at once.
+// Tests the frame allocator (include/weft/detail/frame_allocator.hpp,
+// runtime/task/frame_allocator.cpp): alignment and usable size, reuse of a freed block within its
+// 16-byte class on the same thread, blocks freed on another thread than the one that allocated
+// them, and the shared pool that takes a thread's cache when the thread exits (checked by allocator
+// statistics and, for leaks, by LeakSanitizer). Under ThreadSanitizer frames bypass the cache, and
+// the tests of reuse give way to one that every frame is freed at once.
 #include <weft/detail/frame_allocator.hpp>
 
 #include <gtest/gtest.h>
@@ -107,7 +107,8 @@ TEST(FrameAllocator, RecycledBlocksAreAlignedAndWritableForTheirFullSize) {
 
 TEST(FrameAllocator, FreedBlockIsReusedByTheNextAllocationOfItsClassOnTheSameThread) {
 #ifdef WEFT_TEST_TSAN
-    GTEST_SKIP() << "under ThreadSanitizer frames bypass the cache (runtime/task/frame_allocator.cpp)";
+    GTEST_SKIP()
+        << "under ThreadSanitizer frames bypass the cache (runtime/task/frame_allocator.cpp)";
 #endif
     for (std::size_t top = granule; top <= largest_cached; top += granule) {
         const std::size_t bottom = top - granule + 1;
@@ -142,7 +143,8 @@ TEST(FrameAllocator, UnderThreadSanitizerEveryFrameIsFreedAtOnce) {
 
 TEST(FrameAllocator, CachedBlockIsNotHandedToAnotherClass) {
 #ifdef WEFT_TEST_TSAN
-    GTEST_SKIP() << "under ThreadSanitizer frames bypass the cache (runtime/task/frame_allocator.cpp)";
+    GTEST_SKIP()
+        << "under ThreadSanitizer frames bypass the cache (runtime/task/frame_allocator.cpp)";
 #endif
     void* small = allocate_frame(64);
     deallocate_frame(small, 64);
