@@ -18,80 +18,14 @@
 #pragma once
 
 #include <chrono>
-#include <coroutine>
-#include <cstdint>
 
 #include <weft/clock.hpp>
-#include <weft/detail/cancellation.hpp>
-#include <weft/detail/promise.hpp>
 #include <weft/detail/saturating_duration.hpp>
-#include <weft/detail/timer_entry.hpp>
-#include <weft/errors.hpp>
+#include <weft/detail/sleep_awaiter.hpp>
 
 namespace weft {
 
-namespace detail {
-
-// The state of one sleeping coroutine, all of it inside the coroutine's frame: the wheel's
-// entry, who to resume, whose wheel holds the entry, and how a cancellation reaches it.
-struct sleep_timer : timer_entry, cancel_target {
-    std::coroutine_handle<> sleeper;
-    void* wheel_owner = nullptr;   // the worker whose wheel holds the entry
-    strand_word* strand = nullptr; // the sleeper's strand while the sleep is cancellable
-};
-
-// How a sleep's amount reads: a duration from now, or a time point on weft::clock.
-enum class deadline_kind : bool { after, at };
-
-// Out of line (runtime/time/sleep.cpp): they reach the current worker. begin_sleep reads the
-// amount, in nanoseconds, from timer.deadline and replaces it with the deadline; it returns
-// false when the sleeper must not suspend (a cancellation was pending).
-[[gnu::noinline]] bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper,
-                                   deadline_kind kind, strand_word* strand);
-[[gnu::noinline]] void abandon_sleep(sleep_timer& timer) noexcept;
-
-// Throws: a cancellation ends the sleep with cancelled_error. Without it (the runtime's own
-// watchdogs, for which a cancellation is routine), await_resume says whether the sleep
-// reached its deadline instead, and no exception is thrown.
-template <deadline_kind Kind, bool Throws = true>
-class [[nodiscard]] sleep_awaiter {
-public:
-    // Until the sleep begins, the timer's deadline field holds the amount (two's complement
-    // for a negative one), so the awaiter is exactly its timer.
-    explicit sleep_awaiter(std::int64_t amount_ns) noexcept {
-        timer_.deadline = static_cast<std::uint64_t>(amount_ns);
-    }
-    sleep_awaiter(sleep_awaiter&& other) noexcept { timer_.deadline = other.timer_.deadline; }
-    ~sleep_awaiter() { abandon_sleep(timer_); }
-
-    bool await_ready() const noexcept { return false; }
-    template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> sleeper) {
-        return begin_sleep(timer_, sleeper, Kind, strand_of(sleeper));
-    }
-    auto await_resume() {
-        const bool cancelled = timer_.strand != nullptr && leave_target(*timer_.strand, timer_);
-        if constexpr (Throws) {
-            if (cancelled) {
-                throw cancelled_error();
-            }
-        } else {
-            return !cancelled;
-        }
-    }
-
-private:
-    sleep_timer timer_;
-};
-
-// co_await yields true if the deadline came, false if the sleep was cancelled.
-inline sleep_awaiter<deadline_kind::at, false>
-sleep_until_or_cancelled(clock::time_point deadline) {
-    return sleep_awaiter<deadline_kind::at, false>(deadline.time_since_epoch().count());
-}
-
-} // namespace detail
-
+// co_await sleep(delay): resumes once `delay` has passed on weft::clock.
 template <class Rep, class Period>
 detail::sleep_awaiter<detail::deadline_kind::after>
 sleep(std::chrono::duration<Rep, Period> delay) {
@@ -99,6 +33,7 @@ sleep(std::chrono::duration<Rep, Period> delay) {
         detail::saturating_nanoseconds(delay, "weft::sleep").count());
 }
 
+// co_await sleep_until(deadline): resumes once weft::clock reads `deadline` or later.
 inline detail::sleep_awaiter<detail::deadline_kind::at> sleep_until(clock::time_point deadline) {
     return detail::sleep_awaiter<detail::deadline_kind::at>(deadline.time_since_epoch().count());
 }

@@ -6,8 +6,6 @@
 
 #include <weft/errors.hpp>
 
-#include "scheduler/runtime.hpp"
-
 namespace weft::detail {
 namespace {
 
@@ -36,18 +34,18 @@ std::exception_ptr shut_down_error() noexcept {
 } // namespace
 
 void submit_blocking(runtime& target, blocking_job& job) noexcept {
-    target.blocking().submit(job);
+    blocking_pool_of(target).submit(job);
 }
 
-blocking_pool::blocking_pool(runtime& owner, std::size_t max_threads,
-                             std::chrono::nanoseconds keep_alive,
+blocking_pool::blocking_pool(blocking_calls_listener* virtual_time_listener,
+                             std::size_t max_threads, std::chrono::nanoseconds keep_alive,
                              std::chrono::nanoseconds report_after) noexcept
-    : owner_(owner), max_threads_(max_threads), keep_alive_(keep_alive),
-      report_after_(report_after) {}
+    : virtual_time_listener_(virtual_time_listener), max_threads_(max_threads),
+      keep_alive_(keep_alive), report_after_(report_after) {}
 
 void blocking_pool::submit(blocking_job& job) noexcept {
     job.retain();
-    if (owner_.virtual_time()) {
+    if (virtual_time_listener_ != nullptr) {
         // seq_cst: before the submitting worker's own enter_sleep, so the last worker to go
         // idle sees it (see calls_in_flight).
         in_flight_.fetch_add(1, std::memory_order_seq_cst);
@@ -242,8 +240,9 @@ void blocking_pool::let_go(blocking_job& job) noexcept {
     job.release();
     // seq_cst: the store half of the pairing in calls_in_flight. The last call gone, an
     // idle runtime may move its clock: wake a sleeper to do it.
-    if (owner_.virtual_time() && in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
-        owner_.notify_work();
+    if (virtual_time_listener_ != nullptr &&
+        in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+        virtual_time_listener_->blocking_calls_drained();
     }
 }
 

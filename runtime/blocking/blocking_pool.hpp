@@ -12,8 +12,9 @@
 // (real time) without being claimed ends.
 //
 // In virtual time the pool counts the calls it holds, queued or running, and the runtime's
-// clock stands still while there are any (runtime::advance_virtual_time); the pool wakes
-// an idle worker when the last one goes, so that the clock can move on.
+// clock stands still while there are any (runtime::advance_virtual_time); the pool tells
+// its calls_listener when the last one goes, and the runtime wakes an idle worker so that
+// the clock can move on. The pool knows its runtime only through that interface.
 //
 // Shutdown (runtime::run_main): close() drops the calls not started yet (each awaiter
 // still waiting gets weft::runtime_error) and refuses later ones; shut_down() waits for the
@@ -36,13 +37,23 @@
 
 namespace weft::detail {
 
-class runtime;
+// What a pool in virtual time asks of its runtime (scheduler/runtime.hpp implements it).
+class blocking_calls_listener {
+public:
+    // The pool holds no call any more: the clock, stopped while it held one, may move on.
+    virtual void blocking_calls_drained() noexcept = 0;
+
+protected:
+    ~blocking_calls_listener() = default;
+};
 
 class blocking_pool {
 public:
+    // `virtual_time_listener`: the runtime in virtual time, null in real time.
     // `report_after`: how long shut_down waits for running calls before it says on stderr
     // that it is still waiting.
-    blocking_pool(runtime& owner, std::size_t max_threads, std::chrono::nanoseconds keep_alive,
+    blocking_pool(blocking_calls_listener* virtual_time_listener, std::size_t max_threads,
+                  std::chrono::nanoseconds keep_alive,
                   std::chrono::nanoseconds report_after) noexcept;
     blocking_pool(const blocking_pool&) = delete;
     blocking_pool& operator=(const blocking_pool&) = delete;
@@ -86,7 +97,7 @@ private:
     // Drops the pool's reference to a call it is done with (run, skipped or refused).
     void let_go(blocking_job& job) noexcept;
 
-    runtime& owner_;
+    blocking_calls_listener* const virtual_time_listener_;
     const std::size_t max_threads_;
     const std::chrono::nanoseconds keep_alive_;
     const std::chrono::nanoseconds report_after_;
@@ -106,5 +117,9 @@ private:
     bool closed_ = false;
     std::atomic<std::size_t> in_flight_{0}; // virtual time only
 };
+
+// The blocking pool of `target`. Defined by the scheduler, which owns the runtime
+// (scheduler/layer_hooks.cpp).
+blocking_pool& blocking_pool_of(runtime& target) noexcept;
 
 } // namespace weft::detail

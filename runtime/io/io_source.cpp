@@ -1,11 +1,11 @@
 // The readiness count and its waiters; the argument is in io_source.hpp.
 #include "io/io_source.hpp"
 
-#include "scheduler/runtime.hpp"
+#include <weft/detail/scheduler.hpp>
 
 namespace weft::detail {
 
-std::size_t io_readiness::signal(worker& driver) noexcept {
+std::size_t io_readiness::signal(waker& driver) noexcept {
     std::size_t woken = 0;
     waiters_.lock();
     // release: see observe(). Under the lock, so a waiter's re-check is ordered with it.
@@ -13,8 +13,8 @@ std::size_t io_readiness::signal(worker& driver) noexcept {
     while (queued_waiter* waiter = waiters_.pop_front()) {
         // A stream is used inside the runtime that made it, so its waiters are the
         // driver's own tasks; anything else goes through schedule() like any wake-up.
-        if (waiter->home == &driver.owner()) {
-            driver.push_woken(waiter->awaiting);
+        if (waiter->home == &driver.home()) {
+            driver.wake(waiter->awaiting);
         } else {
             schedule(*waiter->home, waiter->awaiting);
         }

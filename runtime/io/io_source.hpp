@@ -21,10 +21,11 @@
 
 #include <weft/detail/wait_queue.hpp>
 
+#include "task/waker.hpp"
+
 namespace weft::detail {
 
 class reactor;
-class worker;
 
 class io_readiness {
 public:
@@ -36,8 +37,8 @@ public:
     }
 
     // The reactor's driver, for an edge in this direction: counts it and wakes every
-    // waiter onto `driver`'s run queue. Returns how many it woke.
-    std::size_t signal(worker& driver) noexcept;
+    // waiter through `driver`, the waker of the worker that polled. Returns how many it woke.
+    std::size_t signal(waker& driver) noexcept;
 
     // The queue_awaiter primitive of one wait: ready once the count differs from `seen`.
     class wait {

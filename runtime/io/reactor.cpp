@@ -16,7 +16,7 @@
 
 #include <weft/detail/cpu_relax.hpp>
 
-#include "scheduler/runtime.hpp"
+#include "time/clock.hpp"
 
 namespace weft::detail {
 namespace {
@@ -216,7 +216,7 @@ void reactor::wait_until(std::uint64_t deadline_ns) noexcept {
     }
 }
 
-std::size_t reactor::dispatch(worker& driver) noexcept {
+std::size_t reactor::dispatch(waker& driver) noexcept {
     std::size_t woken = 0;
     for (std::size_t i = 0; i < polled_; ++i) {
         auto* source = static_cast<io_source*>(events_[i].data.ptr);
@@ -258,7 +258,7 @@ bool reactor::try_drive_to_park() noexcept {
     return false;
 }
 
-std::size_t reactor::poll_if_free(worker& driver) noexcept {
+std::size_t reactor::poll_if_free(waker& driver) noexcept {
     if (!try_drive()) {
         return 0;
     }

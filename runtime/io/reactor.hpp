@@ -35,8 +35,6 @@
 
 namespace weft::detail {
 
-class worker;
-
 class reactor final : public interruptible_wait {
 public:
     // Throws std::system_error if the kernel refuses an epoll instance or an eventfd.
@@ -87,13 +85,13 @@ public:
     // Any thread: makes the driver's poll return.
     void interrupt() noexcept override;
     // The driver, on its worker, after wait_until: wakes the waiters of every source the
-    // poll saw ready onto `driver`'s run queue without waking other workers (the caller
-    // decides that once for the batch), then frees the sources detached meanwhile. Returns
-    // the tasks it woke.
-    std::size_t dispatch(worker& driver) noexcept;
+    // poll saw ready through `driver`, the worker's waker, which wakes no other worker (the
+    // caller decides that once for the batch), then frees the sources detached meanwhile.
+    // Returns the tasks it woke.
+    std::size_t dispatch(waker& driver) noexcept;
     // A worker with work of its own: polls without blocking and dispatches, if nobody
     // drives. Returns the tasks it woke.
-    std::size_t poll_if_free(worker& driver) noexcept;
+    std::size_t poll_if_free(waker& driver) noexcept;
 
 private:
     // release(), for a source it claimed while attached: this reactor stays alive until
@@ -121,5 +119,10 @@ private:
     spinlock sources_lock_;
     io_source* attached_sources_ = nullptr;
 };
+
+// The reactor of the runtime whose worker runs on this thread; throws weft::runtime_error
+// naming `what` on any other thread. Defined by the scheduler, which owns the reactor
+// (scheduler/layer_hooks.cpp).
+[[gnu::noinline]] reactor& require_running_reactor(const char* what);
 
 } // namespace weft::detail

@@ -1,8 +1,6 @@
 // The runtime object: start, stop and teardown; see runtime.hpp.
 #include "scheduler/runtime.hpp"
 
-#include <time.h>
-
 #include <cstdio>
 #include <optional>
 
@@ -10,18 +8,11 @@
 
 namespace weft::detail {
 
-std::uint64_t monotonic_ns() noexcept {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(now.tv_nsec);
-}
-
 runtime::runtime(std::size_t workers, const run_options& options)
     : idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
       exception_handler_(options.exception_handler), virtual_time_(options.virtual_time),
-      blocking_(*this, options.max_blocking_threads, options.blocking_keep_alive,
-                options.shutdown_grace),
+      blocking_(options.virtual_time ? this : nullptr, options.max_blocking_threads,
+                options.blocking_keep_alive, options.shutdown_grace),
       gate_(std::make_shared<runtime_gate>(*this)) {
     workers_.reserve(workers);
     for (std::size_t id = 0; id < workers; ++id) {
@@ -121,9 +112,9 @@ void runtime::drain() {
     drain_deadline_.fire = [](timer_entry& entry) noexcept {
         static_cast<drain_deadline&>(entry).owner->end_drain();
     };
-    workers_[0]->add_timer(drain_deadline_);
+    workers_[0]->timers.add(drain_deadline_);
     workers_[0]->run_until(drain_over_);
-    workers_[0]->cancel_timer(drain_deadline_);
+    workers_[0]->timers.cancel(drain_deadline_);
     if (const std::size_t stragglers = registry_.size()) {
         report_stragglers(stragglers, shutdown_grace_);
     }
@@ -159,11 +150,11 @@ std::optional<std::size_t> runtime::advance_virtual_time() noexcept {
     if (blocking_.calls_in_flight()) {
         return std::nullopt;
     }
-    static_assert(clock_end_ns < worker::no_timer);
+    static_assert(clock_end_ns < timer_driver::no_timer);
     std::optional<std::size_t> owner;
     std::uint64_t earliest = clock_end_ns; // a timer there never fires
     for (const auto& each : workers_) {
-        const std::uint64_t deadline = each->published_next_timer();
+        const std::uint64_t deadline = each->timers.published_next_deadline();
         if (deadline < earliest) {
             earliest = deadline;
             owner = each->id();

@@ -36,21 +36,11 @@
 #include "scheduler/runtime_gate.hpp"
 #include "scheduler/task_registry.hpp"
 #include "scheduler/worker.hpp"
+#include "time/clock.hpp"
 
 namespace weft::detail {
 
-// CLOCK_MONOTONIC in nanoseconds: the real time of runtimes, of futex deadlines and of
-// std::chrono::steady_clock on Linux.
-std::uint64_t monotonic_ns() noexcept;
-
-// The end of weft::clock's range, clock::time_point::max(), in nanoseconds. Deadlines
-// saturate here and a timer here never fires: virtual time never jumps to it, and
-// CLOCK_MONOTONIC would need 292 years of uptime. It lies below worker::no_timer, so a
-// wheel holding only such timers still reads as holding one.
-inline constexpr auto clock_end_ns =
-    static_cast<std::uint64_t>(clock::time_point::max().time_since_epoch().count());
-
-class runtime {
+class runtime final : public blocking_calls_listener {
 public:
     runtime(std::size_t workers, const run_options& options);
     runtime(const runtime&) = delete;
@@ -114,6 +104,9 @@ public:
     void notify_work();
     // Whether any queue holds work, as seen by a worker about to sleep.
     bool has_visible_work() const noexcept;
+    // Virtual time: the blocking pool let go of its last call, so the clock may move on;
+    // a sleeping worker wakes to move it.
+    void blocking_calls_drained() noexcept override { notify_work(); }
 
 private:
     // A timer in worker 0's wheel that ends the drain when the grace has passed.

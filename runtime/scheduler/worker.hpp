@@ -1,22 +1,25 @@
-// One worker thread: its queues, its parker and its loop.
+// One worker thread: its queues, its timers, its parker and its loop.
 //
 // A worker runs, in order of preference: every 61st step the injector (so outside work
 // is never starved), every 31st step its FIFO queue, otherwise its fork stack (newest
 // gather child first), its FIFO queue, the injector; with all of those empty it searches
 // (steals from other workers; at most half the awake workers, rounded up, search at once) and
-// finally parks. Only the owning thread pushes to or pops from its queues; other threads steal.
-// While sockets are open, every 53rd step also polls the reactor without blocking, and a
-// worker that parks while nobody else sleeps in the reactor's poll parks there
-// (reactor.hpp), so sockets and timers share one sleep. A step resumes one coroutine, then
-// every coroutine handed the thread through the trampoline during the step
-// (detail/symmetric_transfer.hpp), before the loop looks for other work.
+// finally parks (worker_parking.cpp). Only the owning thread pushes to or pops from its
+// queues; other threads steal. While sockets are open, every 53rd step also polls the
+// reactor without blocking, and a worker that parks while nobody else sleeps in the
+// reactor's poll parks there (reactor.hpp), so sockets and timers share one sleep. A step
+// resumes one coroutine, then every coroutine handed the thread through the trampoline
+// during the step (detail/symmetric_transfer.hpp), before the loop looks for other work.
+// (The intervals are named, with their reasons, in worker.cpp.)
+//
+// The worker is the waker (task/waker.hpp) of its timer driver and of the reactor polls it
+// makes: the lower layers queue the tasks they wake through it, never through the worker.
 #pragma once
 
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 
 #include <weft/detail/cancellation.hpp>
 #include <weft/runtime_stats.hpp>
@@ -24,21 +27,21 @@
 #include "park/parker.hpp"
 #include "scheduler/fork_deque.hpp"
 #include "scheduler/local_queue.hpp"
-#include "time/timer_wheel.hpp"
-#include <weft/detail/spinlock.hpp>
+#include "task/waker.hpp"
+#include "time/timer_driver.hpp"
 
 namespace weft::detail {
 
 class runtime;
 
-class worker {
+class worker final : public waker {
 public:
     worker(runtime& owner, std::size_t id) noexcept;
 
     // The worker running on this thread, or nullptr. Out of line: see scheduler.hpp.
     [[gnu::noinline]] static worker* current() noexcept;
 
-    runtime& owner() const noexcept { return owner_; }
+    runtime& owner() const noexcept { return home(); }
     std::size_t id() const noexcept { return id_; }
 
     // Runs until the runtime stops. Called on the worker's own thread.
@@ -48,10 +51,11 @@ public:
 
     // Owner thread only.
     void push_ready(std::coroutine_handle<> handle);
-    // For a timer's fire function, on the owner thread: queues without waking another
-    // worker, because fire_due_timers() wakes one once for the whole batch, and a lone
-    // woken task is best run by this worker, which is about to look for work anyway.
-    void push_woken(std::coroutine_handle<> handle);
+    // The waker, for a timer that fired or a socket the reactor saw ready, on the owner
+    // thread: queues without waking another worker, because the caller (fire_due_timers,
+    // a poll) wakes one once for the whole batch, and a lone woken task is best run by this
+    // worker, which is about to look for work anyway.
+    void wake(std::coroutine_handle<> handle) noexcept override;
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
     // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
     // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
@@ -66,28 +70,13 @@ public:
 
     worker_stats stats() const noexcept;
 
-    // Owner thread only. Inserts `entry` unless `strand` (if any) has a cancellation
-    // pending; publishes `target` as the strand's suspension inside the wheel's lock, so a
-    // canceller's cancel_timer() finds the entry either pending or fired. False if the
-    // cancellation was pending and nothing was inserted.
-    bool add_timer(timer_entry& entry, strand_word* strand = nullptr,
-                   cancel_target* target = nullptr);
-    // Any thread. Takes `entry` out of the wheel if it is still pending; true if it was.
-    bool cancel_timer(timer_entry& entry) noexcept;
-
-    static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
-    // The earliest deadline in this worker's wheel, or no_timer; kept in virtual time only,
-    // where the worker that advances the clock reads it.
-    std::uint64_t published_next_timer() const noexcept {
-        // seq_cst: read after the reader's enter_sleep RMW, in the single order with the
-        // owner's store before its own enter_sleep.
-        return next_timer_.load(std::memory_order_seq_cst);
-    }
-
     // Shared with thieves and with the parking protocol.
     local_queue ready;
     fork_deque forks;
     parker sleeper;
+    // This worker's timers; other threads cancel from it, and in virtual time the worker
+    // that moves the clock reads its published deadline.
+    timer_driver timers;
 
 private:
     std::coroutine_handle<> next_local();
@@ -96,9 +85,6 @@ private:
     std::coroutine_handle<> steal_once();
     // Fires every timer whose deadline has come; true if any fired.
     bool fire_due_timers();
-    // Both under timers_lock_.
-    void publish_next_timer() noexcept;
-    std::optional<std::uint64_t> next_deadline() noexcept;
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it.
     void notify_others();
@@ -106,9 +92,15 @@ private:
         // seq_cst: read in the parking re-check, like stopping(); see runtime::drain.
         return leave_ != nullptr && leave_->load(std::memory_order_seq_cst);
     }
+    // Parking, in worker_parking.cpp: after the re-check, sleeps until woken or until the
+    // next timer is due, in the reactor's poll if this worker takes the driver role.
     void park();
     // park() while holding the reactor's driver role: sleeps in its poll.
     void park_polling(bool nobody_awake);
+    // Virtual time, before sleeping: time moves only when every worker is idle, so the last
+    // one to sleep (`nobody_awake`) moves it to the earliest deadline and wakes the worker
+    // whose timer that is. True if that is this worker, which then stays awake.
+    bool move_virtual_clock(bool nobody_awake);
     // Sleeps in the reactor's poll until `deadline` at most, dispatches what it saw and stops
     // driving; then awake again (searching if a producer woke it). True if it has something
     // to do: it was woken, or it woke tasks.
@@ -125,7 +117,6 @@ private:
         counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
     }
 
-    runtime& owner_;
     const std::size_t id_;
     bool searching_ = false;
     const std::atomic<bool>* leave_ = nullptr;
@@ -134,13 +125,6 @@ private:
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};
     std::atomic<std::uint64_t> parks_{0};
-    // The wheel is the owner's, but a cancellation on any thread takes entries out of it,
-    // so every use is under timers_lock_. timer_count_ mirrors its size for the owner's
-    // lock-free look before it fires timers (a stale count costs one needless lock).
-    spinlock timers_lock_;
-    timer_wheel timers_;
-    std::atomic<std::size_t> timer_count_{0};
-    std::atomic<std::uint64_t> next_timer_{no_timer};
     // The trampoline: the coroutine run() resumed last, and the slot defer_resume fills
     // while it runs and run() empties before the step ends. The slot stays empty
     // where the compiler makes symmetric transfer a tail call.

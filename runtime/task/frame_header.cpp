@@ -2,12 +2,11 @@
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
-#include <weft/detail/scheduler.hpp>
 
 #include <cstdio>
 #include <exception>
 
-#include "scheduler/runtime.hpp"
+#include "task/exception_handler.hpp"
 
 namespace weft::detail {
 
@@ -35,10 +34,9 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
 }
 
 void report_unretrieved(std::exception_ptr error, unretrieved_source source) noexcept {
-    runtime* here = running_runtime();
-    if (here != nullptr && here->exception_handler()) {
+    if (const exception_handler* handler = running_exception_handler()) {
         try {
-            here->exception_handler()(error);
+            (*handler)(error);
         } catch (...) {
             std::fputs("weft: the exception handler threw; its exception is dropped\n", stderr);
         }

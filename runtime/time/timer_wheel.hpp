@@ -1,5 +1,6 @@
-// A worker's timers: a hierarchical timing wheel (Tokio's time/wheel, with a 1 ns tick),
-// owned and used by one thread only, so nothing in it is atomic or locked.
+// A hierarchical timing wheel (Tokio's time/wheel, with a 1 ns tick). Nothing in it is
+// atomic or locked: its user makes every call from one thread at a time (each worker's
+// timer_driver.hpp calls it under its lock, since a cancellation may come from any thread).
 //
 // Eleven levels of 64 slots, each level with a 64-bit occupancy bitmap. A slot at level L
 // spans 64^L ns and its level spans 64^(L+1) ns: the aligned block of that size that holds

@@ -10,10 +10,9 @@
 #include <cstring>
 #include <system_error>
 
-#include <weft/detail/scheduler.hpp>
 #include <weft/errors.hpp>
 
-#include "scheduler/runtime.hpp"
+#include "io/reactor.hpp"
 
 namespace weft::detail::net {
 namespace {
@@ -176,7 +175,7 @@ int shutdown_writes(int fd) noexcept {
 
 io_source* attach_socket(int fd, const char* operation) {
     try {
-        return require_running_runtime(operation).reactor().attach(fd, operation);
+        return require_running_reactor(operation).attach(fd, operation);
     } catch (...) {
         ::close(fd);
         throw;
