@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test of weft: the g++ and clang++ release builds, the
+# Checks that runtime/'s includes point down its layers (scripts/check_layers.sh), then
+# builds and runs every test of weft: the g++ and clang++ release builds, the
 # ThreadSanitizer build and the AddressSanitizer + UndefinedBehaviorSanitizer build with
 # clang++, then the g++ ThreadSanitizer and ASan+UBSan builds a Debian user makes, where
 # symmetric transfer goes through the worker's trampoline, and the g++ -O0 build of the
@@ -7,6 +8,8 @@
 # weft and builds an outside project against the installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== layers"
+scripts/check_layers.sh
 source scripts/ensure_packages.sh
 
 for preset in release release-clang tsan asan tsan-gcc asan-gcc debug-gcc; do
