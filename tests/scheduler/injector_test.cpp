@@ -13,19 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "fake_handles.hpp"
+
 namespace {
 
 using weft::detail::injector;
-
-// Stand-ins for coroutines: distinct, non-null, 16-byte-aligned addresses, never resumed.
-std::coroutine_handle<> fake_handle(std::uint32_t value) {
-    return std::coroutine_handle<>::from_address(
-        reinterpret_cast<void*>(static_cast<std::uintptr_t>(value) << 4));
-}
-
-std::uint32_t value_of(std::coroutine_handle<> handle) {
-    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(handle.address()) >> 4);
-}
+using weft::testing::fake_handle;
+using weft::testing::range;
+using weft::testing::value_of;
 
 // Pops batches of at most `batch` until the queue is empty.
 std::vector<std::uint32_t> drain(injector& queue, std::size_t batch) {
@@ -36,14 +31,6 @@ std::vector<std::uint32_t> drain(injector& queue, std::size_t batch) {
         for (std::size_t i = 0; i < count; ++i) {
             values.push_back(value_of(out[i]));
         }
-    }
-    return values;
-}
-
-std::vector<std::uint32_t> range(std::uint32_t first, std::uint32_t last) {
-    std::vector<std::uint32_t> values;
-    for (std::uint32_t value = first; value <= last; ++value) {
-        values.push_back(value);
     }
     return values;
 }
