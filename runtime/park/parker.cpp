@@ -37,22 +37,30 @@ void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
 
 } // namespace
 
-void parker::park() noexcept {
+bool parker::announce(std::uint32_t sleeping_state) noexcept {
     // acquire: a consumed token brings the waker's writes with it.
     if (state_.exchange(empty, std::memory_order_acquire) == notified) {
-        return;
+        return false;
     }
     std::uint32_t expected = empty;
-    // acquire: on failure the token arrived meanwhile and is consumed below; success
-    // publishes nothing, but the failure order may not be stronger than the success one.
-    if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acquire)) {
+    // release: a waker that reads waiting_elsewhere (acquire) sees elsewhere_, stored
+    // before this. acquire, also on failure: then the token arrived meanwhile; take it.
+    if (!state_.compare_exchange_strong(expected, sleeping_state, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
         state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+        return false;
+    }
+    return true;
+}
+
+void parker::park() noexcept {
+    if (!announce(parked)) {
         return;
     }
     for (;;) {
         futex_wait(state_, parked);
-        expected = notified;
-        // acquire: as above. A failure is a spurious wake-up: sleep again.
+        std::uint32_t expected = notified;
+        // acquire: as in announce(). A failure is a spurious wake-up: sleep again.
         if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
             return;
@@ -61,19 +69,12 @@ void parker::park() noexcept {
 }
 
 bool parker::park_until(std::uint64_t deadline_ns) noexcept {
-    // acquire: as in park().
-    if (state_.exchange(empty, std::memory_order_acquire) == notified) {
-        return true;
-    }
-    std::uint32_t expected = empty;
-    // acquire: as in park().
-    if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acquire)) {
-        state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+    if (!announce(parked)) {
         return true;
     }
     for (;;) {
         const bool before_deadline = futex_wait_until(state_, parked, deadline_ns);
-        expected = notified;
+        std::uint32_t expected = notified;
         // acquire: as in park().
         if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
@@ -92,18 +93,9 @@ bool parker::park_until(std::uint64_t deadline_ns) noexcept {
 }
 
 bool parker::park_in(interruptible_wait& wait, std::uint64_t deadline_ns) noexcept {
-    // acquire: as in park().
-    if (state_.exchange(empty, std::memory_order_acquire) == notified) {
-        return true;
-    }
-    // relaxed: published by the compare-and-swap below.
+    // relaxed: published by announce's compare-and-swap.
     elsewhere_.store(&wait, std::memory_order_relaxed);
-    std::uint32_t expected = empty;
-    // release: a waker that reads waiting_elsewhere (acquire) sees elsewhere_. acquire on
-    // failure: the token arrived meanwhile; take it.
-    if (!state_.compare_exchange_strong(expected, waiting_elsewhere, std::memory_order_release,
-                                        std::memory_order_acquire)) {
-        state_.store(empty, std::memory_order_relaxed); // relaxed: only we read it now
+    if (!announce(waiting_elsewhere)) {
         return true;
     }
     wait.wait_until(deadline_ns);

@@ -40,6 +40,11 @@ public:
     void unpark() noexcept;
 
 private:
+    // How every park begins: takes a token an earlier unpark() left (false: return at
+    // once), or announces the sleep by moving state_ from empty to `sleeping_state`
+    // (true: now sleep). A token that arrives between the two is taken too.
+    bool announce(std::uint32_t sleeping_state) noexcept;
+
     static constexpr std::uint32_t empty = 0;
     static constexpr std::uint32_t parked = 1;
     static constexpr std::uint32_t notified = 2;

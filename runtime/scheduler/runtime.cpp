@@ -22,10 +22,7 @@ runtime::runtime(std::size_t workers, const run_options& options)
 
 runtime::~runtime() {
     if (!threads_.empty()) {
-        stop();
-        for (std::thread& thread : threads_) {
-            thread.join();
-        }
+        stop_and_join();
     }
 }
 
@@ -61,34 +58,50 @@ void report_stragglers(std::size_t count, std::chrono::nanoseconds grace) {
 void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
     leave_when_done stopper(*this, main_done_);
     main->waiters.enqueue(stopper);
-    // relaxed: no other thread exists yet; thread creation publishes it.
-    main->refs.store(2, std::memory_order_relaxed);
-    registry_.add(main, 0);
-    workers_[0]->ready.push(handle, injector_);
+    launch(main, handle, 2, workers_[0].get());
     try {
         for (std::size_t id = 1; id < workers_.size(); ++id) {
             threads_.emplace_back([this, id] { workers_[id]->run(); });
         }
     } catch (...) {
         gate_->close();
-        stop();
-        for (std::thread& thread : threads_) {
-            thread.join();
-        }
-        threads_.clear();
-        main->waiters.remove(stopper);
-        teardown();
+        finish(main, stopper);
         throw;
     }
     workers_[0]->run_until(main_done_);
     gate_->close();
     drain();
     blocking_.close();
+    finish(main, stopper);
+}
+
+void runtime::launch(frame_header* header, std::coroutine_handle<> handle, std::uint32_t references,
+                     worker* launcher) {
+    // relaxed: the frame is not shared yet; queuing it (a release, or for main the
+    // creation of the other threads) publishes the count.
+    header->refs.store(references, std::memory_order_relaxed);
+    registry_.add(header, launcher != nullptr ? launcher->id() : 0);
+    if (launcher != nullptr) {
+        launcher->push_ready(handle);
+    } else {
+        inject(handle);
+    }
+}
+
+void runtime::stop_and_join() noexcept {
     stop();
     for (std::thread& thread : threads_) {
         thread.join();
     }
     threads_.clear();
+}
+
+void runtime::finish(frame_header* main, waiter_node& stopper) {
+    stop_and_join();
+    // Only now, with every other thread joined: after a failed start main has not ended
+    // and a started thread may have been running it. After main's end this finds the
+    // list done and does nothing.
+    main->waiters.remove(stopper);
     teardown();
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -47,9 +48,18 @@ public:
     runtime& operator=(const runtime&) = delete;
     ~runtime();
 
-    // Launches `main` (references already counted), runs worker 0 on this thread until
-    // main ends, then stops and tears down.
+    // Launches `main` on worker 0, runs worker 0 on this thread until main ends, then
+    // stops and tears down.
     void run_main(frame_header* main, std::coroutine_handle<> handle);
+
+    // The one way a task starts (create_task, a runtime_handle, run's main): gives the new
+    // task `references` (the running coroutine's, plus one for a task handle if the
+    // launcher keeps one), registers it in the shard of `launcher` and queues its first
+    // step on launcher's FIFO queue. `launcher` is the calling thread's worker (worker 0
+    // for main, before the other threads start); without one (a thread that is none of
+    // this runtime's workers) the task joins shard 0 and the injector.
+    void launch(frame_header* header, std::coroutine_handle<> handle, std::uint32_t references,
+                worker* launcher);
 
     std::size_t worker_count() const noexcept { return workers_.size(); }
     worker& worker_at(std::size_t index) noexcept { return *workers_[index]; }
@@ -116,6 +126,11 @@ private:
 
     void drain();
     void end_drain();
+    // Stops every worker and joins the threads of those that had started.
+    void stop_and_join() noexcept;
+    // The end of run_main, whether main ended or a thread failed to start: takes `stopper`
+    // back from main's waiters, stops and joins the workers and tears down.
+    void finish(frame_header* main, waiter_node& stopper);
     void teardown();
 
     // First, so destroyed last: tearing down a task closes the sockets it holds.

@@ -22,14 +22,10 @@ void runtime_gate::launch(coro<>& body, const char* what) {
     }
     const coro_handle<void> handle = coro_access::release(body);
     handle.promise().ignore_pending_cancel_at_ends();
-    frame_header* header = make_task(handle);
-    // relaxed: the frame is not shared yet; queuing it (a release) publishes the count.
-    // One reference, the running coroutine's: no task handle exists.
-    header->refs.store(1, std::memory_order_relaxed);
     worker* here = worker::current();
     const bool on_own_worker = here != nullptr && &here->owner() == runtime_;
-    runtime_->registry().add(header, on_own_worker ? here->id() : 0);
-    schedule(*runtime_, handle);
+    // One reference, the running coroutine's: no task handle exists.
+    runtime_->launch(make_task(handle), handle, 1, on_own_worker ? here : nullptr);
 }
 
 void runtime_gate::close() noexcept {

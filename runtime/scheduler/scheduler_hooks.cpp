@@ -32,11 +32,8 @@ void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
 }
 
 void launch_task(runtime& target, frame_header* header, std::coroutine_handle<> handle) noexcept {
-    worker* here = worker::current();
-    // relaxed: the frame is not shared yet; pushing it to the queue publishes the count.
-    header->refs.store(2, std::memory_order_relaxed);
-    target.registry().add(header, here->id());
-    here->push_ready(handle);
+    // Two references: the running coroutine's and the caller's task handle.
+    target.launch(header, handle, 2, worker::current());
 }
 
 void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept {

@@ -16,19 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "fake_handles.hpp"
+
 namespace {
 
 using weft::detail::fork_deque;
-
-// Stand-ins for coroutines: distinct, non-null, 16-byte-aligned addresses, never resumed.
-std::coroutine_handle<> fake_handle(std::uint32_t value) {
-    return std::coroutine_handle<>::from_address(
-        reinterpret_cast<void*>(static_cast<std::uintptr_t>(value) << 4));
-}
-
-std::uint32_t value_of(std::coroutine_handle<> handle) {
-    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(handle.address()) >> 4);
-}
+using weft::testing::fake_handle;
+using weft::testing::value_of;
 
 void push_one(fork_deque& deque, std::coroutine_handle<> handle) {
     deque.push(&handle, 1);

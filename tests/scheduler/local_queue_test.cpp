@@ -17,37 +17,23 @@
 #include <thread>
 #include <vector>
 
+#include "fake_handles.hpp"
 #include "scheduler/injector.hpp"
 
 namespace {
 
 using weft::detail::injector;
 using weft::detail::local_queue;
+using weft::testing::fake_handle;
+using weft::testing::range;
+using weft::testing::value_of;
 
 constexpr std::uint32_t capacity = local_queue::capacity;
-
-// Stand-ins for coroutines: distinct, non-null, 16-byte-aligned addresses, never resumed.
-std::coroutine_handle<> fake_handle(std::uint32_t value) {
-    return std::coroutine_handle<>::from_address(
-        reinterpret_cast<void*>(static_cast<std::uintptr_t>(value) << 4));
-}
-
-std::uint32_t value_of(std::coroutine_handle<> handle) {
-    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(handle.address()) >> 4);
-}
 
 void push_range(local_queue& queue, injector& overflow, std::uint32_t first, std::uint32_t last) {
     for (std::uint32_t value = first; value <= last; ++value) {
         queue.push(fake_handle(value), overflow);
     }
-}
-
-std::vector<std::uint32_t> range(std::uint32_t first, std::uint32_t last) {
-    std::vector<std::uint32_t> values;
-    for (std::uint32_t value = first; value <= last; ++value) {
-        values.push_back(value);
-    }
-    return values;
 }
 
 // Pops the owner's queue until it is empty.

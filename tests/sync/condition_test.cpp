@@ -21,6 +21,12 @@ using namespace std::chrono_literals;
 
 const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 
+// A waiter's task body: takes the lock and waits for one notification.
+weft::coro<> waits_once(weft::condition& changed) {
+    auto held = co_await changed.scoped();
+    co_await changed.wait();
+}
+
 TEST(Condition, WaitReleasesTheLockAndReturnsHoldingIt) {
     weft::run(
         []() -> weft::coro<> {
@@ -170,13 +176,9 @@ TEST(Condition, ACancelledWaiterConsumesNoNotification) {
         []() -> weft::coro<> {
             weft::lock guard;
             weft::condition changed(guard);
-            auto waits = [](weft::condition& changed) -> weft::coro<> {
-                auto held = co_await changed.scoped();
-                co_await changed.wait();
-            };
-            weft::task<> first = weft::create_task(waits(changed));
+            weft::task<> first = weft::create_task(waits_once(changed));
             co_await weft::sleep(1s);
-            weft::task<> second = weft::create_task(waits(changed));
+            weft::task<> second = weft::create_task(waits_once(changed));
             co_await weft::sleep(1s);
             first.cancel();
             EXPECT_THROW(co_await first, weft::cancelled_error);
@@ -271,12 +273,8 @@ TEST(Condition, AWaiterCancelledAfterItWasNotifiedPassesTheNotificationOn) {
         []() -> weft::coro<> {
             weft::lock guard;
             weft::condition changed(guard);
-            auto waits = [](weft::condition& changed) -> weft::coro<> {
-                auto held = co_await changed.scoped();
-                co_await changed.wait();
-            };
-            weft::task<> first = weft::create_task(waits(changed));
-            weft::task<> second = weft::create_task(waits(changed));
+            weft::task<> first = weft::create_task(waits_once(changed));
+            weft::task<> second = weft::create_task(waits_once(changed));
             co_await weft::sleep(1s);
             co_await guard.acquire();
             changed.notify(1); // the first is notified but has not run yet

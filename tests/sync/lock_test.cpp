@@ -12,6 +12,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
+const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+
+// A waiter's task body: takes the lock and, holding it, records `id` in `order`.
+weft::coro<> enters(weft::lock& l, std::vector<int>& order, int id) {
+    auto held = co_await l.scoped();
+    order.push_back(id);
+}
+
 TEST(Lock, HoldersExcludeEachOtherAcrossSuspensionsAndWorkers) {
     int balance = 0;
     weft::run(
@@ -47,11 +55,7 @@ TEST(Lock, PassesToWaitersInOrderAndTryLockDoesNotJumpTheQueue) {
             std::vector<int> order;
             std::vector<weft::task<>> waiters;
             for (int id = 0; id < 4; ++id) {
-                waiters.push_back(weft::create_task(
-                    [](weft::lock& l, std::vector<int>& order, int id) -> weft::coro<> {
-                        auto held = co_await l.scoped();
-                        order.push_back(id);
-                    }(l, order, id)));
+                waiters.push_back(weft::create_task(enters(l, order, id)));
             }
             co_await weft::sleep(1s);
             EXPECT_FALSE(l.try_lock());
@@ -63,7 +67,7 @@ TEST(Lock, PassesToWaitersInOrderAndTryLockDoesNotJumpTheQueue) {
             EXPECT_TRUE(l.try_lock());
             l.unlock();
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 TEST(Lock, AGuardReleasesEarlyOnceAndMovesItsHold) {
@@ -116,7 +120,7 @@ TEST(Lock, ALockAfterAHandoffQueuesBehindTheWokenWaiter) {
             EXPECT_EQ(order, (std::vector<int>{1, 2}));
             EXPECT_FALSE(l.locked());
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 TEST(Lock, AWaiterCancelledAfterTheLockPassedToItPassesItOn) {
@@ -125,12 +129,8 @@ TEST(Lock, AWaiterCancelledAfterTheLockPassedToItPassesItOn) {
             weft::lock l;
             co_await l.acquire();
             std::vector<int> order;
-            auto locks = [](weft::lock& l, std::vector<int>& order, int id) -> weft::coro<> {
-                auto held = co_await l.scoped();
-                order.push_back(id);
-            };
-            weft::task<> first = weft::create_task(locks(l, order, 1));
-            weft::task<> second = weft::create_task(locks(l, order, 2));
+            weft::task<> first = weft::create_task(enters(l, order, 1));
+            weft::task<> second = weft::create_task(enters(l, order, 2));
             co_await weft::sleep(1s);
             l.unlock(); // passes the lock to the first, which has not run yet
             first.cancel();
@@ -139,7 +139,7 @@ TEST(Lock, AWaiterCancelledAfterTheLockPassedToItPassesItOn) {
             EXPECT_EQ(order, (std::vector<int>{2}));
             EXPECT_FALSE(l.locked());
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 TEST(Lock, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
@@ -159,7 +159,7 @@ TEST(Lock, AcquireCanBeHandedToCreateTaskWaitForAndGather) {
             held.release();
             EXPECT_FALSE(l.locked());
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 } // namespace

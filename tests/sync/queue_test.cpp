@@ -25,6 +25,17 @@ using namespace std::chrono_literals;
 
 const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 
+// Task bodies for the getters and putters the tests line up: one get, one put.
+template <class Queue>
+weft::coro<int> get_one(Queue& items) {
+    co_return co_await items.get();
+}
+
+template <class Queue>
+weft::coro<> put_one(Queue& items, int item) {
+    co_await items.put(item);
+}
+
 template <class Queue>
 std::vector<int> drain(Queue& items) {
     std::vector<int> out;
@@ -119,10 +130,7 @@ TEST(Queue, PutSuspendsWhileFullAndWaitingPuttersGoInInOrder) {
             weft::queue<int> two(2);
             std::vector<weft::task<>> putters;
             for (int id = 0; id < 5; ++id) {
-                putters.push_back(
-                    weft::create_task([](weft::queue<int>& two, int id) -> weft::coro<> {
-                        co_await two.put(id);
-                    }(two, id)));
+                putters.push_back(weft::create_task(put_one(two, id)));
                 co_await weft::sleep(1s); // a known order of arrival
             }
             EXPECT_EQ(two.size(), 2u);
@@ -146,9 +154,7 @@ TEST(Queue, APutHandsItsItemToTheLongestWaitingGetter) {
             weft::queue<int> items;
             std::vector<weft::task<int>> getters;
             for (int id = 0; id < 4; ++id) {
-                getters.push_back(weft::create_task([](weft::queue<int>& items) -> weft::coro<int> {
-                    co_return co_await items.get();
-                }(items)));
+                getters.push_back(weft::create_task(get_one(items)));
                 co_await weft::sleep(1s);
             }
             for (int item = 10; item < 14; ++item) {
@@ -198,8 +204,7 @@ TEST(Queue, ShutdownFailsPutsAndLetsGetsDrainFirst) {
         []() -> weft::coro<> {
             weft::queue<int> one(1);
             co_await one.put(1);
-            weft::task<> blocked_putter = weft::create_task(
-                [](weft::queue<int>& one) -> weft::coro<> { co_await one.put(2); }(one));
+            weft::task<> blocked_putter = weft::create_task(put_one(one, 2));
             co_await weft::sleep(1s);
             one.shutdown();
             EXPECT_TRUE(one.is_shut_down());
@@ -224,9 +229,7 @@ TEST(Queue, ShutdownWakesWaitingGetters) {
             weft::queue<int> empty;
             std::vector<weft::task<int>> getters;
             for (int i = 0; i < 3; ++i) {
-                getters.push_back(weft::create_task([](weft::queue<int>& empty) -> weft::coro<int> {
-                    co_return co_await empty.get();
-                }(empty)));
+                getters.push_back(weft::create_task(get_one(empty)));
             }
             co_await weft::sleep(1s);
             empty.shutdown();
@@ -263,12 +266,9 @@ TEST(Queue, ACancelledGetterTakesNoItem) {
     weft::run(
         []() -> weft::coro<> {
             weft::queue<int> items;
-            auto gets = [](weft::queue<int>& items) -> weft::coro<int> {
-                co_return co_await items.get();
-            };
-            weft::task<int> first = weft::create_task(gets(items));
+            weft::task<int> first = weft::create_task(get_one(items));
             co_await weft::sleep(1s);
-            weft::task<int> second = weft::create_task(gets(items));
+            weft::task<int> second = weft::create_task(get_one(items));
             co_await weft::sleep(1s);
             first.cancel();
             EXPECT_THROW(co_await first, weft::cancelled_error);
@@ -284,8 +284,7 @@ TEST(Queue, ACancelledPutterPutsNothing) {
         []() -> weft::coro<> {
             weft::queue<int> one(1);
             co_await one.put(1);
-            weft::task<> putter = weft::create_task(
-                [](weft::queue<int>& one) -> weft::coro<> { co_await one.put(2); }(one));
+            weft::task<> putter = weft::create_task(put_one(one, 2));
             co_await weft::sleep(1s);
             putter.cancel();
             EXPECT_THROW(co_await putter, weft::cancelled_error);
@@ -446,11 +445,8 @@ TEST(Queue, AGetterCancelledAfterItWasHandedAnItemPassesItOn) {
     weft::run(
         []() -> weft::coro<> {
             weft::queue<int> items;
-            auto gets = [](weft::queue<int>& items) -> weft::coro<int> {
-                co_return co_await items.get();
-            };
-            weft::task<int> first = weft::create_task(gets(items));
-            weft::task<int> second = weft::create_task(gets(items));
+            weft::task<int> first = weft::create_task(get_one(items));
+            weft::task<int> second = weft::create_task(get_one(items));
             co_await weft::sleep(1s);
             co_await items.put(7); // handed to the first, which has not run yet
             first.cancel();
@@ -471,10 +467,7 @@ TEST(Queue, AnItemHandedToACancelledGetterGoesBackAheadOfLaterItems) {
     weft::run(
         []() -> weft::coro<> {
             weft::queue<int> items(2);
-            weft::task<int> getter =
-                weft::create_task([](weft::queue<int>& items) -> weft::coro<int> {
-                    co_return co_await items.get();
-                }(items));
+            weft::task<int> getter = weft::create_task(get_one(items));
             co_await weft::sleep(1s);
             EXPECT_TRUE(items.try_put(1)); // handed to the getter, which has not run yet
             getter.cancel();
@@ -493,11 +486,8 @@ TEST(Queue, APutterCancelledAfterItWasLetInPassesItsSlotOn) {
         []() -> weft::coro<> {
             weft::queue<int> one(1);
             co_await one.put(1);
-            auto puts = [](weft::queue<int>& one, int item) -> weft::coro<> {
-                co_await one.put(item);
-            };
-            weft::task<> first = weft::create_task(puts(one, 2));
-            weft::task<> second = weft::create_task(puts(one, 3));
+            weft::task<> first = weft::create_task(put_one(one, 2));
+            weft::task<> second = weft::create_task(put_one(one, 3));
             co_await weft::sleep(1s);
             EXPECT_EQ(co_await one.get(), 1); // lets the first putter in; it has not run yet
             first.cancel();
@@ -543,10 +533,7 @@ TEST(Queue, AnItemGivenBackToALifoQueueGoesUnderTheLaterOnes) {
     weft::run(
         []() -> weft::coro<> {
             weft::lifo_queue<int> items;
-            weft::task<int> getter =
-                weft::create_task([](weft::lifo_queue<int>& items) -> weft::coro<int> {
-                    co_return co_await items.get();
-                }(items));
+            weft::task<int> getter = weft::create_task(get_one(items));
             co_await weft::sleep(1s);
             EXPECT_TRUE(items.try_put(1)); // handed to the getter, which has not run yet
             getter.cancel();

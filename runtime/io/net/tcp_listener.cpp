@@ -12,6 +12,7 @@
 #include <weft/errors.hpp>
 
 #include "io/io_source.hpp"
+#include "io/net/attached_socket.hpp"
 #include "io/net/socket_ops.hpp"
 
 namespace weft::net {
@@ -34,13 +35,9 @@ tcp_listener tcp_listener::bind(std::string_view address, std::uint16_t port, in
         ::close(fd);
         ops::throw_socket_error(-result, operation, where->describe());
     }
-    detail::io_source* source = ops::attach_socket(fd, operation);
-    try {
-        return tcp_listener(source, ops::local_endpoint(fd).describe());
-    } catch (...) {
-        ops::close_socket(source);
-        throw;
-    }
+    ops::attached_socket attached(fd, operation);
+    std::string local = ops::local_endpoint(fd).describe();
+    return tcp_listener(attached.release(), std::move(local));
 }
 
 tcp_listener::tcp_listener(tcp_listener&& other) noexcept
@@ -56,9 +53,7 @@ tcp_listener& tcp_listener::operator=(tcp_listener&& other) noexcept {
 }
 
 void tcp_listener::close() noexcept {
-    if (source_ != nullptr) {
-        ops::close_socket(std::exchange(source_, nullptr));
-    }
+    ops::attached_socket(std::exchange(source_, nullptr)).close();
 }
 
 std::uint16_t tcp_listener::local_port() const {
@@ -80,7 +75,9 @@ coro<tcp_stream> tcp_listener::accept() {
         ops::endpoint peer;
         const int fd = ops::accept_stream(source.fd, peer);
         if (fd >= 0) {
-            co_return tcp_stream(ops::attach_socket(fd, operation), peer.describe());
+            ops::attached_socket attached(fd, operation);
+            std::string address = peer.describe();
+            co_return tcp_stream(attached.release(), std::move(address));
         }
         if (fd == -EINTR || fd == -ECONNABORTED) {
             continue;

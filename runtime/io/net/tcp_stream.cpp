@@ -15,6 +15,7 @@
 #include <weft/to_thread.hpp>
 
 #include "io/io_source.hpp"
+#include "io/net/attached_socket.hpp"
 #include "io/net/socket_ops.hpp"
 
 namespace weft::net {
@@ -50,9 +51,7 @@ tcp_stream& tcp_stream::operator=(tcp_stream&& other) noexcept {
 }
 
 void tcp_stream::close() noexcept {
-    if (source_ != nullptr) {
-        ops::close_socket(std::exchange(source_, nullptr));
-    }
+    ops::attached_socket(std::exchange(source_, nullptr)).close();
 }
 
 int tcp_stream::native_handle() const noexcept {
@@ -87,7 +86,9 @@ coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
             last_address = candidate.describe();
             continue;
         }
-        tcp_stream stream(ops::attach_socket(fd, operation), candidate.describe());
+        ops::attached_socket attached(fd, operation);
+        std::string address = candidate.describe();
+        tcp_stream stream(attached.release(), std::move(address));
         const std::uint64_t seen = stream.source_->writable.observe();
         int error = -ops::start_connect(fd, candidate);
         if (error == EINPROGRESS) {
