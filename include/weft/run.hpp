@@ -15,10 +15,10 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <utility>
 
 #include <weft/coro.hpp>
-#include <weft/errors.hpp>
-#include <weft/task.hpp>
+#include <weft/detail/run_main.hpp>
 
 namespace weft {
 
@@ -55,25 +55,11 @@ struct run_options {
     std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
 };
 
-namespace detail {
-// Drives `main` (a task frame whose references the caller set) to completion on a new
-// runtime, then shuts the runtime down.
-void run_main(frame_header* main, std::coroutine_handle<> handle, const run_options& options);
-} // namespace detail
-
+// Runs `main` on a new runtime and returns its value or rethrows its exception, once the
+// runtime has shut down. Throws invalid_state_error for an empty coro.
 template <class T>
 T run(coro<T> main, run_options options = {}) {
-    detail::coro_handle<T> handle = detail::coro_access::release(main);
-    if (!handle) {
-        throw invalid_state_error("weft::run: the coro is empty (moved from or already "
-                                  "awaited)");
-    }
-    detail::frame_header* header = detail::make_task(handle);
-    // relaxed: nothing else can see the frame yet. One reference, held by main_task.
-    header->refs.store(1, std::memory_order_relaxed);
-    task<T> main_task = detail::task_access::adopt(handle);
-    detail::run_main(header, handle, options);
-    return detail::task_access::take_result(main_task);
+    return detail::run_to_completion(std::move(main), options);
 }
 
 } // namespace weft

@@ -41,7 +41,13 @@ public:
     // co_await s.acquire(): returns holding a permit.
     acquirer acquire() noexcept { return {*this, "weft::semaphore::acquire"}; }
 
-protected:
+private:
+    // The bounded kinds: a bounded_semaphore, and the binary one inside a weft::lock.
+    friend class bounded_semaphore;
+    friend class lock;
+    template <class, bool>
+    friend class detail::queue_awaiter;
+
     static constexpr std::size_t no_bound = std::numeric_limits<std::size_t>::max();
 
     semaphore(std::size_t permits, std::size_t bound) noexcept : permits_(permits), bound_(bound) {}
@@ -50,10 +56,6 @@ protected:
     void release_or_throw(const char* over_release_message);
     // release() that reports an over-release by returning false instead of throwing.
     bool give_back() noexcept;
-
-private:
-    template <class, bool>
-    friend class detail::queue_awaiter;
 
     static constexpr bool hands_over = true;
     bool ready_at_once() noexcept { return try_acquire(); }

@@ -13,34 +13,13 @@
 #include <utility>
 
 #include <weft/awaitable.hpp>
-#include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/shielded.hpp>
 #include <weft/future.hpp>
 #include <weft/task.hpp>
 
 namespace weft {
 
-namespace detail {
-
-// The awaitable shield returns: it holds the task or future, and makes the awaiter (which
-// cannot move: it is linked into a waiter list while suspended) only when awaited.
-template <class Source>
-class [[nodiscard]] shielded {
-public:
-    explicit shielded(Source work) noexcept : work_(std::move(work)) {}
-    shielded(shielded&&) noexcept = default;
-    shielded(const shielded&) = delete;
-
-    // Withdraws its wait when the awaiter is cancelled: `work` is not cancelled with it.
-    completion_awaiter<Source, true, false> operator co_await() && noexcept {
-        return completion_awaiter<Source, true, false>(std::move(work_));
-    }
-
-private:
-    Source work_;
-};
-
-} // namespace detail
-
+// A task is awaited as it is; a cancellation of the awaiting task does not reach it.
 template <class T>
 detail::shielded<task<T>> shield(task<T> work) {
     return detail::shielded<task<T>>(std::move(work));
@@ -52,6 +31,7 @@ detail::shielded<future<T>> shield(future<T> result) {
     return detail::shielded<future<T>>(std::move(result));
 }
 
+// Any other awaitable is started as a task of its own, then shielded.
 template <awaitable A>
 requires(!detail::is_task_v<std::remove_cvref_t<A>> &&
          !detail::is_future_v<std::remove_cvref_t<A>>) auto shield(A&& work) {
