@@ -13,7 +13,7 @@
 #include <utility>
 
 #include <weft/awaitable.hpp>
-#include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/completion_awaiter.hpp>
 #include <weft/future.hpp>
 #include <weft/task.hpp>
 
