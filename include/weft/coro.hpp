@@ -12,9 +12,8 @@
 #include <coroutine>
 #include <utility>
 
+#include <weft/detail/coro_awaiter.hpp>
 #include <weft/detail/promise.hpp>
-#include <weft/detail/symmetric_transfer.hpp>
-#include <weft/errors.hpp>
 
 namespace weft {
 
@@ -37,8 +36,8 @@ public:
     // False once the coroutine was moved away or consumed.
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-    auto operator co_await() && { return awaiter{std::exchange(handle_, {})}; }
-    auto operator co_await() & { return awaiter{std::exchange(handle_, {})}; }
+    auto operator co_await() && { return detail::coro_awaiter<T>(std::exchange(handle_, {})); }
+    auto operator co_await() & { return detail::coro_awaiter<T>(std::exchange(handle_, {})); }
 
 private:
     friend promise_type;
@@ -51,34 +50,6 @@ private:
             detail::destroy_frame(handle_);
         }
     }
-
-    class awaiter {
-    public:
-        explicit awaiter(detail::coro_handle<T> handle) noexcept : handle_(handle) {}
-        awaiter(awaiter&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-        ~awaiter() {
-            if (handle_) {
-                detail::destroy_frame(handle_);
-            }
-        }
-
-        bool await_ready() const {
-            if (!handle_) {
-                throw invalid_state_error("awaiting an empty weft::coro (moved from or "
-                                          "already awaited)");
-            }
-            return false;
-        }
-        template <class Promise>
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
-            handle_.promise().set_continuation(awaiting, detail::strand_of(awaiting));
-            return detail::transfer_to(awaiting, handle_);
-        }
-        T await_resume() { return std::move(handle_.promise().result).value(); }
-
-    private:
-        detail::coro_handle<T> handle_;
-    };
 
     detail::coro_handle<T> handle_;
 };

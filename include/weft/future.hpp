@@ -17,37 +17,13 @@
 #include <type_traits>
 #include <utility>
 
-#include <weft/detail/resume_waiter.hpp>
-#include <weft/detail/waiter_list.hpp>
+#include <weft/detail/awaitable_kind.hpp>
+#include <weft/detail/completion_awaiter.hpp>
+#include <weft/detail/future_state.hpp>
 #include <weft/errors.hpp>
 #include <weft/outcome.hpp>
 
 namespace weft {
-
-namespace detail {
-template <class T>
-struct future_state {
-    future_state() = default;
-    future_state(const future_state&) = delete;
-    future_state& operator=(const future_state&) = delete;
-    // The last copy of the future is gone: an exception nobody looked at is reported, as
-    // asyncio reports a Future's ("Future exception was never retrieved").
-    ~future_state() {
-        // relaxed: the shared_ptr's last release ordered every copy's use before us.
-        if (retrieved.load(std::memory_order_relaxed)) {
-            return;
-        }
-        const std::exception_ptr error = result.exception();
-        if (error && !is_cancellation(error)) {
-            report_unretrieved(error, unretrieved_source::future);
-        }
-    }
-
-    waiter_list waiters;
-    outcome<T> result;
-    std::atomic<bool> retrieved{false};
-};
-} // namespace detail
 
 template <class T = void>
 class future {
@@ -86,12 +62,13 @@ public:
         return detail::completion_awaiter<future, true>(std::move(*this));
     }
 
+private:
+    friend struct detail::completion_access;
+
+    // Read by the awaiters through completion_access.
     static constexpr const char* empty_message = "awaiting an empty (moved-from) weft::future";
     static constexpr const char* await_description = "awaiting a weft::future";
     static constexpr bool is_future = true;
-
-private:
-    friend struct detail::completion_access;
 
     // The future's exception has been seen: it is not reported as never retrieved.
     void mark_retrieved() const noexcept {
@@ -127,12 +104,5 @@ private:
 
     std::shared_ptr<detail::future_state<T>> state_;
 };
-
-namespace detail {
-template <class A>
-inline constexpr bool is_future_v = false;
-template <class T>
-inline constexpr bool is_future_v<future<T>> = true;
-} // namespace detail
 
 } // namespace weft

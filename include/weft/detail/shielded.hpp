@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/completion_awaiter.hpp>
 
 namespace weft::detail {
 

@@ -19,7 +19,7 @@
 #include <weft/awaitable.hpp>
 #include <weft/coro.hpp>
 #include <weft/detail/cancellation.hpp>
-#include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/completion_awaiter.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>

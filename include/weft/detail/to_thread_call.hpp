@@ -11,7 +11,7 @@
 #include <utility>
 
 #include <weft/detail/blocking_call.hpp>
-#include <weft/detail/resume_waiter.hpp>
+#include <weft/detail/completion_awaiter.hpp>
 #include <weft/detail/scheduler.hpp>
 
 namespace weft::detail {

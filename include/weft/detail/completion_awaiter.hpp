@@ -1,5 +1,8 @@
-// A waiter that, when woken, makes its suspended coroutine ready again on the runtime it
-// suspended on, and completion_awaiter, the awaiter of every task and future built on it.
+// completion_awaiter: what `co_await` on a task, a future or a to_thread call returns. It
+// waits on the source's waiter list (a resume_waiter, which makes the suspended coroutine
+// ready again on the runtime it suspended on) and then yields the source's result.
+// completion_access is the one door through which detail code reads a source's private
+// parts: its waiter list, result, strand and the messages it names itself with.
 #pragma once
 
 #include <coroutine>
@@ -42,8 +45,19 @@ private:
 };
 
 // What awaiters and gather need from a task or a future: whether it refers to anything,
-// its waiter list and its result.
+// its waiter list and its result. A source keeps these private and befriends this struct.
 struct completion_access {
+    // A future-like source has no work of its own to cancel: a cancelled awaiter stops
+    // waiting on it instead of cancelling it.
+    template <class Source>
+    static constexpr bool is_future = Source::is_future;
+    // The message of the invalid_state_error for awaiting an empty handle.
+    template <class Source>
+    static constexpr const char* empty_message = Source::empty_message;
+    // What require_running_runtime names when the source is awaited outside a runtime.
+    template <class Source>
+    static constexpr const char* await_description = Source::await_description;
+
     template <class Source>
     static bool empty(const Source& source) noexcept {
         return !source;
@@ -69,7 +83,7 @@ struct completion_access {
     // never complete, and its frame is gone.
     template <class Source>
     static void check_not_torn_down(const Source& source) {
-        if constexpr (!Source::is_future) {
+        if constexpr (!is_future<Source>) {
             if (source.torn_down()) {
                 throw invalid_state_error(Source::destroyed_message);
             }
@@ -87,7 +101,7 @@ struct completion_access {
 // or its producer may still need it), and so is a task under weft::shield. Either way the
 // await then throws cancelled_error, unless a task it forwarded to failed with another
 // exception, which is rethrown instead.
-template <class Source, bool Owning, bool Forwards = !Source::is_future>
+template <class Source, bool Owning, bool Forwards = !completion_access::is_future<Source>>
 class completion_awaiter : public resume_waiter, public cancel_target {
 public:
     using value_type = typename Source::value_type;
@@ -106,14 +120,14 @@ public:
 
     bool await_ready() const {
         if (completion_access::empty(*source_)) {
-            throw invalid_state_error(Source::empty_message);
+            throw invalid_state_error(completion_access::empty_message<Source>);
         }
         completion_access::check_not_torn_down(*source_);
         return completion_access::waiters(*source_).done();
     }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-        prepare(awaiting, Source::await_description);
+        prepare(awaiting, completion_access::await_description<Source>);
         waiter_list& waiters = completion_access::waiters(*source_);
         strand_ = strand_of(awaiting);
         if (strand_ == nullptr) {

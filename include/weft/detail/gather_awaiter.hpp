@@ -1,0 +1,264 @@
+// gather_awaiter: what weft::gather returns, for every form of the call. It joins its
+// children with a gather_join (children + 1 arrivals; the last resumes the awaiting
+// coroutine), so it resumes only once every child has ended. While it waits it is the
+// awaiting task's cancel target and passes a cancellation on to every child. The children
+// are kept by a child set, which is all that differs between the forms:
+//   gather_tuple   several arguments of any kinds (gather_child.hpp), results in a tuple;
+//   gather_vector  a vector of coro<T>, results in a vector.
+// A child set answers size, prepare (point each child at the join; return the coroutine
+// children to fork), cancel, exception_of (the failed child's exception), outcomes and
+// values (results taken out once every child has ended).
+#pragma once
+
+#include <array>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <weft/coro.hpp>
+#include <weft/detail/await_once.hpp>
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/gather_child.hpp>
+#include <weft/detail/gather_join.hpp>
+#include <weft/detail/promise.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/detail/symmetric_transfer.hpp>
+#include <weft/errors.hpp>
+#include <weft/outcome.hpp>
+
+namespace weft::detail {
+
+template <bool ReturnExceptions, class Children>
+class [[nodiscard]] gather_awaiter : public cancel_target {
+public:
+    explicit gather_awaiter(Children&& children)
+        : children_(std::move(children)), join_(children_.size()) {}
+    // Movable until awaited, so a gather can be handed to create_task.
+    gather_awaiter(gather_awaiter&& other) noexcept
+        : children_(std::move(other.children_)), join_(children_.size()) {}
+
+    bool await_ready() {
+        once_.claim("weft::gather");
+        return children_.size() == 0;
+    }
+
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+        join_.home = &require_running_runtime("weft::gather");
+        join_.parent = awaiting;
+        auto forks = children_.prepare(join_);
+        // Published once every child is prepared and before any can end the gather (the
+        // join waits for this coroutine's own arrival in launch_children).
+        strand_ = strand_of(awaiting);
+        interrupt = &on_cancel;
+        if (strand_ != nullptr && !publish_target(*strand_, *this)) {
+            children_.cancel(); // a cancellation was pending: the children start cancelled
+        }
+        return transfer_to(awaiting, launch_children(join_, forks.data(), forks.size()));
+    }
+
+    auto await_resume() {
+        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+            throw cancelled_error(); // every child has ended
+        }
+        if constexpr (ReturnExceptions) {
+            return children_.outcomes();
+        } else {
+            const std::size_t failed = join_.failed_child();
+            if (failed != gather_join::no_failure) {
+                std::rethrow_exception(children_.exception_of(failed));
+            }
+            return children_.values();
+        }
+    }
+
+private:
+    static interruption on_cancel(cancel_target& target) noexcept {
+        static_cast<gather_awaiter&>(target).children_.cancel();
+        return {interruption::outcome::forwarded};
+    }
+
+    Children children_;
+    gather_join join_;
+    strand_word* strand_ = nullptr;
+    await_once once_;
+};
+
+// The coroutine children of a gather_tuple, gathered on the stack of await_suspend.
+template <std::size_t N>
+struct fork_array {
+    std::array<std::coroutine_handle<>, N> handles;
+    std::size_t count = 0;
+
+    std::coroutine_handle<>* data() noexcept { return handles.data(); }
+    std::size_t size() const noexcept { return count; }
+};
+
+// The children of gather(a, b, ...): one gather child per argument, in a tuple.
+template <class... Children>
+class gather_tuple {
+public:
+    explicit gather_tuple(Children&&... children) : children_(std::move(children)...) {}
+
+    static constexpr std::size_t size() noexcept { return sizeof...(Children); }
+
+    fork_array<sizeof...(Children)> prepare(gather_join& join) noexcept {
+        fork_array<sizeof...(Children)> forks;
+        std::apply(
+            [&](Children&... child) {
+                std::size_t index = 0;
+                ((add_fork(forks, child.prepare(join, index++))), ...);
+            },
+            children_);
+        return forks;
+    }
+
+    void cancel() noexcept {
+        std::apply([](Children&... child) { (child.cancel(), ...); }, children_);
+    }
+
+    std::exception_ptr exception_of(std::size_t failed) noexcept {
+        return exception_of(failed, std::index_sequence_for<Children...>{});
+    }
+
+    auto outcomes() {
+        return std::apply([](Children&... child) { return std::tuple{child.take_outcome()...}; },
+                          children_);
+    }
+    auto values() {
+        return std::apply(
+            [](Children&... child) {
+                return std::tuple<stored_t<typename Children::value_type>...>{take_value(child)...};
+            },
+            children_);
+    }
+
+private:
+    static void add_fork(fork_array<sizeof...(Children)>& forks,
+                         std::coroutine_handle<> child) noexcept {
+        if (child) {
+            forks.handles[forks.count++] = child;
+        }
+    }
+
+    template <std::size_t... I>
+    std::exception_ptr exception_of(std::size_t failed, std::index_sequence<I...>) noexcept {
+        std::exception_ptr error;
+        ((I == failed ? void(error = std::get<I>(children_).result().exception()) : void()), ...);
+        return error;
+    }
+
+    template <class Child>
+    static stored_t<typename Child::value_type> take_value(Child& child) {
+        if constexpr (std::is_void_v<typename Child::value_type>) {
+            return {};
+        } else {
+            return child.take_outcome().value();
+        }
+    }
+
+    std::tuple<Children...> children_;
+};
+
+// The children of gather(std::vector<coro<T>>): the coroutine frames themselves, every one
+// forked. Their handles are the fork list, so launching them needs no other storage.
+template <class T>
+class gather_vector {
+public:
+    explicit gather_vector(std::vector<coro<T>>&& bodies) {
+        if (bodies.size() > std::numeric_limits<std::uint32_t>::max()) {
+            throw runtime_error("weft::gather: more than 2^32 - 1 coroutines in one gather");
+        }
+        children_.reserve(bodies.size());
+        for (coro<T>& body : bodies) {
+            coro_handle<T> handle = coro_access::release(body);
+            if (!handle) {
+                destroy_children();
+                throw invalid_state_error("weft::gather: a coro in the vector is empty (moved "
+                                          "from or already awaited)");
+            }
+            children_.push_back(handle);
+        }
+        // The vector of emptied coros would otherwise live, as gather's parameter, until
+        // the gather ends: a word per child.
+        std::vector<coro<T>>().swap(bodies);
+    }
+    gather_vector(gather_vector&& other) noexcept = default;
+    ~gather_vector() { destroy_children(); }
+
+    std::size_t size() const noexcept { return children_.size(); }
+
+    std::span<std::coroutine_handle<>> prepare(gather_join& join) noexcept {
+        for (std::size_t index = 0; index < children_.size(); ++index) {
+            typed(children_[index]).promise().join_gather(join, static_cast<std::uint32_t>(index));
+        }
+        return children_;
+    }
+
+    void cancel() noexcept {
+        for (std::coroutine_handle<> child : children_) {
+            request_cancel(*typed(child).promise().strand());
+        }
+    }
+
+    std::exception_ptr exception_of(std::size_t failed) noexcept {
+        return typed(children_[failed]).promise().result.exception();
+    }
+
+    std::vector<outcome<T>> outcomes() {
+        std::vector<outcome<T>> results;
+        results.reserve(children_.size());
+        for (std::coroutine_handle<> child : children_) {
+            results.push_back(std::move(typed(child).promise().result));
+        }
+        return results;
+    }
+    std::vector<stored_t<T>> values() {
+        std::vector<stored_t<T>> results;
+        results.reserve(children_.size());
+        for (std::coroutine_handle<> child : children_) {
+            if constexpr (std::is_void_v<T>) {
+                results.emplace_back();
+            } else {
+                results.push_back(std::move(typed(child).promise().result).value());
+            }
+        }
+        return results;
+    }
+
+private:
+    static coro_handle<T> typed(std::coroutine_handle<> child) noexcept {
+        return coro_handle<T>::from_address(child.address());
+    }
+    void destroy_children() noexcept {
+        for (std::coroutine_handle<> child : children_) {
+            destroy_frame(typed(child));
+        }
+        children_.clear();
+    }
+
+    std::vector<std::coroutine_handle<>> children_;
+};
+
+// gather(awaitables...) and gather(return_exceptions, awaitables...).
+template <bool ReturnExceptions, class... As>
+auto gather_tuple_of(As&&... awaitables) {
+    using children = gather_tuple<gather_child_t<As>...>;
+    return gather_awaiter<ReturnExceptions, children>(
+        children(make_gather_child(std::forward<As>(awaitables))...));
+}
+
+// gather(bodies) and gather(return_exceptions, bodies).
+template <bool ReturnExceptions, class T>
+auto gather_vector_of(std::vector<coro<T>>&& bodies) {
+    return gather_awaiter<ReturnExceptions, gather_vector<T>>(gather_vector<T>(std::move(bodies)));
+}
+
+} // namespace weft::detail

@@ -1,0 +1,103 @@
+// task_ref<T>: one counted reference to a task's frame, what a weft::task handle is made
+// of. Copying adds a reference; dropping the last one frees a finished frame (reporting an
+// exception nobody retrieved) or leaves a running task detached. The frame's header holds
+// the count, the waiter list, the strand and the flags read here; it outlives a frame that
+// the runtime's teardown destroyed, so a handle may still ask whether its task ended.
+// weft::task derives from it privately: these members are the task's implementation.
+#pragma once
+
+#include <atomic>
+#include <utility>
+
+#include <weft/detail/cancellation.hpp>
+#include <weft/detail/frame_header.hpp>
+#include <weft/detail/promise.hpp>
+#include <weft/detail/waiter_list.hpp>
+#include <weft/errors.hpp>
+#include <weft/outcome.hpp>
+
+namespace weft::detail {
+
+template <class T>
+class task_ref {
+public:
+    static constexpr const char* empty_message = "awaiting an empty weft::task";
+    static constexpr const char* destroyed_message =
+        "weft::task was destroyed unfinished when its runtime shut down";
+    static constexpr const char* await_description = "awaiting a weft::task";
+    static constexpr bool is_future = false;
+
+    task_ref() noexcept = default;
+    explicit task_ref(coro_handle<T> handle) noexcept : handle_(handle) {}
+    task_ref(const task_ref& other) noexcept : handle_(other.handle_) {
+        if (handle_) {
+            // relaxed: a new reference is made from an existing one, which keeps the
+            // task alive meanwhile; nothing else is published by the count going up.
+            header()->refs.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    task_ref(task_ref&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    task_ref& operator=(task_ref other) noexcept {
+        std::swap(handle_, other.handle_);
+        return *this;
+    }
+    ~task_ref() {
+        if (handle_) {
+            release_task(header(), &report_if_unretrieved<coro_promise<T>>);
+        }
+    }
+
+    bool empty() const noexcept { return !handle_; }
+    bool finished() const noexcept { return handle_ && header()->waiters.done(); }
+
+    frame_header* header() const noexcept { return frame_header::of(handle_.address()); }
+    waiter_list& waiters() const noexcept { return header()->waiters; }
+    outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
+    // Through the header, which outlives a frame destroyed at shutdown.
+    strand_word& strand() const noexcept { return header()->task_strand(); }
+    bool torn_down() const noexcept {
+        // relaxed: set by the teardown before run() returned, which ordered it before any
+        // later use of the handle; within the run it is never set.
+        return header()->torn_down.load(std::memory_order_relaxed);
+    }
+
+    // The task's exception has been seen: it is not reported as never retrieved.
+    void mark_retrieved() const noexcept {
+        // relaxed: read only by the last reference's release, which orders it.
+        header()->exception_retrieved.store(true, std::memory_order_relaxed);
+    }
+
+    // weft::task::cancel.
+    bool cancel_task() const noexcept {
+        if (!handle_) {
+            return false;
+        }
+        if (finished()) {
+            mark_retrieved();
+            return false;
+        }
+        // A task that ended, or that the runtime's teardown destroyed, has its strand marked
+        // ended; the frame's memory lives as long as this handle.
+        return request_cancel(strand()) == cancel_result::accepted;
+    }
+
+    // The result that result() and exception() read, which then counts as retrieved.
+    const outcome<T>& checked_result() const {
+        if (!handle_) {
+            throw invalid_state_error("weft::task is empty");
+        }
+        if (!finished()) {
+            // relaxed: only chooses the message; a torn-down task never becomes done.
+            throw invalid_state_error(torn_down() ? destroyed_message
+                                                  : "weft::task::result() called before the "
+                                                    "task finished");
+        }
+        mark_retrieved();
+        return handle_.promise().result;
+    }
+
+private:
+    coro_handle<T> handle_;
+};
+
+} // namespace weft::detail
