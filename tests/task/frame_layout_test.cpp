@@ -1,17 +1,21 @@
 // Checks the sizes docs/architecture.md states for what every frame, and every sleeping
 // frame, carries: the frame header, the promise's common part, a waiter list, a timer
-// entry and a sleep's timer state; and the fixed capacities it names (the local queue's
-// ring, the timer wheel's levels and slots). The same values hold with g++ 12 and clang 14
-// on x86-64; a change here is a change to the document too.
+// entry and a sleep's timer state; and the fixed numbers it names (the local queue's ring,
+// the timer wheel's levels and slots, the largest worker count, the end of the clock). The same
+// values hold with g++ 12 and clang 14 on x86-64; a change here is a change to the document too.
+#include <weft/clock.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
 #include <weft/detail/timer_entry.hpp>
 #include <weft/detail/waiter_list.hpp>
+#include <weft/run.hpp>
 #include <weft/sleep.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 
 #include "scheduler/local_queue.hpp"
 #include "time/timer_wheel.hpp"
@@ -50,10 +54,15 @@ TEST(FrameLayout, SleepTimerStateIs80Bytes) {
     EXPECT_EQ(sizeof(weft::detail::sleep_awaiter<deadline_kind::at, false>), 80U);
 }
 
-TEST(FrameLayout, FixedCapacities) {
+TEST(FrameLayout, FixedNumbers) {
     EXPECT_EQ(weft::detail::local_queue::capacity, 256U);
     EXPECT_EQ(weft::detail::timer_wheel::levels, 11U);
     EXPECT_EQ(weft::detail::timer_wheel::slots_per_level, 64U);
+    // A worker's id fits the 16-bit registry shard of the frame header.
+    EXPECT_EQ(weft::max_workers, 4096U);
+    // Deadlines saturate at 2^63 - 1 ns, the end of weft::clock's range.
+    EXPECT_EQ(weft::clock::time_point::max().time_since_epoch().count(),
+              std::numeric_limits<std::int64_t>::max());
 }
 
 } // namespace
