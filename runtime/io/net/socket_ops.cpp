@@ -4,15 +4,15 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
+#include <weft/detail/attached_socket.hpp>
 #include <weft/errors.hpp>
 
-#include "io/reactor.hpp"
+#include "io/io_source.hpp"
 
 namespace weft::detail::net {
 namespace {
@@ -173,19 +173,11 @@ int shutdown_writes(int fd) noexcept {
     return error_or(shutdown(fd, SHUT_WR));
 }
 
-io_source* attach_socket(int fd, const char* operation) {
-    try {
-        return require_running_reactor(operation).attach(fd, operation);
-    } catch (...) {
-        ::close(fd);
-        throw;
+io_source& open_source(const attached_socket& socket, const char* operation, const char* closed) {
+    if (!socket.is_open()) {
+        throw invalid_state_error(std::string(operation) + ": " + closed);
     }
-}
-
-void close_socket(io_source* source) noexcept {
-    const int fd = source->fd;
-    reactor::release(source);
-    ::close(fd);
+    return *socket.get();
 }
 
 void require_live_runtime(const io_source& source, const char* operation,
