@@ -75,19 +75,6 @@ void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
     finish(main, stopper);
 }
 
-void runtime::launch(frame_header* header, std::coroutine_handle<> handle, std::uint32_t references,
-                     worker* launcher) {
-    // relaxed: the frame is not shared yet; queuing it (a release, or for main the
-    // creation of the other threads) publishes the count.
-    header->refs.store(references, std::memory_order_relaxed);
-    registry_.add(header, launcher != nullptr ? launcher->id() : 0);
-    if (launcher != nullptr) {
-        launcher->push_ready(handle);
-    } else {
-        inject(handle);
-    }
-}
-
 void runtime::stop_and_join() noexcept {
     stop();
     for (std::thread& thread : threads_) {

@@ -156,4 +156,19 @@ private:
     const std::shared_ptr<runtime_gate> gate_;
 };
 
+// Inline: every create_task goes through it, and a call across files costs the
+// spawn path a dozen instructions.
+inline void runtime::launch(frame_header* header, std::coroutine_handle<> handle,
+                            std::uint32_t references, worker* launcher) {
+    // relaxed: the frame is not shared yet; queuing it (a release, or for main the
+    // creation of the other threads) publishes the count.
+    header->refs.store(references, std::memory_order_relaxed);
+    registry_.add(header, launcher != nullptr ? launcher->id() : 0);
+    if (launcher != nullptr) {
+        launcher->push_ready(handle);
+    } else {
+        inject(handle);
+    }
+}
+
 } // namespace weft::detail

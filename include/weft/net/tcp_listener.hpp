@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <weft/coro.hpp>
+#include <weft/detail/attached_socket.hpp>
 #include <weft/net/tcp_stream.hpp>
 
 namespace weft::net {
@@ -29,9 +31,8 @@ public:
     static tcp_listener bind(std::string_view address, std::uint16_t port, int backlog = 1024);
 
     tcp_listener() noexcept = default;
-    tcp_listener(tcp_listener&& other) noexcept;
-    tcp_listener& operator=(tcp_listener&& other) noexcept;
-    ~tcp_listener() { close(); }
+    tcp_listener(tcp_listener&&) noexcept = default;
+    tcp_listener& operator=(tcp_listener&&) noexcept = default;
 
     // The next connection.
     coro<tcp_stream> accept();
@@ -39,17 +40,16 @@ public:
     // The port it listens on (the one the kernel picked, for port 0).
     std::uint16_t local_port() const;
     // The address it listens on, as "127.0.0.1:8080" or "[::1]:8080".
-    const std::string& local_address() const noexcept { return local_; }
-    bool is_open() const noexcept { return source_ != nullptr; }
+    const std::string& local_address() const noexcept { return socket_.address(); }
+    bool is_open() const noexcept { return socket_.is_open(); }
     // Stops listening now; the destructor does it otherwise.
-    void close() noexcept;
+    void close() noexcept { socket_.close(); }
 
 private:
-    tcp_listener(detail::io_source* source, std::string local) noexcept
-        : source_(source), local_(std::move(local)) {}
+    explicit tcp_listener(weft::detail::attached_socket socket) noexcept
+        : socket_(std::move(socket)) {}
 
-    detail::io_source* source_ = nullptr;
-    std::string local_;
+    weft::detail::attached_socket socket_;
 };
 
 } // namespace weft::net

@@ -27,12 +27,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <weft/coro.hpp>
-
-namespace weft::detail {
-struct io_source;
-}
+#include <weft/detail/attached_socket.hpp>
 
 namespace weft::net {
 
@@ -53,9 +51,8 @@ class tcp_stream {
 public:
     // An empty stream (is_open() false), to move a connection into.
     tcp_stream() noexcept = default;
-    tcp_stream(tcp_stream&& other) noexcept;
-    tcp_stream& operator=(tcp_stream&& other) noexcept;
-    ~tcp_stream() { close(); }
+    tcp_stream(tcp_stream&&) noexcept = default;
+    tcp_stream& operator=(tcp_stream&&) noexcept = default;
 
     // Connects to `host` (a name, resolved on the blocking pool, or a numeric IPv4 or IPv6
     // address), trying each address it resolves to in turn.
@@ -74,23 +71,21 @@ public:
     // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle).
     void set_nodelay(bool enabled = true);
     // Closes the socket now; the destructor does it otherwise.
-    void close() noexcept;
+    void close() noexcept { socket_.close(); }
 
-    bool is_open() const noexcept { return source_ != nullptr; }
-    int native_handle() const noexcept;
+    bool is_open() const noexcept { return socket_.is_open(); }
+    int native_handle() const noexcept { return socket_.fd(); }
     std::uint16_t local_port() const;
     // The peer's address, as "127.0.0.1:8080" or "[::1]:8080".
-    const std::string& peer() const noexcept { return peer_; }
+    const std::string& peer() const noexcept { return socket_.address(); }
 
 private:
     friend class tcp_listener;
 
-    tcp_stream(detail::io_source* source, std::string peer) noexcept
-        : source_(source), peer_(std::move(peer)) {}
-    detail::io_source& open_source(const char* operation) const;
+    explicit tcp_stream(weft::detail::attached_socket socket) noexcept
+        : socket_(std::move(socket)) {}
 
-    detail::io_source* source_ = nullptr;
-    std::string peer_;
+    weft::detail::attached_socket socket_;
 };
 
 } // namespace weft::net

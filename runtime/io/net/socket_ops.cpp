@@ -4,15 +4,15 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
+#include <weft/detail/attached_socket.hpp>
 #include <weft/errors.hpp>
 
-#include "io/reactor.hpp"
+#include "io/io_source.hpp"
 
 namespace weft::detail::net {
 namespace {
@@ -34,6 +34,24 @@ endpoint endpoint_of(int fd, int (*query)(int, sockaddr*, socklen_t*), const cha
         throw std::system_error(errno, std::generic_category(), what);
     }
     return found;
+}
+
+// `text` as a numeric address of `family`, or nothing. Address is the family's socket
+// address (sockaddr_in, sockaddr_in6); the member pointers name its family, port and
+// address fields, which the two families spell differently.
+template <class Address, class Bytes>
+std::optional<endpoint> parse_family(const std::string& text, std::uint16_t port,
+                                     sa_family_t family, sa_family_t Address::*family_field,
+                                     in_port_t Address::*port_field, Bytes Address::*bytes) {
+    endpoint parsed;
+    auto& address = reinterpret_cast<Address&>(parsed.storage);
+    if (inet_pton(family, text.c_str(), &(address.*bytes)) != 1) {
+        return std::nullopt;
+    }
+    address.*family_field = family;
+    address.*port_field = htons(port);
+    parsed.length = sizeof address;
+    return parsed;
 }
 
 } // namespace
@@ -63,23 +81,13 @@ std::optional<endpoint> parse_numeric(std::string_view host, std::uint16_t port)
     const std::string text(host.size() > 2 && host.front() == '[' && host.back() == ']'
                                ? host.substr(1, host.size() - 2)
                                : host);
-    endpoint parsed;
-    auto& ipv4 = reinterpret_cast<sockaddr_in&>(parsed.storage);
-    if (inet_pton(AF_INET, text.c_str(), &ipv4.sin_addr) == 1) {
-        ipv4.sin_family = AF_INET;
-        ipv4.sin_port = htons(port);
-        parsed.length = sizeof ipv4;
-        return parsed;
+    if (std::optional<endpoint> ipv4 =
+            parse_family(text, port, AF_INET, &sockaddr_in::sin_family, &sockaddr_in::sin_port,
+                         &sockaddr_in::sin_addr)) {
+        return ipv4;
     }
-    parsed = endpoint{};
-    auto& ipv6 = reinterpret_cast<sockaddr_in6&>(parsed.storage);
-    if (inet_pton(AF_INET6, text.c_str(), &ipv6.sin6_addr) == 1) {
-        ipv6.sin6_family = AF_INET6;
-        ipv6.sin6_port = htons(port);
-        parsed.length = sizeof ipv6;
-        return parsed;
-    }
-    return std::nullopt;
+    return parse_family(text, port, AF_INET6, &sockaddr_in6::sin6_family, &sockaddr_in6::sin6_port,
+                        &sockaddr_in6::sin6_addr);
 }
 
 const std::error_category& resolver_category() noexcept {
@@ -173,19 +181,11 @@ int shutdown_writes(int fd) noexcept {
     return error_or(shutdown(fd, SHUT_WR));
 }
 
-io_source* attach_socket(int fd, const char* operation) {
-    try {
-        return require_running_reactor(operation).attach(fd, operation);
-    } catch (...) {
-        ::close(fd);
-        throw;
+io_source& open_source(const attached_socket& socket, const char* operation, const char* closed) {
+    if (!socket.is_open()) {
+        throw invalid_state_error(std::string(operation) + ": " + closed);
     }
-}
-
-void close_socket(io_source* source) noexcept {
-    const int fd = source->fd;
-    reactor::release(source);
-    ::close(fd);
+    return *socket.get();
 }
 
 void require_live_runtime(const io_source& source, const char* operation,

@@ -18,8 +18,9 @@
 #include <vector>
 
 namespace weft::detail {
+class attached_socket;
 struct io_source;
-}
+} // namespace weft::detail
 
 namespace weft::detail::net {
 
@@ -59,12 +60,8 @@ endpoint peer_endpoint(int fd);
 [[gnu::noinline]] int set_option(int fd, int level, int name, int value) noexcept;
 [[gnu::noinline]] int shutdown_writes(int fd) noexcept;
 
-// Attaches `fd` to the current runtime's reactor; closes it and throws if that fails
-// (std::system_error, or weft::runtime_error outside a runtime), naming `operation`.
-io_source* attach_socket(int fd, const char* operation);
-// Detaches the socket from its reactor and closes it; any thread, also after the runtime
-// ended (then only the descriptor is closed).
-void close_socket(io_source* source) noexcept;
+// The source of an open socket; throws invalid_state_error "operation: closed" when empty.
+io_source& open_source(const attached_socket& socket, const char* operation, const char* closed);
 // Throws weft::runtime_error if the socket's runtime has ended, so that an operation that
 // waits for readiness never reaches the reactor that went with it.
 void require_live_runtime(const io_source& source, const char* operation,

@@ -12,12 +12,18 @@
 #include <weft/errors.hpp>
 
 #include "io/io_source.hpp"
-#include "io/net/attached_socket.hpp"
 #include "io/net/socket_ops.hpp"
 
 namespace weft::net {
 
 namespace ops = detail::net;
+
+namespace {
+
+// What an operation on a closed listener says.
+constexpr const char* closed = "the listener is closed";
+
+} // namespace
 
 tcp_listener tcp_listener::bind(std::string_view address, std::uint16_t port, int backlog) {
     static constexpr const char* operation = "weft::net::tcp_listener::bind";
@@ -35,55 +41,35 @@ tcp_listener tcp_listener::bind(std::string_view address, std::uint16_t port, in
         ::close(fd);
         ops::throw_socket_error(-result, operation, where->describe());
     }
-    ops::attached_socket attached(fd, operation);
-    std::string local = ops::local_endpoint(fd).describe();
-    return tcp_listener(attached.release(), std::move(local));
-}
-
-tcp_listener::tcp_listener(tcp_listener&& other) noexcept
-    : source_(std::exchange(other.source_, nullptr)), local_(std::move(other.local_)) {}
-
-tcp_listener& tcp_listener::operator=(tcp_listener&& other) noexcept {
-    if (this != &other) {
-        close();
-        source_ = std::exchange(other.source_, nullptr);
-        local_ = std::move(other.local_);
-    }
-    return *this;
-}
-
-void tcp_listener::close() noexcept {
-    ops::attached_socket(std::exchange(source_, nullptr)).close();
+    detail::attached_socket socket(fd, operation);
+    socket.set_address(ops::local_endpoint(fd).describe());
+    return tcp_listener(std::move(socket));
 }
 
 std::uint16_t tcp_listener::local_port() const {
-    if (source_ == nullptr) {
-        throw invalid_state_error("weft::net::tcp_listener::local_port: the listener is closed");
-    }
-    return ops::local_endpoint(source_->fd).port();
+    return ops::local_endpoint(
+               ops::open_source(socket_, "weft::net::tcp_listener::local_port", closed).fd)
+        .port();
 }
 
 coro<tcp_stream> tcp_listener::accept() {
     static constexpr const char* operation = "weft::net::tcp_listener::accept";
-    if (source_ == nullptr) {
-        throw invalid_state_error(std::string(operation) + ": the listener is closed");
-    }
-    detail::io_source& source = *source_;
-    ops::require_live_runtime(source, operation, local_);
+    detail::io_source& source = ops::open_source(socket_, operation, closed);
+    ops::require_live_runtime(source, operation, socket_.address());
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         ops::endpoint peer;
         const int fd = ops::accept_stream(source.fd, peer);
         if (fd >= 0) {
-            ops::attached_socket attached(fd, operation);
-            std::string address = peer.describe();
-            co_return tcp_stream(attached.release(), std::move(address));
+            detail::attached_socket connection(fd, operation);
+            connection.set_address(peer.describe());
+            co_return tcp_stream(std::move(connection));
         }
         if (fd == -EINTR || fd == -ECONNABORTED) {
             continue;
         }
         if (fd != -EAGAIN && fd != -EWOULDBLOCK) {
-            ops::throw_socket_error(-fd, operation, local_);
+            ops::throw_socket_error(-fd, operation, socket_.address());
         }
         co_await detail::readiness_awaiter(source.readable, seen, operation);
     }

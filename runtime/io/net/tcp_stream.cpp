@@ -15,7 +15,6 @@
 #include <weft/to_thread.hpp>
 
 #include "io/io_source.hpp"
-#include "io/net/attached_socket.hpp"
 #include "io/net/socket_ops.hpp"
 
 namespace weft::net {
@@ -25,6 +24,9 @@ using detail::readiness_awaiter;
 namespace ops = detail::net;
 
 namespace {
+
+// What an operation on a closed (or moved-from) stream says.
+constexpr const char* closed = "the stream is closed (or empty)";
 
 bool would_block(long result) noexcept {
     return result == -EAGAIN || result == -EWOULDBLOCK;
@@ -38,35 +40,10 @@ incomplete_read::incomplete_read(std::size_t bytes_read, std::size_t expected,
                          std::to_string(bytes_read) + " of " + std::to_string(expected) + " bytes"),
       bytes_read_(bytes_read), expected_(expected) {}
 
-tcp_stream::tcp_stream(tcp_stream&& other) noexcept
-    : source_(std::exchange(other.source_, nullptr)), peer_(std::move(other.peer_)) {}
-
-tcp_stream& tcp_stream::operator=(tcp_stream&& other) noexcept {
-    if (this != &other) {
-        close();
-        source_ = std::exchange(other.source_, nullptr);
-        peer_ = std::move(other.peer_);
-    }
-    return *this;
-}
-
-void tcp_stream::close() noexcept {
-    ops::attached_socket(std::exchange(source_, nullptr)).close();
-}
-
-int tcp_stream::native_handle() const noexcept {
-    return source_ != nullptr ? source_->fd : -1;
-}
-
-io_source& tcp_stream::open_source(const char* operation) const {
-    if (source_ == nullptr) {
-        throw invalid_state_error(std::string(operation) + ": the stream is closed (or empty)");
-    }
-    return *source_;
-}
-
 std::uint16_t tcp_stream::local_port() const {
-    return ops::local_endpoint(open_source("weft::net::tcp_stream::local_port").fd).port();
+    return ops::local_endpoint(
+               ops::open_source(socket_, "weft::net::tcp_stream::local_port", closed).fd)
+        .port();
 }
 
 coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
@@ -86,13 +63,13 @@ coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
             last_address = candidate.describe();
             continue;
         }
-        ops::attached_socket attached(fd, operation);
-        std::string address = candidate.describe();
-        tcp_stream stream(attached.release(), std::move(address));
-        const std::uint64_t seen = stream.source_->writable.observe();
+        tcp_stream stream{detail::attached_socket(fd, operation)};
+        stream.socket_.set_address(candidate.describe());
+        io_source& source = *stream.socket_.get();
+        const std::uint64_t seen = source.writable.observe();
         int error = -ops::start_connect(fd, candidate);
         if (error == EINPROGRESS) {
-            co_await readiness_awaiter(stream.source_->writable, seen, operation);
+            co_await readiness_awaiter(source.writable, seen, operation);
             error = ops::connect_result(fd);
         }
         if (error == 0) {
@@ -106,8 +83,8 @@ coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
 
 coro<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     static constexpr const char* operation = "weft::net::tcp_stream::read_some";
-    io_source& source = open_source(operation);
-    ops::require_live_runtime(source, operation, peer_);
+    io_source& source = ops::open_source(socket_, operation, closed);
+    ops::require_live_runtime(source, operation, socket_.address());
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         const ssize_t got = ops::receive(source.fd, buffer.data(), buffer.size());
@@ -118,7 +95,7 @@ coro<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
             continue;
         }
         if (!would_block(got)) {
-            ops::throw_socket_error(static_cast<int>(-got), operation, peer_);
+            ops::throw_socket_error(static_cast<int>(-got), operation, socket_.address());
         }
         co_await readiness_awaiter(source.readable, seen, operation);
     }
@@ -129,7 +106,7 @@ coro<> tcp_stream::read_exact(std::span<char> buffer) {
     while (filled < buffer.size()) {
         const std::size_t got = co_await read_some(buffer.subspan(filled));
         if (got == 0) {
-            throw incomplete_read(filled, buffer.size(), peer_);
+            throw incomplete_read(filled, buffer.size(), socket_.address());
         }
         filled += got;
     }
@@ -137,8 +114,8 @@ coro<> tcp_stream::read_exact(std::span<char> buffer) {
 
 coro<> tcp_stream::write_all(std::string_view data) {
     static constexpr const char* operation = "weft::net::tcp_stream::write_all";
-    io_source& source = open_source(operation);
-    ops::require_live_runtime(source, operation, peer_);
+    io_source& source = ops::open_source(socket_, operation, closed);
+    ops::require_live_runtime(source, operation, socket_.address());
     while (!data.empty()) {
         const std::uint64_t seen = source.writable.observe();
         const ssize_t sent = ops::send_some(source.fd, data.data(), data.size());
@@ -150,7 +127,7 @@ coro<> tcp_stream::write_all(std::string_view data) {
             continue;
         }
         if (!would_block(sent)) {
-            ops::throw_socket_error(static_cast<int>(-sent), operation, peer_);
+            ops::throw_socket_error(static_cast<int>(-sent), operation, socket_.address());
         }
         co_await readiness_awaiter(source.writable, seen, operation);
     }
@@ -158,17 +135,18 @@ coro<> tcp_stream::write_all(std::string_view data) {
 
 void tcp_stream::shutdown_write() {
     static constexpr const char* operation = "weft::net::tcp_stream::shutdown_write";
-    if (const int result = ops::shutdown_writes(open_source(operation).fd); result < 0) {
-        ops::throw_socket_error(-result, operation, peer_);
+    if (const int result = ops::shutdown_writes(ops::open_source(socket_, operation, closed).fd);
+        result < 0) {
+        ops::throw_socket_error(-result, operation, socket_.address());
     }
 }
 
 void tcp_stream::set_nodelay(bool enabled) {
     static constexpr const char* operation = "weft::net::tcp_stream::set_nodelay";
-    if (const int result =
-            ops::set_option(open_source(operation).fd, IPPROTO_TCP, TCP_NODELAY, enabled ? 1 : 0);
+    if (const int result = ops::set_option(ops::open_source(socket_, operation, closed).fd,
+                                           IPPROTO_TCP, TCP_NODELAY, enabled ? 1 : 0);
         result < 0) {
-        ops::throw_socket_error(-result, operation, peer_);
+        ops::throw_socket_error(-result, operation, socket_.address());
     }
 }
 

@@ -293,6 +293,27 @@ TEST(TcpStream, AClosedOrEmptyStreamRefusesOperations) {
         two_workers);
 }
 
+// Assigning a stream moves its socket and peer over; the socket the target held closes, so
+// its peer reads the end of the stream.
+TEST(TcpStream, MoveAssignmentClosesTheSocketItReplaces) {
+    const std::size_t before = weft::testing::open_descriptors();
+    weft::run(
+        []() -> weft::coro<> {
+            auto [replaced, replaced_peer] = co_await connected_pair();
+            auto [kept, kept_peer] = co_await connected_pair();
+            const std::string peer = kept.peer();
+            replaced = std::move(kept);
+            EXPECT_FALSE(kept.is_open());
+            EXPECT_EQ(replaced.peer(), peer);
+            std::array<char, 4> buffer{};
+            EXPECT_EQ(co_await replaced_peer.read_some(buffer), 0u);
+            co_await replaced.write_all("x");
+            EXPECT_EQ(co_await kept_peer.read_some(buffer), 1u);
+        }(),
+        two_workers);
+    EXPECT_EQ(weft::testing::open_descriptors(), before);
+}
+
 // The runtime, and its reactor, end before the streams it made: waiting operations refuse
 // with weft::runtime_error in a later run (even with data ready to read), the others still
 // act on the descriptor, and closing one, explicitly or by its destructor, on this thread or
