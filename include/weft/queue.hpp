@@ -7,11 +7,9 @@
 //     jobs.task_done();                      // after processing what get() returned
 //     co_await jobs.join();                  // until every item put was marked done
 //
-// Also: size(), empty(), full(), maxsize(), unfinished() (put and not yet task_done) and
-// is_shut_down(). try_put and try_get never suspend: try_put returns false when full (leaving its
-// argument untouched), try_get an empty optional when empty. Items come out first in, first out
-// from a queue, newest first from a lifo_queue, and least first (under Compare, std::less
-// by default; equal items in no set order) from a priority_queue.
+// Items come out first in, first out from a queue, newest first from a lifo_queue, and
+// least first (under Compare, std::less by default; equal items in no set order) from a
+// priority_queue.
 //
 // Tasks waiting to put or get are served first in, first out: a put hands its item straight
 // to the longest waiting getter, and a get lets the longest waiting putter in (its item goes
@@ -22,12 +20,9 @@
 // put or got nothing: an item handed to it goes to the next getter or back to the front of
 // the queue, a slot to the next putter.
 //
-// shutdown() (Python 3.13): put, try_put and waiting putters fail with queue_shut_down;
-// get and try_get go on returning the items left and then fail with it, and waiting getters
-// wake with it. shutdown(true) also drops the items left, counting each as done for join().
-// task_done() more often than items were put throws invalid_state_error. T needs a
-// noexcept move constructor. A queue must outlive its waiters; it is neither copied nor
-// moved.
+// shutdown() (Python 3.13) lets getters drain the items left before they too get
+// queue_shut_down. T needs a noexcept move constructor. A queue must outlive its waiters; it
+// is neither copied nor moved.
 #pragma once
 
 #include <cstddef>
@@ -83,8 +78,9 @@ public:
     // co_await q.join(): returns once every item put was marked done.
     detail::queue_join::awaiter join() noexcept { return state_.join(); }
 
-    // Refuses new items and wakes every waiter with queue_shut_down; `immediate` also drops
-    // the items left, counting each as done for join().
+    // Refuses new items: put, try_put and waiting putters fail with queue_shut_down; get and
+    // try_get go on returning the items left, then fail with it, and waiting getters wake
+    // with it. `immediate` also drops the items left, counting each as done for join().
     void shutdown(bool immediate = false) noexcept { state_.shutdown(immediate); }
 
     // Items a get could take now.
