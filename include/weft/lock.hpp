@@ -15,67 +15,25 @@
 // class, so asyncio's `acquire()` names the await, not `lock()`.
 #pragma once
 
-#include <coroutine>
 #include <utility>
 
+#include <weft/detail/scoped_lock_awaiter.hpp>
 #include <weft/semaphore.hpp>
 
 namespace weft {
 
 class lock {
 public:
+    using scoped_acquirer = detail::scoped_lock_awaiter<lock>;
+    class guard;
+
     lock() = default;
     lock(const lock&) = delete;
     lock& operator=(const lock&) = delete;
 
-    // Releases the lock it holds when destroyed (or moved from, into another guard).
-    class [[nodiscard]] guard {
-    public:
-        explicit guard(lock& held) noexcept : held_(&held) {}
-        guard(guard&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
-        guard& operator=(guard&& other) noexcept {
-            if (this != &other) {
-                release();
-                held_ = std::exchange(other.held_, nullptr);
-            }
-            return *this;
-        }
-        ~guard() { release(); }
-
-        // Unlocks now instead of at the end of the scope.
-        void release() {
-            if (held_ != nullptr) {
-                std::exchange(held_, nullptr)->unlock();
-            }
-        }
-
-    private:
-        lock* held_;
-    };
-
     // co_await l.acquire(): returns holding the lock.
     semaphore::acquirer acquire() noexcept { return permit_.acquire(); }
-
     // co_await l.scoped(): returns a guard holding the lock.
-    class [[nodiscard]] scoped_acquirer {
-    public:
-        explicit scoped_acquirer(lock& target) noexcept
-            : target_(target), acquiring_(target.permit_.acquire()) {}
-
-        bool await_ready() noexcept { return acquiring_.await_ready(); }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-            return acquiring_.await_suspend(awaiting);
-        }
-        guard await_resume() {
-            acquiring_.await_resume();
-            return guard(target_);
-        }
-
-    private:
-        lock& target_;
-        semaphore::acquirer acquiring_;
-    };
     scoped_acquirer scoped() noexcept { return scoped_acquirer(*this); }
 
     // Takes the lock if it is free and nobody waits; never suspends.
@@ -102,6 +60,31 @@ private:
     }
 
     binary_semaphore permit_;
+};
+
+// Releases the lock it holds when destroyed (or moved from, into another guard).
+class [[nodiscard]] lock::guard {
+public:
+    explicit guard(lock& held) noexcept : held_(&held) {}
+    guard(guard&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
+    guard& operator=(guard&& other) noexcept {
+        if (this != &other) {
+            release();
+            held_ = std::exchange(other.held_, nullptr);
+        }
+        return *this;
+    }
+    ~guard() { release(); }
+
+    // Unlocks now instead of at the end of the scope.
+    void release() {
+        if (held_ != nullptr) {
+            std::exchange(held_, nullptr)->unlock();
+        }
+    }
+
+private:
+    lock* held_;
 };
 
 } // namespace weft

@@ -1,5 +1,5 @@
 // Tests weft::queue, priority_queue and lifo_queue (include/weft/queue.hpp,
-// include/weft/detail/basic_queue.hpp, queue_order.hpp, queue_join.hpp,
+// include/weft/detail/queue_state.hpp, queue_awaiters.hpp, queue_order.hpp, queue_join.hpp,
 // runtime/sync/queue_join.cpp): order of items, a bound that suspends putters, getters served
 // first in, first out, the never-suspending forms, task_done/join, shutdown, cancelled
 // waiters that lose and take nothing, and a million items and many cancellations through

@@ -1,7 +1,7 @@
-// The machinery shared by weft::queue, priority_queue and lifo_queue (see queue.hpp for
-// their behaviour): one store of items, a FIFO list of waiting getters and one of waiting
-// putters under one spin lock (the getters' list's, which the putters' list shares), and the
-// task_done()/join() count.
+// The state behind a weft::basic_queue (see queue.hpp for its behaviour): one store of
+// items, a FIFO list of waiting getters and one of waiting putters under one spin lock (the
+// getters' list's, which the putters' list shares), and the task_done()/join() count. The
+// queue's members and its awaiters (queue_awaiters.hpp) call it; nothing else does.
 //
 // A waiter the queue serves is handed what it waited for before it runs: a getter the item
 // (handed_ counts those in flight), a putter its slot (let_in_; the putter moves its item in
@@ -27,7 +27,6 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <type_traits>
 #include <utility>
 
 #include <weft/detail/queue_join.hpp>
@@ -45,69 +44,93 @@ struct queue_waiter : queued_waiter {
 };
 
 template <class T, class Order>
-class basic_queue {
-    static_assert(std::is_nothrow_move_constructible_v<T>,
-                  "weft queues move items inside a critical section that must not fail "
-                  "halfway: the item type needs a noexcept move constructor");
-
+class queue_state {
 public:
-    explicit basic_queue(std::size_t maxsize) noexcept : maxsize_(maxsize) {}
-    basic_queue(const basic_queue&) = delete;
-    basic_queue& operator=(const basic_queue&) = delete;
+    explicit queue_state(std::size_t maxsize) noexcept : maxsize_(maxsize) {}
+    queue_state(const queue_state&) = delete;
+    queue_state& operator=(const queue_state&) = delete;
 
-    // The awaiters may be moved until they are awaited (to create_task, wait_for or gather);
-    // moving one that is suspended is a precondition violation.
-    class [[nodiscard]] putter {
-    public:
-        putter(basic_queue& target, T&& item) noexcept : target_(&target) {
-            waiter_.item.emplace(std::move(item));
-        }
-        putter(putter&&) noexcept = default;
-        putter(const putter&) = delete;
-
-        // The attempt is made in await_suspend, under the one lock that also links the
-        // waiter if it must wait: a contended queue is locked once per put, not twice.
-        bool await_ready() const noexcept { return false; }
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-            target_->prepare(waiter_, awaiting, "weft::queue::put");
-            return target_->begin_put(waiter_);
-        }
-        void await_resume() { target_->end_put(waiter_); }
-
-    private:
-        basic_queue* target_;
-        queue_waiter<T> waiter_;
-    };
-
-    class [[nodiscard]] getter {
-    public:
-        explicit getter(basic_queue& target) noexcept : target_(&target) {}
-        getter(getter&&) noexcept = default;
-        getter(const getter&) = delete;
-
-        bool await_ready() const noexcept { return false; } // as for put
-
-        template <class Promise>
-        bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-            target_->prepare(waiter_, awaiting, "weft::queue::get");
-            return target_->begin_get(waiter_);
-        }
-        T await_resume() { return target_->end_get(waiter_); }
-
-    private:
-        basic_queue* target_;
-        queue_waiter<T> waiter_;
-    };
-
-    putter put(T item) noexcept { return putter(*this, std::move(item)); }
-    getter get() noexcept { return getter(*this); }
-
-    bool try_put(T&& item) { return offer(item); }
-    bool try_put(const T& item) {
-        T copy = item; // copied outside the lock: only noexcept moves happen inside
-        return offer(copy);
+    // Whether the put must wait. A push that grows the store may throw bad_alloc, which
+    // changes nothing and leaves the lock.
+    bool begin_put(queue_waiter<T>& waiter) {
+        wake_up wake;
+        const bool suspends = putters_.wait_unless(waiter, [&] { return put_now(waiter, wake); });
+        wake();
+        return suspends;
     }
+    bool begin_get(queue_waiter<T>& waiter) noexcept {
+        return getters_.wait_unless(waiter, [&]() noexcept { return get_now(waiter); });
+    }
+
+    void end_put(queue_waiter<T>& waiter) {
+        const bool cancelled = cancelled_after_service(waiter);
+        bool shut_down = waiter.shut_down;
+        if (waiter.served) { // let in: the item goes in now, or its slot to the next putter
+            wake_up wake;
+            {
+                std::lock_guard held(getters_);
+                --let_in_;
+                shut_down = shut_down_;
+                if (!cancelled && !shut_down) {
+                    try {
+                        accept(*waiter.item, wake);
+                    } catch (...) {
+                        let_putters_in();
+                        throw;
+                    }
+                }
+                let_putters_in();
+            }
+            wake();
+            if (cancelled) {
+                throw cancelled_error();
+            }
+        }
+        if (shut_down) {
+            throw queue_shut_down("weft::queue::put: the queue is shut down");
+        }
+    }
+
+    T end_get(queue_waiter<T>& waiter) {
+        const bool cancelled = cancelled_after_service(waiter);
+        if (waiter.served) { // handed an item: keeps it, or gives it back
+            wake_up wake;
+            {
+                std::lock_guard held(getters_);
+                if (cancelled) {
+                    give_back(std::move(*waiter.item), wake);
+                } else {
+                    --handed_;
+                    let_putters_in();
+                }
+            }
+            wake();
+            if (cancelled) {
+                throw cancelled_error();
+            }
+        } else if (waiter.shut_down) {
+            throw queue_shut_down("weft::queue::get: the queue is shut down and empty");
+        }
+        return std::move(*waiter.item);
+    }
+
+    // try_put's attempt: false, leaving `item` untouched, when full.
+    bool offer(T& item) {
+        wake_up wake;
+        {
+            std::lock_guard held(getters_);
+            if (shut_down_) {
+                throw queue_shut_down("weft::queue::try_put: the queue is shut down");
+            }
+            if (full_locked()) {
+                return false;
+            }
+            accept(item, wake);
+        }
+        wake();
+        return true;
+    }
+
     std::optional<T> try_get() {
         queue_waiter<T> probe;
         bool done;
@@ -129,7 +152,7 @@ public:
     }
     queue_join::awaiter join() noexcept { return join_.wait(); }
 
-    void shutdown(bool immediate = false) noexcept {
+    void shutdown(bool immediate) noexcept {
         Order dropped;
         std::size_t dropped_count = 0;
         {
@@ -156,7 +179,6 @@ public:
         std::lock_guard held(getters_);
         return items_.size();
     }
-    bool empty() noexcept { return size() == 0; }
     bool full() noexcept {
         std::lock_guard held(getters_);
         return full_locked();
@@ -180,14 +202,6 @@ private:
             }
         }
     };
-
-    template <class Promise>
-    static void prepare(queue_waiter<T>& waiter, std::coroutine_handle<Promise> awaiting,
-                        const char* what) {
-        waiter.awaiting = awaiting;
-        waiter.home = &require_running_runtime(what);
-        waiter.strand = strand_of(awaiting);
-    }
 
     // As a put or get resumes: throws cancelled_error if its wait was cancelled; otherwise
     // whether it was served and a cancellation reached it before it ran.
@@ -270,86 +284,6 @@ private:
             return false;
         }
         accept(*waiter.item, wake);
-        return true;
-    }
-
-    // Whether the put must wait. A push that grows the store may throw bad_alloc, which
-    // changes nothing and leaves the lock.
-    bool begin_put(queue_waiter<T>& waiter) {
-        wake_up wake;
-        const bool suspends = putters_.wait_unless(waiter, [&] { return put_now(waiter, wake); });
-        wake();
-        return suspends;
-    }
-    bool begin_get(queue_waiter<T>& waiter) noexcept {
-        return getters_.wait_unless(waiter, [&]() noexcept { return get_now(waiter); });
-    }
-
-    void end_put(queue_waiter<T>& waiter) {
-        const bool cancelled = cancelled_after_service(waiter);
-        bool shut_down = waiter.shut_down;
-        if (waiter.served) { // let in: the item goes in now, or its slot to the next putter
-            wake_up wake;
-            {
-                std::lock_guard held(getters_);
-                --let_in_;
-                shut_down = shut_down_;
-                if (!cancelled && !shut_down) {
-                    try {
-                        accept(*waiter.item, wake);
-                    } catch (...) {
-                        let_putters_in();
-                        throw;
-                    }
-                }
-                let_putters_in();
-            }
-            wake();
-            if (cancelled) {
-                throw cancelled_error();
-            }
-        }
-        if (shut_down) {
-            throw queue_shut_down("weft::queue::put: the queue is shut down");
-        }
-    }
-
-    T end_get(queue_waiter<T>& waiter) {
-        const bool cancelled = cancelled_after_service(waiter);
-        if (waiter.served) { // handed an item: keeps it, or gives it back
-            wake_up wake;
-            {
-                std::lock_guard held(getters_);
-                if (cancelled) {
-                    give_back(std::move(*waiter.item), wake);
-                } else {
-                    --handed_;
-                    let_putters_in();
-                }
-            }
-            wake();
-            if (cancelled) {
-                throw cancelled_error();
-            }
-        } else if (waiter.shut_down) {
-            throw queue_shut_down("weft::queue::get: the queue is shut down and empty");
-        }
-        return std::move(*waiter.item);
-    }
-
-    bool offer(T& item) {
-        wake_up wake;
-        {
-            std::lock_guard held(getters_);
-            if (shut_down_) {
-                throw queue_shut_down("weft::queue::try_put: the queue is shut down");
-            }
-            if (full_locked()) {
-                return false;
-            }
-            accept(item, wake);
-        }
-        wake();
         return true;
     }
 
