@@ -74,8 +74,11 @@ long run_matmul(const runner& on) {
     const matmul_inputs inputs;
     std::vector<double> product(matmul_n * matmul_n);
     const block_product root = inputs.into(product);
-    const long zero =
-        on.run([&] { return matmul_returning_zero(root); }, [&] { return (matmul_tbb(root), 0L); });
+    const long zero = on.run([&] { return matmul_returning_zero(root); },
+                             [&] {
+                                 matmul_tbb(root);
+                                 return 0L;
+                             });
     return zero + matmul_sum_error(inputs, product);
 }
 
