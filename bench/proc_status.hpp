@@ -1,5 +1,6 @@
 // Reading a memory figure of this process from Linux's /proc/self/status, for the
-// benchmarks that report memory beside time.
+// benchmarks that report memory beside time, and restarting its peak (VmHWM) so that a
+// benchmark can read the peak of one phase of its own.
 #pragma once
 
 #include <fstream>
@@ -17,6 +18,11 @@ inline double proc_status_mib(const std::string& field) {
         }
     }
     return 0;
+}
+
+// Sets VmHWM, the peak resident set size, back to the current one (Linux 4.0 and later).
+inline void reset_peak_rss() {
+    std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 } // namespace weft_bench

@@ -25,6 +25,8 @@
 #include <benchmark/benchmark.h>
 #include <tbb/concurrent_queue.h>
 
+#include "checked_measure.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -42,6 +44,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+using weft_bench::check;
 
 weft::run_options options_for(const benchmark::State& state) {
     return weft::run_options{.workers = static_cast<std::size_t>(state.range(0))};
@@ -56,16 +59,6 @@ void end_iteration(benchmark::State& state, steady::time_point start, double& to
     const steady::time_point end = steady::now();
     total_ns += nanoseconds_between(start, end);
     state.SetIterationTime(std::chrono::duration<double>(end - start).count());
-}
-
-bool check(benchmark::State& state, const char* what, long got, long expected) {
-    if (got == expected) {
-        return true;
-    }
-    state.SkipWithError((std::string(what) + " counted " + std::to_string(got) + ", expected " +
-                         std::to_string(expected))
-                            .c_str());
-    return false;
 }
 
 // How much the scheduler moved tasks between workers (steals) and put workers to sleep

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Counts the instructions each task of weft's and oneTBB's workloads costs at one worker,
+# with valgrind's callgrind, which counts every instruction executed (Ir) by every thread of
+# the process. It builds bench/instructions_driver in its own build directory, Release with
+# -O3 and no -march=native (valgrind rejects AVX-512 instructions), then, for each workload
+# (skynet, fib, spawn_join, nqueens, matmul) and each runtime (weft, tbb):
+#
+#     instructions per task = (Ir of `instructions_driver W R 1`
+#                              - Ir of `instructions_driver W R 1 --baseline`) / tasks of W
+#
+# Both runs are whole processes. The baseline run makes W's inputs, starts the same runtime
+# with one worker, runs an empty coroutine (weft) or lambda (TBB) on it, computes W's check
+# and exits, so the difference is what W's tasks cost beyond process start, runtime start
+# and stop, and setup. tasks is what the driver prints: skynet 1,111,111 tasks, fib(30)
+# 2,692,537 calls, spawn_join 1,000,000 tasks, nqueens(12) 856,189 boards, matmul 37,449
+# nodes (whose count is mostly the serial 32x32 block multiplies, the same in both
+# runtimes). Counts do not move with the machine's load; a run takes a few minutes.
+#
+# Usage: bench/instructions.sh [workload ...]        (default: all five)
+# Set WEFT_INSTRUCTIONS_BUILD_DIR to build elsewhere than build/instructions, and CXX to
+# choose the compiler (default g++).
+set -euo pipefail
+
+if ! command -v valgrind >/dev/null; then
+    echo "bench/instructions.sh needs valgrind (Debian: sudo apt-get install valgrind)" >&2
+    exit 1
+fi
+
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${WEFT_INSTRUCTIONS_BUILD_DIR:-$source_dir/build/instructions}"
+workloads=("$@")
+if [[ ${#workloads[@]} -eq 0 ]]; then
+    workloads=(skynet fib spawn_join nqueens matmul)
+fi
+
+launcher=()
+if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER="${CXX:-g++}" -DCMAKE_CXX_FLAGS="" \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG" "${launcher[@]}" \
+    -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build_dir" --target instructions_driver
+driver="$build_dir/bench/instructions_driver"
+
+echo "compiler: $("${CXX:-g++}" --version | head -n 1); flags: -O3 -DNDEBUG"
+echo "valgrind: $(valgrind --version)"
+
+# Prints the total Ir of one run of the driver with arguments "$@" under callgrind.
+count_instructions() {
+    local out
+    out="$(mktemp)"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$driver" "$@" >/dev/null 2>&1 || {
+        echo "instructions_driver $* failed:" >&2
+        "$driver" "$@" >&2 || true
+        rm -f "$out"
+        exit 1
+    }
+    sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out"
+    rm -f "$out"
+}
+
+printf '%-11s %10s %15s %15s %10s\n' workload tasks "weft Ir/task" "tbb Ir/task" "weft/tbb"
+for workload in "${workloads[@]}"; do
+    tasks="$("$driver" "$workload" weft 1 --baseline | sed -n 's/^tasks //p')"
+    per_task=()
+    for runtime in weft tbb; do
+        total="$(count_instructions "$workload" "$runtime" 1)"
+        baseline="$(count_instructions "$workload" "$runtime" 1 --baseline)"
+        per_task+=("$(((total - baseline) / tasks))")
+    done
+    printf '%-11s %10s %15s %15s %10s\n' "$workload" "$tasks" "${per_task[0]}" "${per_task[1]}" \
+        "$(awk -v w="${per_task[0]}" -v t="${per_task[1]}" 'BEGIN { printf "%.2f", w / t }')"
+done
