@@ -18,7 +18,6 @@ public:
         }
         claimed_ = true;
     }
-    bool claimed() const noexcept { return claimed_; }
 
 private:
     bool claimed_ = false;
