@@ -27,6 +27,14 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+// A signal number weft cannot wait for (weft::signal_received, run_options::signals): out
+// of range, SIGKILL or SIGSTOP, a fault such as SIGSEGV, or a signal the running runtime
+// does not watch.
+class signal_error : public invalid_argument {
+public:
+    using invalid_argument::invalid_argument;
+};
+
 // An operation does not fit the object's state: result() of an unfinished task, completing
 // a future twice. Like asyncio.InvalidStateError, it is a programming error.
 class invalid_state_error : public std::logic_error {

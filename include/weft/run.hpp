@@ -16,6 +16,7 @@
 #include <exception>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include <weft/coro.hpp>
 #include <weft/detail/run_main.hpp>
@@ -53,6 +54,14 @@ struct run_options {
     // A pool thread idle this long ends; the next call that finds no idle thread starts a
     // new one. Real time, even with virtual_time. Not negative.
     std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
+    // The signals tasks may wait for (weft/signal.hpp). run blocks them in its thread before
+    // the workers start, and restores that thread's mask when it returns. Each a signal
+    // number other than SIGKILL, SIGSTOP and the faults (weft::signal_error).
+    std::vector<int> signals = {};
+    // asyncio.run's Ctrl-C: a SIGINT that no task is waiting for cancels main (which may
+    // clean up); the next one, or one after main ended, ends the process as SIGINT's
+    // default action does. Off by default: it takes SIGINT from the rest of the program.
+    bool interrupt_cancels_main = false;
 };
 
 // Runs `main` on a new runtime and returns its value or rethrows its exception, once the

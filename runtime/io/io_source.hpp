@@ -79,8 +79,19 @@ private:
     queue_awaiter<io_readiness::wait> awaiter_;
 };
 
+struct io_source;
+
+// A source that handles its own events instead of waking readiness waiters (the signalfd,
+// io/signal_source.hpp): the driver calls it, on its worker, for each event of the source,
+// and it returns the tasks it woke through `driver`.
+struct io_event_handler {
+    std::size_t (*on_event)(void* context, io_source& source, waker& driver) noexcept = nullptr;
+    void* context = nullptr;
+};
+
 struct io_source {
-    io_source(int descriptor, reactor& attached_to) noexcept : fd(descriptor), owner(attached_to) {}
+    io_source(int descriptor, reactor& attached_to, io_event_handler handler = {}) noexcept
+        : fd(descriptor), owner(attached_to), handler(handler) {}
 
     // Whether the reactor's teardown has passed: the runtime this source was made in has
     // ended, and neither its reactor nor its readiness waits may be used.
@@ -95,6 +106,8 @@ struct io_source {
     const int fd;
     // Reached only while the link state is `attached` or claimed `detaching`.
     reactor& owner;
+    // Set before the source reaches the kernel, never changed.
+    const io_event_handler handler;
     io_readiness readable;
     io_readiness writable;
     // The reactor's list of detached sources not yet freed.

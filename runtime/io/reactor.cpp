@@ -83,8 +83,8 @@ reactor::~reactor() {
     close(epoll_fd_);
 }
 
-io_source* reactor::attach(int fd, const char* what) {
-    auto* source = new io_source(fd, *this);
+io_source* reactor::attach(int fd, const char* what, io_event_handler handler) {
+    auto* source = new io_source(fd, *this, handler);
     // release, before the source reaches the kernel: a driver that gets an event for it
     // acquires attached_ before touching it (wait_until), so the construction happens
     // before its use in the memory model too, not only through the kernel's own ordering.
@@ -224,6 +224,10 @@ std::size_t reactor::dispatch(waker& driver) noexcept {
         if (source == nullptr) {
             std::uint64_t drained = 0;
             [[maybe_unused]] const ssize_t read_bytes = read(wake_fd_, &drained, sizeof drained);
+            continue;
+        }
+        if (source->handler.on_event != nullptr) {
+            woken += source->handler.on_event(source->handler.context, *source, driver);
             continue;
         }
         // An error or hang-up wakes both directions: their system calls report it.

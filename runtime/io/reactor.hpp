@@ -44,8 +44,9 @@ public:
     ~reactor();
 
     // Registers `fd` (non-blocking) for both directions; throws std::system_error naming
-    // `what` if epoll refuses it.
-    io_source* attach(int fd, const char* what);
+    // `what` if epoll refuses it. With a `handler`, the source's events go to it instead of
+    // its readiness waiters.
+    io_source* attach(int fd, const char* what, io_event_handler handler = {});
     // Any thread, also after the source's reactor was destroyed: unregisters the source
     // and frees it once no poll can still hold an event for it, or, if it is orphaned, just
     // frees it. The caller closes the descriptor afterwards, and no task may be waiting on

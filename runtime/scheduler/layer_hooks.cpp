@@ -6,6 +6,7 @@
 
 #include "blocking/blocking_pool.hpp"
 #include "io/reactor.hpp"
+#include "io/signal_source.hpp"
 #include "scheduler/runtime.hpp"
 #include "task/exception_handler.hpp"
 #include "time/clock.hpp"
@@ -25,6 +26,10 @@ timer_driver* running_timer_driver() noexcept {
 
 reactor& require_running_reactor(const char* what) {
     return require_running_runtime(what).reactor();
+}
+
+signal_source& require_running_signal_source(const char* what) {
+    return require_running_runtime(what).signals();
 }
 
 const exception_handler* running_exception_handler() noexcept {

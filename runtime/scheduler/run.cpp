@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "io/signal_source.hpp"
 #include "scheduler/runtime.hpp"
 
 namespace weft {
@@ -38,6 +39,9 @@ void validate(const run_options& options) {
         throw invalid_argument("weft::run: run_options::blocking_keep_alive is negative (" +
                                std::to_string(options.blocking_keep_alive.count()) +
                                " ns); zero ends an idle pool thread at once");
+    }
+    for (const int signo : options.signals) {
+        check_signal_number(signo, "weft::run: run_options::signals");
     }
 }
 

@@ -1,15 +1,33 @@
 // The runtime object: start, stop and teardown; see runtime.hpp.
 #include "scheduler/runtime.hpp"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include <weft/detail/waiter_list.hpp>
 
 namespace weft::detail {
 
+namespace {
+
+std::vector<int> watched_signals(const run_options& options) {
+    std::vector<int> watched = options.signals;
+    if (options.interrupt_cancels_main) {
+        watched.push_back(SIGINT);
+    }
+    return watched;
+}
+
+} // namespace
+
 runtime::runtime(std::size_t workers, const run_options& options)
-    : idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
+    : signals_(reactor_, watched_signals(options),
+               options.interrupt_cancels_main ? interrupt_handler{&runtime::on_interrupt, this}
+                                              : interrupt_handler{}),
+      idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
       exception_handler_(options.exception_handler), virtual_time_(options.virtual_time),
       blocking_(options.virtual_time ? this : nullptr, options.max_blocking_threads,
                 options.blocking_keep_alive, options.shutdown_grace),
@@ -56,6 +74,7 @@ void report_stragglers(std::size_t count, std::chrono::nanoseconds grace) {
 } // namespace
 
 void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
+    main_ = main;
     leave_when_done stopper(*this, main_done_);
     main->waiters.enqueue(stopper);
     launch(main, handle, 2, workers_[0].get());
@@ -124,6 +143,15 @@ void runtime::end_drain() {
     // seq_cst: worker 0 reads it in its parking re-check.
     drain_over_.store(true, std::memory_order_seq_cst);
     wake_worker(0);
+}
+
+void runtime::on_interrupt(void* self) noexcept {
+    auto& owner = *static_cast<runtime*>(self);
+    // seq_cst: as every read of main_done_; a main that ended has nothing left to cancel.
+    if (++owner.interrupts_ > 1 || owner.main_done_.load(std::memory_order_seq_cst)) {
+        end_process_by(SIGINT);
+    }
+    request_cancel(owner.main_->task_strand());
 }
 
 void runtime::stop() noexcept {

@@ -32,6 +32,7 @@
 
 #include "blocking/blocking_pool.hpp"
 #include "io/reactor.hpp"
+#include "io/signal_source.hpp"
 #include "scheduler/idle.hpp"
 #include "scheduler/injector.hpp"
 #include "scheduler/runtime_gate.hpp"
@@ -70,6 +71,8 @@ public:
     task_registry& registry() noexcept { return registry_; }
     // The I/O reactor the workers poll (reactor.hpp).
     detail::reactor& reactor() noexcept { return reactor_; }
+    // The signals tasks may wait for (run_options::signals).
+    signal_source& signals() noexcept { return signals_; }
     blocking_pool& blocking() noexcept { return blocking_; }
     // The gate every runtime_handle of this runtime shares.
     std::shared_ptr<runtime_gate> gate() const noexcept { return gate_; }
@@ -132,9 +135,19 @@ private:
     // back from main's waiters, stops and joins the workers and tears down.
     void finish(frame_header* main, waiter_node& stopper);
     void teardown();
+    // run_options::interrupt_cancels_main: the driver, for a SIGINT no task waited for.
+    static void on_interrupt(void* self) noexcept;
 
     // First, so destroyed last: tearing down a task closes the sockets it holds.
     detail::reactor reactor_;
+    // Made on run's thread before the workers start, so they inherit its signal mask, and
+    // destroyed there after they are joined, which restores the mask.
+    signal_source signals_;
+    // Main, for the interrupt; set before the workers start.
+    frame_header* main_ = nullptr;
+    // SIGINTs handed to on_interrupt: only the driver counts, and the driver role's
+    // acquire and release order each driver after the previous one.
+    unsigned interrupts_ = 0;
     std::vector<std::unique_ptr<worker>> workers_;
     detail::injector injector_;
     detail::idle idle_;
