@@ -15,24 +15,34 @@
 // stderr). Running out of descriptors (EMFILE, ENFILE) or memory for a connection pauses
 // accepting for 10 ms instead of ending the server, as Tokio advises; other accept errors
 // end it (after its connections) with that std::system_error.
+//
+// Graceful shutdown (asyncio's Server.close and wait_closed, with a deadline):
+//
+//     co_await weft::net::serve(std::move(listener), echo,
+//                               weft::signal_received(SIGTERM), std::chrono::seconds(10));
+//
+// serves until the awaitable `stop_when` completes, then closes the listener (new clients
+// are refused, as are those still in its backlog), gives the connections still running
+// `grace` to end, cancels those that have not, waits for them and returns (rethrowing
+// stop_when's exception, if it ended in one). A cancelled server, or an accept failure,
+// ends as above, without the grace.
 #pragma once
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
+#include <weft/awaitable.hpp>
 #include <weft/coro.hpp>
+#include <weft/detail/server_connections.hpp>
 #include <weft/errors.hpp>
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
-#include <weft/sleep.hpp>
 #include <weft/task.hpp>
 #include <weft/wait.hpp>
 
@@ -43,73 +53,74 @@ concept connection_handler =
     std::copy_constructible<Handler> && std::invocable<Handler&, tcp_stream> &&
     std::same_as<std::invoke_result_t<Handler&, tcp_stream>, coro<>>;
 
-namespace detail {
-// Whether an accept failure is a shortage that passes (Tokio's advice for accept loops).
-inline bool accept_may_recover(const std::system_error& error) noexcept {
-    const int code = error.code().value();
-    return error.code().category() == std::generic_category() &&
-           (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM);
-}
-
-// One connection's task. The handler's own frame owns the stream and is destroyed as soon
-// as the handler ends, so the socket closes then, not when the server forgets the task.
-template <class Handler>
-coro<> handle_connection(Handler handler, tcp_stream connection) {
-    co_await handler(std::move(connection));
-}
-} // namespace detail
-
 template <connection_handler Handler>
 coro<> serve(tcp_listener listener, Handler handler) {
-    std::vector<task<>> connections;
-    std::size_t next_sweep = 64;
+    auto state =
+        std::make_shared<detail::server_state<Handler>>(std::move(listener), std::move(handler));
     std::exception_ptr failure;
-    for (;;) {
-        tcp_stream accepted;
-        bool pause = false;
-        try {
-            accepted = co_await listener.accept();
-        } catch (const std::system_error& error) {
-            if (!detail::accept_may_recover(error)) {
-                failure = std::current_exception();
-                break;
-            }
-            pause = true;
-        } catch (...) { // cancelled_error: the server's end
-            failure = std::current_exception();
-            break;
-        }
-        if (pause) {
-            co_await sleep(std::chrono::milliseconds(10));
-            continue;
-        }
-        connections.push_back(create_task(detail::handle_connection(handler, std::move(accepted))));
-        if (connections.size() >= next_sweep) { // forget the connections that ended
-            std::erase_if(connections, [](const task<>& each) { return each.done(); });
-            next_sweep = std::max<std::size_t>(64, connections.size() * 2);
-        }
+    try {
+        co_await detail::accept_connections(state);
+    } catch (...) { // cancelled_error, the server's end, or an accept that failed for good
+        failure = std::current_exception();
     }
-    listener.close();
-    for (const task<>& each : connections) {
-        each.cancel();
-    }
-    // A handler's own failure is reported as never retrieved, as if the server had never
-    // held its task: here for the tasks still held (cancel() retrieves a finished task's
-    // exception), and when its handle goes for one forgotten earlier.
-    const wait_result<void> ended = co_await wait(std::move(connections));
-    for (const task<>& each : ended.done) {
-        const std::exception_ptr error = each.exception();
-        if (error && !weft::detail::is_cancellation(error)) {
-            weft::detail::report_unretrieved(error, weft::detail::unretrieved_source::task);
-        }
-    }
+    state->listener.close();
+    co_await detail::end_connections(std::move(state->connections));
     std::rethrow_exception(failure);
+}
+
+template <connection_handler Handler, awaitable Stop>
+coro<> serve(tcp_listener listener, Handler handler, Stop stop_when,
+             std::chrono::nanoseconds grace) {
+    if (grace < std::chrono::nanoseconds::zero()) {
+        throw invalid_argument("weft::net::serve: the grace period is negative (" +
+                               std::to_string(grace.count()) + " ns); zero cancels at once");
+    }
+    auto state =
+        std::make_shared<detail::server_state<Handler>>(std::move(listener), std::move(handler));
+    const task<> accepting = create_task(detail::accept_connections(state));
+    const task<> stop = create_task(detail::await_stop(std::move(stop_when)));
+    std::exception_ptr failure;
+    try {
+        co_await wait(detail::tasks_of(accepting, stop), return_when::first_completed);
+    } catch (...) { // cancelled_error
+        failure = std::current_exception();
+    }
+    accepting.cancel();
+    stop.cancel();
+    co_await wait(detail::tasks_of(accepting, stop));
+    if (!failure) {
+        failure = detail::failure_of(accepting);
+    }
+    state->listener.close();
+    if (!failure) {
+        try {
+            co_await wait(state->connections, return_when::all_completed, grace);
+        } catch (...) { // cancelled_error
+            failure = std::current_exception();
+        }
+    }
+    co_await detail::end_connections(std::move(state->connections));
+    if (!failure) {
+        failure = detail::failure_of(stop);
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
 }
 
 // Binds `address`:`port` (see tcp_listener::bind) and serves it until cancelled.
 template <connection_handler Handler>
 coro<> start_server(Handler handler, std::string address, std::uint16_t port, int backlog = 1024) {
     co_await serve(tcp_listener::bind(address, port, backlog), std::move(handler));
+}
+
+// Binds `address`:`port` and serves it until `stop_when` completes, then shuts down
+// gracefully as the serve above does.
+template <connection_handler Handler, awaitable Stop>
+coro<> start_server(Handler handler, std::string address, std::uint16_t port, Stop stop_when,
+                    std::chrono::nanoseconds grace, int backlog = 1024) {
+    co_await serve(tcp_listener::bind(address, port, backlog), std::move(handler),
+                   std::move(stop_when), grace);
 }
 
 } // namespace weft::net
