@@ -181,14 +181,23 @@ TEST(GracefulServe, CancelledServerCancelsItsConnectionsWithoutGrace) {
     std::atomic<int> cancelled{0};
     weft::run(
         [](std::atomic<int>& started, std::atomic<int>& cancelled) -> weft::coro<> {
+            tcp_listener listener = tcp_listener::bind("127.0.0.1", 0);
+            const std::uint16_t port = listener.local_port();
             weft::event never;
-            weft::task<> server = weft::create_task(weft::net::start_server(
-                stuck_server{started, cancelled}, "127.0.0.1", 0, wait_for_event(never), 1h));
-            co_await weft::sleep(10ms);
+            weft::task<> server = weft::create_task(weft::net::serve(
+                std::move(listener), stuck_server{started, cancelled}, wait_for_event(never), 1h));
+            std::vector<tcp_stream> open;
+            for (int i = 0; i < 4; ++i) {
+                open.push_back(co_await tcp_stream::connect("127.0.0.1", port));
+            }
+            while (started.load() < 4) {
+                co_await weft::sleep(1ms);
+            }
             const auto before = std::chrono::steady_clock::now();
             server.cancel();
             EXPECT_THROW(co_await server, weft::cancelled_error);
-            EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
+            EXPECT_LT(std::chrono::steady_clock::now() - before, 10s); // not the hour
+            EXPECT_EQ(cancelled.load(), 4);
         }(started, cancelled),
         weft::run_options{.workers = 2});
 }
