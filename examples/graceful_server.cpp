@@ -5,7 +5,9 @@
 //     graceful_server [port [workers]]      (port 7008 by default; 0 picks a free one)
 //
 // Try: `nc localhost 7008`, type a few lines, and `kill -TERM <pid>` while one is pending:
-// its answer still arrives, and the connection closes once it has.
+// its answer still arrives, new clients are refused, and a connection the client keeps
+// open is closed when the 10 s have passed (its handler, waiting for the next line, is
+// cancelled then).
 #include <weft/net/server.hpp>
 #include <weft/signal.hpp>
 #include <weft/weft.hpp>
