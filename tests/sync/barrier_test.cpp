@@ -222,4 +222,56 @@ TEST(BarrierRace, NoTaskPassesARoundEarly) {
                             [&](const std::atomic<int>& sum) { return sum == expected_sum; }));
 }
 
+// Each round, three waiters on four workers race a canceller that cancels one of them and
+// then aborts the barrier: every waiter ends its wait exactly once (released, broken or
+// cancelled) or never starts, none hangs, and after reset() the barrier serves the next
+// round.
+TEST(BarrierRace, CancellationAndAbortAgainstReleaseEndEachWaitOnce) {
+    enum outcome : int { never_ran, released, broken, cancelled };
+    constexpr int rounds = 200;
+    weft::run(
+        []() -> weft::coro<> {
+            weft::barrier meeting(3);
+            for (int round = 0; round < rounds; ++round) {
+                std::vector<int> outcomes(3, never_ran);
+                std::vector<weft::task<>> waiters;
+                for (int member = 0; member < 3; ++member) {
+                    waiters.push_back(
+                        weft::create_task([](weft::barrier& meeting, int& ended) -> weft::coro<> {
+                            try {
+                                co_await meeting.wait();
+                                ended = released;
+                            } catch (const weft::broken_barrier_error&) {
+                                ended = broken;
+                            } catch (const weft::cancelled_error&) {
+                                ended = cancelled;
+                            }
+                        }(meeting, outcomes[member])));
+                }
+                weft::task<> canceller = weft::create_task(
+                    [](weft::barrier& meeting, weft::task<> victim) -> weft::coro<> {
+                        victim.cancel();
+                        meeting.abort();
+                        co_return;
+                    }(meeting, waiters.front()));
+                co_await canceller;
+                for (weft::task<>& each : waiters) {
+                    try {
+                        co_await each;
+                    } catch (const weft::cancelled_error&) {
+                        // never ran, or released with the cancellation still pending
+                    }
+                }
+                for (int member = 0; member < 3; ++member) {
+                    // A waiter that records nothing must be one cancelled before it ran.
+                    EXPECT_TRUE(outcomes[member] != never_ran || waiters[member].cancelled());
+                }
+                meeting.reset();
+                EXPECT_FALSE(meeting.broken());
+                EXPECT_EQ(meeting.n_waiting(), 0u);
+            }
+        }(),
+        {.workers = 4});
+}
+
 } // namespace
