@@ -21,6 +21,13 @@ using namespace std::chrono_literals;
 
 const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 
+// Starts a task that waits at `meeting`, and lets it arrive there.
+weft::coro<weft::task<std::size_t>> arrival(weft::barrier& meeting) {
+    weft::task<std::size_t> waiter = weft::create_task(meeting.wait());
+    co_await weft::sleep(1s);
+    co_return waiter;
+}
+
 TEST(Barrier, NoPartiesIsRefusedWithANamedError) {
     try {
         weft::barrier nobody(0);
@@ -35,10 +42,8 @@ TEST(Barrier, NoTaskPassesUntilAllWaitAndEachGetsItsArrivalIndex) {
         []() -> weft::coro<> {
             weft::barrier meeting(3);
             EXPECT_EQ(meeting.parties(), 3u);
-            weft::task<std::size_t> first = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
-            weft::task<std::size_t> second = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> first = co_await arrival(meeting);
+            weft::task<std::size_t> second = co_await arrival(meeting);
             EXPECT_FALSE(first.done());
             EXPECT_FALSE(second.done());
             EXPECT_EQ(meeting.n_waiting(), 2u);
@@ -52,12 +57,13 @@ TEST(Barrier, NoTaskPassesUntilAllWaitAndEachGetsItsArrivalIndex) {
         one_virtual_worker);
 }
 
-TEST(Barrier, OnePartyPassesAtOnceEveryTime) {
+TEST(Barrier, OnePartyPassesAtOnceEveryTimeAndAnEmptyResetChangesNothing) {
     weft::run(
         []() -> weft::coro<> {
             weft::barrier alone(1);
             for (int round = 0; round < 3; ++round) {
                 EXPECT_EQ(co_await alone.wait(), 0u);
+                alone.reset(); // with nobody inside: changes nothing
             }
         }(),
         one_virtual_worker);
@@ -69,8 +75,7 @@ TEST(Barrier, ATaskArrivingWhileItDrainsWaitsForTheNextRound) {
     weft::run(
         []() -> weft::coro<> {
             weft::barrier pair(2);
-            weft::task<std::size_t> early = weft::create_task(pair.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> early = co_await arrival(pair);
             EXPECT_EQ(co_await pair.wait(), 1u);
             // `early` is released but has not run: the barrier still drains.
             weft::task<std::size_t> again = weft::create_task(pair.wait());
@@ -88,8 +93,7 @@ TEST(Barrier, AbortBreaksItForWaitersAndLaterWaitsUntilReset) {
     weft::run(
         []() -> weft::coro<> {
             weft::barrier meeting(3);
-            weft::task<std::size_t> waiting = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> waiting = co_await arrival(meeting);
             meeting.abort();
             EXPECT_TRUE(meeting.broken());
             EXPECT_EQ(meeting.n_waiting(), 0u);
@@ -98,8 +102,7 @@ TEST(Barrier, AbortBreaksItForWaitersAndLaterWaitsUntilReset) {
             meeting.reset();
             EXPECT_FALSE(meeting.broken());
             weft::task<std::size_t> a = weft::create_task(meeting.wait());
-            weft::task<std::size_t> b = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> b = co_await arrival(meeting);
             EXPECT_EQ(co_await meeting.wait(), 2u);
             EXPECT_EQ(co_await a + co_await b, 1u);
         }(),
@@ -111,8 +114,7 @@ TEST(Barrier, ResetSendsWaitersAwayAndTheNextRoundStartsAtZero) {
         []() -> weft::coro<> {
             weft::barrier meeting(3);
             weft::task<std::size_t> a = weft::create_task(meeting.wait());
-            weft::task<std::size_t> b = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> b = co_await arrival(meeting);
             EXPECT_EQ(meeting.n_waiting(), 2u);
             meeting.reset();
             EXPECT_EQ(meeting.n_waiting(), 0u); // resetting until both have left
@@ -123,21 +125,10 @@ TEST(Barrier, ResetSendsWaitersAwayAndTheNextRoundStartsAtZero) {
             EXPECT_THROW(co_await b, weft::broken_barrier_error);
             co_await weft::sleep(1s);
             EXPECT_EQ(meeting.n_waiting(), 1u);
-            weft::task<std::size_t> second = weft::create_task(meeting.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> second = co_await arrival(meeting);
             EXPECT_EQ(co_await meeting.wait(), 2u);
             EXPECT_EQ(co_await next, 0u);
             EXPECT_EQ(co_await second, 1u);
-        }(),
-        one_virtual_worker);
-}
-
-TEST(Barrier, ResetOfAnEmptyBarrierChangesNothing) {
-    weft::run(
-        []() -> weft::coro<> {
-            weft::barrier alone(1);
-            alone.reset();
-            EXPECT_EQ(co_await alone.wait(), 0u);
         }(),
         one_virtual_worker);
 }
@@ -146,15 +137,13 @@ TEST(Barrier, ACancelledWaiterLeavesAndTheBarrierFillsWithoutIt) {
     weft::run(
         []() -> weft::coro<> {
             weft::barrier pair(2);
-            weft::task<std::size_t> quitter = weft::create_task(pair.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> quitter = co_await arrival(pair);
             EXPECT_EQ(pair.n_waiting(), 1u);
             EXPECT_TRUE(quitter.cancel());
             EXPECT_THROW(co_await quitter, weft::cancelled_error);
             EXPECT_EQ(pair.n_waiting(), 0u);
             EXPECT_FALSE(pair.broken());
-            weft::task<std::size_t> stayer = weft::create_task(pair.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> stayer = co_await arrival(pair);
             EXPECT_FALSE(stayer.done()); // the quitter's place was not counted
             EXPECT_EQ(co_await pair.wait(), 1u);
             EXPECT_EQ(co_await stayer, 0u);
@@ -166,8 +155,7 @@ TEST(Barrier, ATaskCancelledWhileHeldBackByADrainNeverArrives) {
     weft::run(
         []() -> weft::coro<> {
             weft::barrier pair(2);
-            weft::task<std::size_t> early = weft::create_task(pair.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> early = co_await arrival(pair);
             EXPECT_EQ(co_await pair.wait(), 1u);
             weft::task<std::size_t> held = weft::create_task(pair.wait());
             co_await weft::sleep(0s); // `held` is now waiting to be let in
@@ -175,8 +163,7 @@ TEST(Barrier, ATaskCancelledWhileHeldBackByADrainNeverArrives) {
             EXPECT_THROW(co_await held, weft::cancelled_error);
             EXPECT_EQ(co_await early, 0u);
             EXPECT_EQ(pair.n_waiting(), 0u);
-            weft::task<std::size_t> next = weft::create_task(pair.wait());
-            co_await weft::sleep(1s);
+            weft::task<std::size_t> next = co_await arrival(pair);
             EXPECT_EQ(co_await pair.wait(), 1u);
             EXPECT_EQ(co_await next, 0u);
         }(),
