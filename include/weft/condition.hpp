@@ -1,8 +1,9 @@
 // weft::condition: tasks wait, holding a weft::lock, until another task notifies them
 // (asyncio.Condition).
 //
+//     weft::condition changed;            // with a lock of its own, as asyncio.Condition()
 //     weft::lock guard;
-//     weft::condition changed(guard);
+//     weft::condition changed(guard);     // or with a lock shared with other code
 //     {
 //         auto held = co_await guard.scoped();
 //         co_await changed.wait_for([&] { return !jobs.empty(); });  // lock held again here
@@ -19,11 +20,13 @@
 // notified but before it ran: it passes the notification to the next waiter, takes the
 // lock back and throws cancelled_error. The lock is taken back with a wait that
 // cancellation does not cut short, so wait() never returns or throws without the lock. The
+// lock operations below act on the condition's lock, its own or the one given. The
 // condition must outlive its waiters; it is neither copied nor moved.
 #pragma once
 
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <type_traits>
 
 #include <weft/coro.hpp>
@@ -34,6 +37,9 @@ namespace weft {
 
 class condition {
 public:
+    // A condition with a lock of its own.
+    condition() : owned_(std::in_place), lock_(*owned_) {}
+    // A condition over `bound`, which must outlive it.
     explicit condition(weft::lock& bound) noexcept : lock_(bound) {}
     condition(const condition&) = delete;
     condition& operator=(const condition&) = delete;
@@ -59,9 +65,12 @@ public:
     // Wakes every waiter. The lock must be locked.
     void notify_all() { notify(std::numeric_limits<std::size_t>::max()); }
 
-    // The lock, for asyncio's `async with condition:` spelling.
+    // The lock, for asyncio's `async with condition:` spelling: co_await lock() (or
+    // acquire(), asyncio's name) returns holding it, co_await scoped() returns a guard.
+    semaphore::acquirer lock() noexcept { return lock_.acquire(); }
     semaphore::acquirer acquire() noexcept { return lock_.acquire(); }
-    lock::scoped_acquirer scoped() noexcept { return lock_.scoped(); }
+    weft::lock::scoped_acquirer scoped() noexcept { return lock_.scoped(); }
+    bool try_lock() noexcept { return lock_.try_lock(); }
     void unlock() { lock_.unlock(); }
     bool locked() noexcept { return lock_.locked(); }
 
@@ -73,6 +82,7 @@ private:
     // Wakes up to `count` waiters, longest waiting first, whoever holds the lock.
     void wake(std::size_t count) noexcept;
 
+    std::optional<weft::lock> owned_; // the lock of a condition made without one
     weft::lock& lock_;
     detail::wait_queue waiters_;
 };

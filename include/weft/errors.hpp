@@ -69,6 +69,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A weft::barrier was aborted, or reset while the task waited at it (asyncio's
+// BrokenBarrierError, a RuntimeError).
+class broken_barrier_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // Several failures reported together (asyncio's ExceptionGroup): a weft::task_group throws
 // one holding every failure of its body and members other than cancelled_error, in the
 // order they happened. A nested group's exception_group is one element, not merged. Copies

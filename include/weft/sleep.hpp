@@ -2,6 +2,7 @@
 // (asyncio.sleep); the other tasks run meanwhile.
 //
 //     co_await weft::sleep(10ms);
+//     int answer = co_await weft::sleep(10ms, 42);   // 42, ten milliseconds later
 //     co_await weft::sleep_until(weft::clock::now() + 1s);
 //     weft::task<> t = weft::create_task(weft::sleep(10s));
 //
@@ -18,6 +19,8 @@
 #pragma once
 
 #include <chrono>
+#include <type_traits>
+#include <utility>
 
 #include <weft/clock.hpp>
 #include <weft/detail/saturating_duration.hpp>
@@ -31,6 +34,15 @@ detail::sleep_awaiter<detail::deadline_kind::after>
 sleep(std::chrono::duration<Rep, Period> delay) {
     return detail::sleep_awaiter<detail::deadline_kind::after>(
         detail::saturating_nanoseconds(delay, "weft::sleep").count());
+}
+
+// co_await sleep(delay, result): sleeps as above, then yields `result` (asyncio.sleep's
+// result argument), moved or copied in when sleep is called and moved out by the await.
+template <class Rep, class Period, class T>
+detail::sleep_yielding<std::decay_t<T>> sleep(std::chrono::duration<Rep, Period> delay,
+                                              T&& result) {
+    return detail::sleep_yielding<std::decay_t<T>>(
+        detail::saturating_nanoseconds(delay, "weft::sleep").count(), std::forward<T>(result));
 }
 
 // co_await sleep_until(deadline): resumes once weft::clock reads `deadline` or later.

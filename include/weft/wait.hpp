@@ -9,6 +9,7 @@
 //     while (stream.remaining() > 0) {
 //         weft::task<int> t = co_await stream.next();   // done: t.result() is ready
 //     }
+//     weft::as_completed within(tasks, 5s);   // next() throws timeout_error after 5 s
 //
 // Both watch each task with a node on its waiter list and are woken through a lock-free
 // arrival queue (detail/arrival_queue.hpp; the argument is in docs/architecture.md, "wait
@@ -84,7 +85,18 @@ template <class T>
 class as_completed {
 public:
     // Throws invalid_state_error if a handle in `tasks` is empty.
-    explicit as_completed(std::vector<task<T>> tasks) : state_(std::move(tasks)) {}
+    explicit as_completed(std::vector<task<T>> tasks)
+        : state_(std::move(tasks), clock::time_point::max()) {}
+    // With a time limit for the whole stream, counted from now (asyncio's timeout): a next()
+    // that would wait past it throws timeout_error instead, and so does every later one,
+    // each counting as one of the remaining. Tasks done before then are yielded first; no
+    // task is cancelled. A limit of zero or less yields the tasks already done, then
+    // throws; one beyond the clock's range never passes; a NaN limit throws
+    // weft::invalid_argument.
+    template <class Rep, class Period>
+    as_completed(std::vector<task<T>> tasks, std::chrono::duration<Rep, Period> limit)
+        : state_(std::move(tasks), detail::deadline_after(detail::saturating_nanoseconds(
+                                       limit, "weft::as_completed"))) {}
     as_completed(const as_completed&) = delete;
     as_completed& operator=(const as_completed&) = delete;
 
@@ -93,12 +105,12 @@ public:
 
     // An awaitable yielding the next task to end. Throws invalid_state_error if
     // remaining() is 0.
-    detail::as_completed_awaiter<T> next() {
+    detail::as_completed_next<T> next() {
         if (remaining() == 0) {
             throw invalid_state_error("weft::as_completed::next: every task was already "
                                       "yielded");
         }
-        return detail::as_completed_awaiter<T>(state_);
+        return detail::as_completed_next<T>(state_);
     }
 
 private:

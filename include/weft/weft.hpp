@@ -2,6 +2,7 @@
 #pragma once
 
 #include <weft/awaitable.hpp>
+#include <weft/barrier.hpp>
 #include <weft/clock.hpp>
 #include <weft/condition.hpp>
 #include <weft/coro.hpp>

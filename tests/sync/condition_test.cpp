@@ -3,7 +3,7 @@
 // many as asked, wait_for re-checks its predicate, waiting or notifying without the lock is
 // refused, a cancelled waiter takes the lock back before it throws and consumes no
 // notification, and producers, consumers and cancellations racing on two workers lose no
-// wake-up.
+// wake-up; a condition made without a lock owns one.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -290,6 +290,59 @@ TEST(Condition, AWaiterCancelledAfterItWasNotifiedPassesTheNotificationOn) {
             }
             co_await second;
             EXPECT_FALSE(guard.locked());
+        }(),
+        one_virtual_worker);
+}
+
+// A condition made without a lock has its own: lock(), try_lock(), unlock() and locked()
+// act on it, and wait() and notify() require it as they require a given one.
+TEST(Condition, WithoutALockItOwnsOne) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::condition changed;
+            EXPECT_FALSE(changed.locked());
+            EXPECT_THROW(changed.notify(), weft::invalid_state_error);
+            EXPECT_THROW(co_await changed.wait(), weft::invalid_state_error);
+            EXPECT_THROW(changed.unlock(), weft::invalid_state_error);
+            co_await changed.lock();
+            EXPECT_TRUE(changed.locked());
+            EXPECT_FALSE(changed.try_lock());
+            changed.unlock();
+            EXPECT_TRUE(changed.try_lock());
+            changed.unlock();
+
+            bool ready = false;
+            weft::task<> waiter =
+                weft::create_task([](weft::condition& changed, bool& ready) -> weft::coro<> {
+                    co_await changed.acquire();
+                    co_await changed.wait_for([&ready] { return ready; });
+                    EXPECT_TRUE(changed.locked());
+                    changed.unlock();
+                }(changed, ready));
+            co_await weft::sleep(1s);
+            EXPECT_FALSE(changed.locked()); // the waiter released it while waiting
+            {
+                auto held = co_await changed.scoped();
+                ready = true;
+                changed.notify_all();
+            }
+            co_await waiter;
+            EXPECT_FALSE(changed.locked());
+        }(),
+        one_virtual_worker);
+}
+
+// Two conditions made without a lock do not share one.
+TEST(Condition, OwnedLocksAreSeparate) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::condition first;
+            weft::condition second;
+            co_await first.lock();
+            EXPECT_FALSE(second.locked());
+            EXPECT_TRUE(second.try_lock());
+            first.unlock();
+            second.unlock();
         }(),
         one_virtual_worker);
 }

@@ -3,7 +3,7 @@
 // inputs and empty handles, cancellation of the awaiting task (which leaves the tasks
 // running), completion order with slow readers and failing tasks, and races of many
 // completions, on two workers and from a foreign thread, against one resumption and
-// against cancellation.
+// against cancellation; as_completed with a time limit.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -715,6 +715,118 @@ TEST(AsCompletedRace, EachTaskIsYieldedOnceUnderConcurrentCompletionAndCancellat
         }(made, destroyed),
         weft::run_options{.workers = 2});
     EXPECT_EQ(destroyed.load(), made.load());
+}
+
+// as_completed with a time limit (asyncio's as_completed(timeout=)): the tasks that end in
+// time come first, then next() throws timeout_error, and no task is cancelled.
+TEST(AsCompletedWithin, YieldsTheTasksDoneInTimeThenTimesOutWithoutCancelling) {
+    weft::run(
+        []() -> weft::coro<> {
+            const weft::clock::time_point start = weft::clock::now();
+            weft::task<int> slow = weft::create_task(value_after(5s, 5));
+            weft::as_completed stream(tasks_of(slow, weft::create_task(value_after(2s, 2)),
+                                               weft::create_task(value_after(1s, 1))),
+                                      3s);
+            EXPECT_EQ((co_await stream.next()).result(), 1);
+            EXPECT_EQ((co_await stream.next()).result(), 2);
+            EXPECT_EQ(stream.remaining(), 1u);
+            EXPECT_THROW(co_await stream.next(), weft::timeout_error);
+            EXPECT_EQ(weft::clock::now() - start, 3s);
+            EXPECT_EQ(stream.remaining(), 0u); // the timeout took the last one's turn
+            EXPECT_THROW((void)stream.next(), weft::invalid_state_error);
+            EXPECT_FALSE(slow.done());
+            EXPECT_EQ(co_await slow, 5); // not cancelled
+            EXPECT_EQ(weft::clock::now() - start, 5s);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(AsCompletedWithin, AfterOneTimeoutEveryLaterNextTimesOutAtOnce) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::vector<weft::task<int>> tasks{weft::create_task(value_after(4s, 0)),
+                                               weft::create_task(value_after(5s, 1))};
+            weft::as_completed stream(tasks, 1s);
+            EXPECT_THROW(co_await stream.next(), weft::timeout_error);
+            const weft::clock::time_point first_timeout = weft::clock::now();
+            co_await weft::sleep(10s); // both end now, after the limit
+            EXPECT_EQ(stream.remaining(), 1u);
+            EXPECT_THROW(co_await stream.next(), weft::timeout_error);
+            EXPECT_EQ(weft::clock::now() - first_timeout, 10s);
+            EXPECT_EQ(stream.remaining(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+// asyncio keeps the results that came in time for a reader that comes late.
+TEST(AsCompletedWithin, ASlowReaderStillGetsTheTasksThatEndedInTime) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::vector<weft::task<int>> tasks{weft::create_task(value_after(2s, 2)),
+                                               weft::create_task(value_after(1s, 1))};
+            weft::as_completed stream(tasks, 3s);
+            co_await weft::sleep(5s);
+            EXPECT_EQ((co_await stream.next()).result(), 1);
+            EXPECT_EQ((co_await stream.next()).result(), 2);
+            EXPECT_EQ(stream.remaining(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(AsCompletedWithin, ALimitOfZeroOrLessYieldsTheTasksDoneThenTimesOut) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<int> done_a = weft::create_task(value_after(0s, 1));
+            weft::task<int> done_b = weft::create_task(value_after(0s, 2));
+            weft::task<int> late = weft::create_task(value_after(1s, 3));
+            co_await weft::wait(tasks_of(done_a, done_b));
+            for (const std::chrono::seconds limit : {0s, -1s}) {
+                const weft::clock::time_point start = weft::clock::now();
+                weft::as_completed stream(tasks_of(late, done_b, done_a), limit);
+                EXPECT_EQ((co_await stream.next()).result(), 2);
+                EXPECT_EQ((co_await stream.next()).result(), 1);
+                EXPECT_THROW(co_await stream.next(), weft::timeout_error);
+                EXPECT_EQ(weft::clock::now(), start);
+            }
+            EXPECT_FALSE(late.done());
+            EXPECT_EQ(co_await late, 3);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(AsCompletedWithin, ALimitBeyondTheClockNeverPassesAndANaNLimitIsRefused) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::as_completed stream(tasks_of(weft::create_task(value_after(100h, 7))),
+                                      std::chrono::hours::max());
+            EXPECT_EQ((co_await stream.next()).result(), 7);
+            const std::chrono::duration<double> not_a_number(
+                std::numeric_limits<double>::quiet_NaN());
+            EXPECT_THROW(
+                weft::as_completed(tasks_of(weft::create_task(value_after(1s, 1))), not_a_number),
+                weft::invalid_argument);
+            weft::as_completed nothing(std::vector<weft::task<int>>{}, 1s);
+            EXPECT_EQ(nothing.remaining(), 0u);
+        }(),
+        one_virtual_worker);
+}
+
+// Cancelling the reader while it waits takes nothing and cancels no task; the deadline
+// still holds for the next read.
+TEST(AsCompletedWithin, CancellingTheReaderTakesNothing) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<int> worker = weft::create_task(value_after(2s, 2));
+            weft::as_completed stream(tasks_of(worker), 4s);
+            weft::task<weft::task<int>> reader = weft::create_task(stream.next());
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(reader.cancel());
+            EXPECT_THROW(co_await reader, weft::cancelled_error);
+            EXPECT_EQ(stream.remaining(), 1u);
+            EXPECT_EQ((co_await stream.next()).result(), 2);
+            EXPECT_FALSE(worker.cancelled());
+        }(),
+        one_virtual_worker);
 }
 
 } // namespace

@@ -1,11 +1,13 @@
 // The machinery of weft::sleep (weft/sleep.hpp): the timer a sleeping coroutine keeps in its
-// frame and the awaiter that arms it. The compiled half is runtime/time/sleep.cpp, which
-// puts the timer in the timer driver of the worker the sleep starts on
-// (runtime/time/timer_driver.hpp); the timer fires or is cancelled there.
+// frame, the awaiter that arms it, and the one that also yields a result. The compiled half is
+// runtime/time/sleep.cpp, which puts the timer in the timer driver of the worker the sleep starts
+// on (runtime/time/timer_driver.hpp); the timer fires or is cancelled there.
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include <weft/clock.hpp>
 #include <weft/detail/cancellation.hpp>
@@ -68,6 +70,24 @@ public:
 
 private:
     sleep_timer timer_;
+};
+
+// weft::sleep(delay, result): a sleep that yields `result` when it ends. It owns the result
+// from the call until the await yields it.
+template <class T>
+class [[nodiscard]] sleep_yielding : public sleep_awaiter<deadline_kind::after> {
+public:
+    sleep_yielding(std::int64_t amount_ns,
+                   T result) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : sleep_awaiter(amount_ns), result_(std::move(result)) {}
+
+    T await_resume() {
+        sleep_awaiter::await_resume();
+        return std::move(result_);
+    }
+
+private:
+    T result_;
 };
 
 // co_await yields true if the deadline came, false if the sleep was cancelled.
