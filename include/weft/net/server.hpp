@@ -30,6 +30,7 @@
 
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
+#include <weft/net/resolve.hpp>
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
 #include <weft/sleep.hpp>
@@ -106,10 +107,12 @@ coro<> serve(tcp_listener listener, Handler handler) {
     std::rethrow_exception(failure);
 }
 
-// Binds `address`:`port` (see tcp_listener::bind) and serves it until cancelled.
+// Binds `host`:`port` (a numeric address, or a name weft::net::resolve looks up; the first
+// address that binds) and serves it until cancelled.
 template <connection_handler Handler>
-coro<> start_server(Handler handler, std::string address, std::uint16_t port, int backlog = 1024) {
-    co_await serve(tcp_listener::bind(address, port, backlog), std::move(handler));
+coro<> start_server(Handler handler, std::string host, std::uint16_t port, int backlog = 1024) {
+    const std::vector<address> candidates = co_await resolve(std::move(host), port);
+    co_await serve(tcp_listener::bind(candidates, backlog), std::move(handler));
 }
 
 } // namespace weft::net
