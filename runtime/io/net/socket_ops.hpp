@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -83,6 +84,11 @@ endpoint peer_endpoint(int fd);
                                            bool& truncated) noexcept;
 [[gnu::noinline]] int set_option(int fd, int level, int name, int value) noexcept;
 [[gnu::noinline]] int shutdown_writes(int fd) noexcept;
+
+// Whether a system call's result is EAGAIN: wait for readiness and try again.
+inline bool would_block(long result) noexcept {
+    return result == -EAGAIN || result == -EWOULDBLOCK;
+}
 
 // The source of an open socket; throws invalid_state_error "operation: closed" when empty.
 io_source& open_source(const attached_socket& socket, const char* operation, const char* closed);

@@ -11,14 +11,6 @@
 #include "io/io_source.hpp"
 
 namespace weft::detail::net {
-namespace {
-
-bool would_block(long result) noexcept {
-    return result == -EAGAIN || result == -EWOULDBLOCK;
-}
-
-} // namespace
-
 coro<std::size_t> read_some(const attached_socket& socket, std::span<char> buffer,
                             const stream_names& names) {
     io_source& source = open_source(socket, names.read_some, names.closed);

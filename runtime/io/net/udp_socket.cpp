@@ -24,10 +24,6 @@ namespace {
 // What an operation on a closed (or moved-from) socket says.
 constexpr const char* closed = "the socket is closed (or empty)";
 
-bool would_block(long result) noexcept {
-    return result == -EAGAIN || result == -EWOULDBLOCK;
-}
-
 } // namespace
 
 udp_socket udp_socket::bind(std::string_view host, std::uint16_t port) {
@@ -93,7 +89,7 @@ coro<> udp_socket::send_datagram(std::string_view datagram, const address* to,
         if (sent == -EINTR) {
             continue;
         }
-        if (!would_block(sent)) {
+        if (!ops::would_block(sent)) {
             ops::throw_socket_error(static_cast<int>(-sent), operation,
                                     to != nullptr ? socket_.address() + " to " + to->to_string()
                                                   : socket_.address());
@@ -119,7 +115,7 @@ coro<received_datagram> udp_socket::receive_from(std::span<char> buffer) {
         if (got == -EINTR) {
             continue;
         }
-        if (!would_block(got)) {
+        if (!ops::would_block(got)) {
             ops::throw_socket_error(static_cast<int>(-got), operation, socket_.address());
         }
         co_await readiness_awaiter(source.readable, seen, operation);

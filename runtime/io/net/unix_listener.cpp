@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "io/net/socket_ops.hpp"
 #include "io/net/stream_io.hpp"

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,21 +105,25 @@ TEST(Resolve, ANameInTheInvalidDomainFailsWithResolveError) {
 weft::coro<> with_busy_pool(weft::coro<> body) {
     std::atomic<bool> release{false};
     auto hold_the_pool = [&release] {
-        while (!release.load()) {
+        while (!release.load()) { // seq_cst: see the store below
             std::this_thread::sleep_for(1ms);
         }
     };
     weft::task<> holder = weft::create_task(
         [](auto hold) -> weft::coro<> { co_await weft::to_thread(hold); }(hold_the_pool));
     co_await weft::sleep(10ms); // the holder runs on the pool's one thread
+    std::exception_ptr failure;
     try {
         co_await std::move(body);
     } catch (...) {
-        release.store(true);
-        throw;
+        failure = std::current_exception();
     }
+    // seq_cst (the default) is more than enough: the flag hands over nothing but itself.
     release.store(true);
-    co_await holder;
+    co_await holder; // `release` lives in this frame: wait for the pool thread to stop reading it
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
 }
 
 const weft::run_options one_blocking_thread{.workers = 2, .max_blocking_threads = 1};
