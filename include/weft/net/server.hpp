@@ -41,6 +41,7 @@
 #include <weft/coro.hpp>
 #include <weft/detail/server_connections.hpp>
 #include <weft/errors.hpp>
+#include <weft/net/resolve.hpp>
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
 #include <weft/task.hpp>
@@ -108,18 +109,21 @@ coro<> serve(tcp_listener listener, Handler handler, Stop stop_when,
     }
 }
 
-// Binds `address`:`port` (see tcp_listener::bind) and serves it until cancelled.
+// Binds `host`:`port` (a numeric address, or a name weft::net::resolve looks up; the first
+// address that binds) and serves it until cancelled.
 template <connection_handler Handler>
-coro<> start_server(Handler handler, std::string address, std::uint16_t port, int backlog = 1024) {
-    co_await serve(tcp_listener::bind(address, port, backlog), std::move(handler));
+coro<> start_server(Handler handler, std::string host, std::uint16_t port, int backlog = 1024) {
+    const std::vector<address> candidates = co_await resolve(std::move(host), port);
+    co_await serve(tcp_listener::bind(candidates, backlog), std::move(handler));
 }
 
-// Binds `address`:`port` and serves it until `stop_when` completes, then shuts down
+// Binds `host`:`port` as above and serves it until `stop_when` completes, then shuts down
 // gracefully as the serve above does.
 template <connection_handler Handler, awaitable Stop>
-coro<> start_server(Handler handler, std::string address, std::uint16_t port, Stop stop_when,
+coro<> start_server(Handler handler, std::string host, std::uint16_t port, Stop stop_when,
                     std::chrono::nanoseconds grace, int backlog = 1024) {
-    co_await serve(tcp_listener::bind(address, port, backlog), std::move(handler),
+    const std::vector<address> candidates = co_await resolve(std::move(host), port);
+    co_await serve(tcp_listener::bind(candidates, backlog), std::move(handler),
                    std::move(stop_when), grace);
 }
 

@@ -5,7 +5,8 @@
 //     std::uint16_t port = listener.local_port();
 //     weft::net::tcp_stream conn = co_await listener.accept();
 //
-// bind takes a numeric IPv4 or IPv6 address ("0.0.0.0", "::1", ...) and sets SO_REUSEADDR,
+// bind takes a numeric IPv4 or IPv6 address ("0.0.0.0", "::1", ...), or the addresses
+// weft::net::resolve found for a name (the first that binds is used), and sets SO_REUSEADDR,
 // as asyncio and Tokio do; errors are std::system_error with the errno (EADDRINUSE for a
 // taken port) and a message naming the address. It must be called inside a runtime, whose
 // reactor the listener uses. accept suspends the task until a connection arrives and is
@@ -15,12 +16,14 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <weft/coro.hpp>
 #include <weft/detail/attached_socket.hpp>
+#include <weft/net/address.hpp>
 #include <weft/net/tcp_stream.hpp>
 
 namespace weft::net {
@@ -29,6 +32,10 @@ class tcp_listener {
 public:
     // Listens on `address`:`port` with a queue of `backlog` pending connections.
     static tcp_listener bind(std::string_view address, std::uint16_t port, int backlog = 1024);
+    static tcp_listener bind(const address& where, int backlog = 1024);
+    // The first of `candidates` that binds (as resolve returns them); the last one's error
+    // if none does.
+    static tcp_listener bind(std::span<const address> candidates, int backlog = 1024);
 
     tcp_listener() noexcept = default;
     tcp_listener(tcp_listener&&) noexcept = default;

@@ -38,6 +38,9 @@ namespace weft::net {
 class incomplete_read : public std::runtime_error {
 public:
     incomplete_read(std::size_t bytes_read, std::size_t expected, const std::string& peer);
+    // The same, from a read_exact that `operation` names (another stream type's).
+    incomplete_read(const char* operation, std::size_t bytes_read, std::size_t expected,
+                    const std::string& peer);
     // The bytes read into the buffer before the end.
     std::size_t bytes_read() const noexcept { return bytes_read_; }
     std::size_t expected() const noexcept { return expected_; }
@@ -54,8 +57,8 @@ public:
     tcp_stream(tcp_stream&&) noexcept = default;
     tcp_stream& operator=(tcp_stream&&) noexcept = default;
 
-    // Connects to `host` (a name, resolved on the blocking pool, or a numeric IPv4 or IPv6
-    // address), trying each address it resolves to in turn.
+    // Connects to `host` (a name, resolved on the blocking pool by weft::net::resolve, or a
+    // numeric IPv4 or IPv6 address), trying each address it resolves to in turn.
     static coro<tcp_stream> connect(std::string host, std::uint16_t port);
 
     // Reads what is available, at most buffer.size() bytes, waiting until something is;

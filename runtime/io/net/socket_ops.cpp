@@ -2,15 +2,17 @@
 #include "io/net/socket_ops.hpp"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <system_error>
 
 #include <weft/detail/attached_socket.hpp>
 #include <weft/errors.hpp>
+#include <weft/net/address.hpp>
 
 #include "io/io_source.hpp"
 
@@ -20,12 +22,6 @@ namespace {
 int error_or(int result) noexcept {
     return result < 0 ? -errno : result;
 }
-
-class resolver_error_category final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "weft.resolver"; }
-    std::string message(int code) const override { return gai_strerror(code); }
-};
 
 endpoint endpoint_of(int fd, int (*query)(int, sockaddr*, socklen_t*), const char* what) {
     endpoint found;
@@ -56,20 +52,49 @@ std::optional<endpoint> parse_family(const std::string& text, std::uint16_t port
 
 } // namespace
 
-std::string endpoint::describe() const {
+std::string endpoint::host() const {
+    if (family() == AF_UNIX) {
+        const auto& local = reinterpret_cast<const sockaddr_un&>(storage);
+        const std::size_t path_length = length - offsetof(sockaddr_un, sun_path);
+        if (path_length > 0 && local.sun_path[0] == '\0') { // abstract: no terminator
+            return std::string("@").append(local.sun_path + 1, path_length - 1);
+        }
+        return std::string(local.sun_path, strnlen(local.sun_path, path_length));
+    }
     char text[INET6_ADDRSTRLEN] = {};
+    if (family() == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(storage).sin6_addr, text,
+                  sizeof text);
+    } else {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(storage).sin_addr, text,
+                  sizeof text);
+    }
+    return text;
+}
+
+std::string endpoint::describe() const {
+    if (family() == AF_UNIX) {
+        return host();
+    }
     // Appended piece by piece: g++ 12 warns (-Wrestrict, wrongly) on a chain of operator+.
     std::string described;
     if (family() == AF_INET6) {
-        const auto& ipv6 = reinterpret_cast<const sockaddr_in6&>(storage);
-        inet_ntop(AF_INET6, &ipv6.sin6_addr, text, sizeof text);
-        described.append("[").append(text).append("]");
+        described.append("[").append(host()).append("]");
     } else {
-        const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(storage);
-        inet_ntop(AF_INET, &ipv4.sin_addr, text, sizeof text);
-        described.append(text);
+        described.append(host());
     }
     return described.append(":").append(std::to_string(port()));
+}
+
+endpoint endpoint_of(const weft::net::address& where) noexcept {
+    endpoint converted;
+    std::memcpy(&converted.storage, where.native(), where.native_length());
+    converted.length = where.native_length();
+    return converted;
+}
+
+weft::net::address address_of(const endpoint& where) noexcept {
+    return weft::net::address(where.address(), where.length);
 }
 
 std::uint16_t endpoint::port() const noexcept {
@@ -90,36 +115,29 @@ std::optional<endpoint> parse_numeric(std::string_view host, std::uint16_t port)
                         &sockaddr_in6::sin6_addr);
 }
 
-const std::error_category& resolver_category() noexcept {
-    static const resolver_error_category category;
-    return category;
-}
-
-std::vector<endpoint> resolve(const std::string& host, std::uint16_t port) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    // No AI_ADDRCONFIG: glibc does not count loopback as configured, so a machine with
-    // only a loopback interface could not resolve "localhost". An address of a family the
-    // machine lacks fails to connect, and connect tries the next.
-    addrinfo* found = nullptr;
-    const std::string service = std::to_string(port);
-    if (const int error = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); error != 0) {
-        const std::string what = "weft::net::tcp_stream::connect: resolving " + host;
-        if (error == EAI_SYSTEM) {
-            throw std::system_error(errno, std::generic_category(), what);
-        }
-        throw std::system_error(error, resolver_category(), what);
+endpoint unix_endpoint(std::string_view path, const char* operation) {
+    if (path.empty()) {
+        throw invalid_argument(std::string(operation) +
+                               ": an empty Unix socket path (give a path, or '@name')");
     }
-    std::vector<endpoint> endpoints;
-    for (const addrinfo* each = found; each != nullptr; each = each->ai_next) {
-        endpoint one;
-        std::memcpy(&one.storage, each->ai_addr, each->ai_addrlen);
-        one.length = each->ai_addrlen;
-        endpoints.push_back(one);
+    if (path.size() > unix_path_limit) {
+        throw invalid_argument(std::string(operation) + " " + std::string(path) + ": " +
+                               std::to_string(path.size()) +
+                               " bytes; a Unix socket path holds at most " +
+                               std::to_string(unix_path_limit) + " bytes");
     }
-    freeaddrinfo(found);
-    return endpoints;
+    endpoint local;
+    auto& unix_address = reinterpret_cast<sockaddr_un&>(local.storage);
+    unix_address.sun_family = AF_UNIX;
+    std::memcpy(unix_address.sun_path, path.data(), path.size());
+    const bool abstract = path.front() == '@' || path.front() == '\0';
+    if (abstract) { // the name's bytes are exactly the path's after a leading NUL
+        unix_address.sun_path[0] = '\0';
+    }
+    // A filesystem path ends with its NUL (already zero); an abstract name has none.
+    local.length =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+    return local;
 }
 
 endpoint local_endpoint(int fd) {
@@ -134,6 +152,10 @@ int open_stream_socket(int family) noexcept {
     return error_or(socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
 }
 
+int open_socket(int family, int type) noexcept {
+    return error_or(socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+}
+
 int bind_and_listen(int fd, const endpoint& where, int backlog) noexcept {
     const int reuse = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse) != 0 ||
@@ -141,6 +163,14 @@ int bind_and_listen(int fd, const endpoint& where, int backlog) noexcept {
         return -errno;
     }
     return 0;
+}
+
+int bind_to(int fd, const endpoint& where) noexcept {
+    return error_or(bind(fd, where.address(), where.length));
+}
+
+int listen_on(int fd, int backlog) noexcept {
+    return error_or(listen(fd, backlog));
 }
 
 int start_connect(int fd, const endpoint& where) noexcept {
@@ -171,6 +201,30 @@ ssize_t send_some(int fd, const char* data, std::size_t size) noexcept {
     // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
     const ssize_t sent = send(fd, data, size, MSG_NOSIGNAL);
     return sent < 0 ? -errno : sent;
+}
+
+ssize_t send_datagram(int fd, const char* data, std::size_t size, const endpoint* to) noexcept {
+    const ssize_t sent = to != nullptr
+                             ? sendto(fd, data, size, MSG_NOSIGNAL, to->address(), to->length)
+                             : send(fd, data, size, MSG_NOSIGNAL);
+    return sent < 0 ? -errno : sent;
+}
+
+ssize_t receive_datagram(int fd, char* data, std::size_t size, endpoint& from,
+                         bool& truncated) noexcept {
+    iovec buffer{data, size};
+    msghdr message{};
+    message.msg_name = &from.storage;
+    message.msg_namelen = sizeof from.storage;
+    message.msg_iov = &buffer;
+    message.msg_iovlen = 1;
+    const ssize_t got = recvmsg(fd, &message, 0);
+    if (got < 0) {
+        return -errno;
+    }
+    from.length = message.msg_namelen;
+    truncated = (message.msg_flags & MSG_TRUNC) != 0;
+    return got;
 }
 
 int set_option(int fd, int level, int name, int value) noexcept {

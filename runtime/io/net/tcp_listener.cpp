@@ -1,6 +1,6 @@
-// weft::net::tcp_listener: bind and listen at once, then accept4 until EAGAIN and wait for
-// the next readable edge (runtime/io/io_source.hpp). A connection the peer aborted before it
-// was accepted is skipped, as the kernel reports it (ECONNABORTED).
+// weft::net::tcp_listener: bind and listen at once, then accept as every weft listener does
+// (io/net/stream_io.hpp: accept4 until EAGAIN, then wait for the next readable edge; a
+// connection the peer aborted before it was accepted is skipped).
 #include <weft/net/tcp_listener.hpp>
 
 #include <unistd.h>
@@ -13,6 +13,7 @@
 
 #include "io/io_source.hpp"
 #include "io/net/socket_ops.hpp"
+#include "io/net/stream_io.hpp"
 
 namespace weft::net {
 
@@ -23,27 +24,45 @@ namespace {
 // What an operation on a closed listener says.
 constexpr const char* closed = "the listener is closed";
 
+constexpr const char* operation = "weft::net::tcp_listener::bind";
+
 } // namespace
 
 tcp_listener tcp_listener::bind(std::string_view address, std::uint16_t port, int backlog) {
-    static constexpr const char* operation = "weft::net::tcp_listener::bind";
-    const std::optional<ops::endpoint> where = ops::parse_numeric(address, port);
+    const std::optional<net::address> where = net::address::parse(address, port);
     if (!where) {
         throw std::system_error(EINVAL, std::generic_category(),
                                 std::string(operation) + " " + std::string(address) +
                                     ": not a numeric IPv4 or IPv6 address");
     }
-    const int fd = ops::open_stream_socket(where->family());
-    if (fd < 0) {
-        ops::throw_socket_error(-fd, operation, where->describe());
+    return bind(*where, backlog);
+}
+
+tcp_listener tcp_listener::bind(const net::address& where, int backlog) {
+    return bind(std::span(&where, 1), backlog);
+}
+
+tcp_listener tcp_listener::bind(std::span<const net::address> candidates, int backlog) {
+    int last_error = EADDRNOTAVAIL; // no candidates
+    std::string last_address;
+    for (const net::address& candidate : candidates) {
+        last_address = candidate.to_string();
+        const int fd = ops::open_stream_socket(candidate.family());
+        if (fd < 0) {
+            last_error = -fd;
+            continue;
+        }
+        if (const int result = ops::bind_and_listen(fd, ops::endpoint_of(candidate), backlog);
+            result < 0) {
+            ::close(fd);
+            last_error = -result;
+            continue;
+        }
+        detail::attached_socket socket(fd, operation);
+        socket.set_address(ops::local_endpoint(fd).describe());
+        return tcp_listener(std::move(socket));
     }
-    if (const int result = ops::bind_and_listen(fd, *where, backlog); result < 0) {
-        ::close(fd);
-        ops::throw_socket_error(-result, operation, where->describe());
-    }
-    detail::attached_socket socket(fd, operation);
-    socket.set_address(ops::local_endpoint(fd).describe());
-    return tcp_listener(std::move(socket));
+    ops::throw_socket_error(last_error, operation, last_address);
 }
 
 std::uint16_t tcp_listener::local_port() const {
@@ -53,26 +72,10 @@ std::uint16_t tcp_listener::local_port() const {
 }
 
 coro<tcp_stream> tcp_listener::accept() {
-    static constexpr const char* operation = "weft::net::tcp_listener::accept";
-    detail::io_source& source = ops::open_source(socket_, operation, closed);
-    ops::require_live_runtime(source, operation, socket_.address());
-    for (;;) {
-        const std::uint64_t seen = source.readable.observe();
-        ops::endpoint peer;
-        const int fd = ops::accept_stream(source.fd, peer);
-        if (fd >= 0) {
-            detail::attached_socket connection(fd, operation);
-            connection.set_address(peer.describe());
-            co_return tcp_stream(std::move(connection));
-        }
-        if (fd == -EINTR || fd == -ECONNABORTED) {
-            continue;
-        }
-        if (fd != -EAGAIN && fd != -EWOULDBLOCK) {
-            ops::throw_socket_error(-fd, operation, socket_.address());
-        }
-        co_await detail::readiness_awaiter(source.readable, seen, operation);
-    }
+    ops::accepted_connection accepted =
+        co_await ops::accept_from(socket_, "weft::net::tcp_listener::accept", closed);
+    accepted.socket.set_address(accepted.peer.describe());
+    co_return tcp_stream(std::move(accepted.socket));
 }
 
 } // namespace weft::net

@@ -1,6 +1,6 @@
-// weft::net::tcp_stream: each operation tries its system call and, on EAGAIN, waits for the
-// next readiness edge of its direction (the protocol is in runtime/io/io_source.hpp). The
-// system calls go through socket_ops, so no coroutine here reads errno.
+// weft::net::tcp_stream: the stream operations are the ones every weft stream shares
+// (io/net/stream_io.hpp: try the system call, on EAGAIN wait for the next readiness edge);
+// connect resolves through weft::net::resolve and tries each address in turn.
 #include <weft/net/tcp_stream.hpp>
 
 #include <netinet/in.h>
@@ -11,16 +11,15 @@
 #include <utility>
 #include <vector>
 
-#include <weft/errors.hpp>
-#include <weft/to_thread.hpp>
+#include <weft/net/address.hpp>
+#include <weft/net/resolve.hpp>
 
 #include "io/io_source.hpp"
 #include "io/net/socket_ops.hpp"
+#include "io/net/stream_io.hpp"
 
 namespace weft::net {
 
-using detail::io_source;
-using detail::readiness_awaiter;
 namespace ops = detail::net;
 
 namespace {
@@ -28,15 +27,23 @@ namespace {
 // What an operation on a closed (or moved-from) stream says.
 constexpr const char* closed = "the stream is closed (or empty)";
 
-bool would_block(long result) noexcept {
-    return result == -EAGAIN || result == -EWOULDBLOCK;
-}
+constexpr ops::stream_names names{
+    .read_some = "weft::net::tcp_stream::read_some",
+    .read_exact = "weft::net::tcp_stream::read_exact",
+    .write_all = "weft::net::tcp_stream::write_all",
+    .shutdown_write = "weft::net::tcp_stream::shutdown_write",
+    .closed = closed,
+};
 
 } // namespace
 
 incomplete_read::incomplete_read(std::size_t bytes_read, std::size_t expected,
                                  const std::string& peer)
-    : std::runtime_error("weft::net::tcp_stream::read_exact " + peer + ": the stream ended after " +
+    : incomplete_read(names.read_exact, bytes_read, expected, peer) {}
+
+incomplete_read::incomplete_read(const char* operation, std::size_t bytes_read,
+                                 std::size_t expected, const std::string& peer)
+    : std::runtime_error(std::string(operation) + " " + peer + ": the stream ended after " +
                          std::to_string(bytes_read) + " of " + std::to_string(expected) + " bytes"),
       bytes_read_(bytes_read), expected_(expected) {}
 
@@ -48,97 +55,41 @@ std::uint16_t tcp_stream::local_port() const {
 
 coro<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
     static constexpr const char* operation = "weft::net::tcp_stream::connect";
-    std::vector<ops::endpoint> candidates;
-    if (std::optional<ops::endpoint> numeric = ops::parse_numeric(host, port)) {
-        candidates.push_back(*numeric);
-    } else {
-        candidates = co_await to_thread(ops::resolve, host, port);
-    }
-    int last_error = EADDRNOTAVAIL; // if the name resolved to nothing
-    std::string last_address = host + ":" + std::to_string(port);
-    for (const ops::endpoint& candidate : candidates) {
+    const std::vector<address> candidates = co_await resolve(host, port);
+    int last_error = EADDRNOTAVAIL;
+    std::string last_address;
+    for (const address& candidate : candidates) {
+        last_address = candidate.to_string();
         const int fd = ops::open_stream_socket(candidate.family());
         if (fd < 0) { // say, an IPv6 address on a machine without IPv6: try the next
             last_error = -fd;
-            last_address = candidate.describe();
             continue;
         }
         tcp_stream stream{detail::attached_socket(fd, operation)};
-        stream.socket_.set_address(candidate.describe());
-        io_source& source = *stream.socket_.get();
-        const std::uint64_t seen = source.writable.observe();
-        int error = -ops::start_connect(fd, candidate);
-        if (error == EINPROGRESS) {
-            co_await readiness_awaiter(source.writable, seen, operation);
-            error = ops::connect_result(fd);
-        }
-        if (error == 0) {
+        stream.socket_.set_address(last_address);
+        last_error =
+            co_await ops::connect_to(stream.socket_, ops::endpoint_of(candidate), operation);
+        if (last_error == 0) {
             co_return stream;
         }
-        last_error = error;
-        last_address = candidate.describe();
     }
     ops::throw_socket_error(last_error, operation, last_address);
 }
 
 coro<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
-    static constexpr const char* operation = "weft::net::tcp_stream::read_some";
-    io_source& source = ops::open_source(socket_, operation, closed);
-    ops::require_live_runtime(source, operation, socket_.address());
-    for (;;) {
-        const std::uint64_t seen = source.readable.observe();
-        const ssize_t got = ops::receive(source.fd, buffer.data(), buffer.size());
-        if (got >= 0) {
-            co_return static_cast<std::size_t>(got);
-        }
-        if (got == -EINTR) {
-            continue;
-        }
-        if (!would_block(got)) {
-            ops::throw_socket_error(static_cast<int>(-got), operation, socket_.address());
-        }
-        co_await readiness_awaiter(source.readable, seen, operation);
-    }
+    return ops::read_some(socket_, buffer, names);
 }
 
 coro<> tcp_stream::read_exact(std::span<char> buffer) {
-    std::size_t filled = 0;
-    while (filled < buffer.size()) {
-        const std::size_t got = co_await read_some(buffer.subspan(filled));
-        if (got == 0) {
-            throw incomplete_read(filled, buffer.size(), socket_.address());
-        }
-        filled += got;
-    }
+    return ops::read_exact(socket_, buffer, names);
 }
 
 coro<> tcp_stream::write_all(std::string_view data) {
-    static constexpr const char* operation = "weft::net::tcp_stream::write_all";
-    io_source& source = ops::open_source(socket_, operation, closed);
-    ops::require_live_runtime(source, operation, socket_.address());
-    while (!data.empty()) {
-        const std::uint64_t seen = source.writable.observe();
-        const ssize_t sent = ops::send_some(source.fd, data.data(), data.size());
-        if (sent >= 0) {
-            data.remove_prefix(static_cast<std::size_t>(sent));
-            continue;
-        }
-        if (sent == -EINTR) {
-            continue;
-        }
-        if (!would_block(sent)) {
-            ops::throw_socket_error(static_cast<int>(-sent), operation, socket_.address());
-        }
-        co_await readiness_awaiter(source.writable, seen, operation);
-    }
+    return ops::write_all(socket_, data, names);
 }
 
 void tcp_stream::shutdown_write() {
-    static constexpr const char* operation = "weft::net::tcp_stream::shutdown_write";
-    if (const int result = ops::shutdown_writes(ops::open_source(socket_, operation, closed).fd);
-        result < 0) {
-        ops::throw_socket_error(-result, operation, socket_.address());
-    }
+    ops::shutdown_write(socket_, names);
 }
 
 void tcp_stream::set_nodelay(bool enabled) {

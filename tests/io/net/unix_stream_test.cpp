@@ -1,0 +1,278 @@
+// Tests weft::net::unix_listener and weft::net::unix_stream (include/weft/net/unix_*.hpp,
+// runtime/io/net/unix_*.cpp): bytes both ways over a filesystem path and over an abstract
+// name, half-close and incomplete_read, byte buffers, one reader generic over read_some
+// working on a TCP and a Unix stream, paths that are empty or too long, a path nobody
+// listens on, the stale socket file bind removes and the files it leaves alone, the socket
+// file close removes (but not a replacement), a cancelled read and a read timeout that leave
+// the stream usable, and no descriptor leaks.
+#include <weft/net/tcp_listener.hpp>
+#include <weft/net/unix_listener.hpp>
+#include <weft/net/unix_stream.hpp>
+#include <weft/weft.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::net::unix_listener;
+using weft::net::unix_stream;
+namespace fs = std::filesystem;
+
+const weft::run_options two_workers{.workers = 2};
+
+// A fresh directory for this test's socket files, removed afterwards.
+class UnixStream : public testing::Test {
+protected:
+    void SetUp() override {
+        directory_ = fs::temp_directory_path() /
+                     ("weft-unix-" + std::to_string(::getpid()) + "-" +
+                      testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(directory_);
+        fs::create_directories(directory_);
+    }
+    void TearDown() override { fs::remove_all(directory_); }
+
+    std::string socket_path(const char* name) const { return (directory_ / name).string(); }
+
+    fs::path directory_;
+};
+
+// A connected pair through a listener at `path`.
+weft::coro<std::pair<unix_stream, unix_stream>> connected_pair(unix_listener& listener) {
+    weft::task<unix_stream> client = weft::create_task(unix_stream::connect(listener.path()));
+    unix_stream server_side = co_await listener.accept();
+    unix_stream client_side = co_await std::move(client);
+    co_return std::pair{std::move(client_side), std::move(server_side)};
+}
+
+// Reads exactly `count` bytes through read_some alone: what a buffered reader needs.
+template <class Stream>
+weft::coro<std::string> read_through_read_some(Stream& in, std::size_t count) {
+    std::string got;
+    std::array<char, 3> buffer;
+    while (got.size() < count) {
+        const std::size_t n = co_await in.read_some(buffer);
+        if (n == 0) {
+            break;
+        }
+        got.append(buffer.data(), n);
+    }
+    co_return got;
+}
+
+TEST_F(UnixStream, BytesGoBothWaysOverAPath) {
+    const std::size_t before = weft::testing::open_descriptors();
+    weft::run(
+        [](const std::string path) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(path);
+            EXPECT_EQ(listener.path(), path);
+            EXPECT_TRUE(fs::is_socket(path));
+            auto [client, server] = co_await connected_pair(listener);
+            EXPECT_EQ(client.path(), path);
+            co_await client.write_all("hello");
+            EXPECT_EQ(co_await read_through_read_some(server, 5), "hello");
+            co_await server.write_all("world!");
+            std::array<char, 6> reply{};
+            co_await client.read_exact(reply);
+            EXPECT_EQ(std::string(reply.data(), reply.size()), "world!");
+            // The server half-closes after "bye": the client's read_exact of 8 ends early,
+            // and the client can still write back.
+            co_await server.write_all("bye");
+            server.shutdown_write();
+            std::array<char, 8> last{};
+            std::string failure; // stays empty if nothing is thrown
+            try {
+                co_await client.read_exact(last);
+            } catch (const weft::net::incomplete_read& error) {
+                EXPECT_EQ(error.bytes_read(), 3u);
+                failure = error.what();
+            }
+            EXPECT_EQ(failure.rfind("weft::net::unix_stream::read_exact " + path, 0), 0u)
+                << failure;
+            co_await client.write_all("after");
+            client.close();
+            EXPECT_EQ(co_await read_through_read_some(server, 99), "after");
+        }(socket_path("s")),
+        two_workers);
+    EXPECT_EQ(weft::testing::open_descriptors(), before);
+    EXPECT_FALSE(fs::exists(socket_path("s"))); // the listener removed its file
+}
+
+TEST_F(UnixStream, AnAbstractNameNeedsNoFile) {
+    const std::string name = "@weft-test-" + std::to_string(::getpid());
+    weft::run(
+        [](std::string name) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(name);
+            EXPECT_EQ(listener.path(), name);
+            auto [client, server] = co_await connected_pair(listener);
+            const std::array<std::byte, 2> sent{std::byte{1}, std::byte{0}};
+            co_await client.write_all(sent);
+            std::array<std::byte, 2> got{};
+            co_await server.read_exact(got);
+            EXPECT_EQ(got, sent);
+            std::array<std::byte, 4> more{};
+            co_await server.write_all(std::string_view("ok"));
+            EXPECT_EQ(co_await client.read_some(more), 2u);
+            // The same name written with a leading NUL reaches the same listener.
+            weft::task<unix_stream> again =
+                weft::create_task(unix_stream::connect(std::string(1, '\0') + name.substr(1)));
+            unix_stream accepted = co_await listener.accept();
+            EXPECT_TRUE((co_await std::move(again)).is_open());
+        }(name),
+        two_workers);
+    EXPECT_FALSE(fs::exists(name));
+}
+
+TEST_F(UnixStream, OneReaderServesTcpAndUnixStreams) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            unix_listener local = unix_listener::bind(path);
+            auto [unix_client, unix_server] = co_await connected_pair(local);
+            weft::net::tcp_listener remote = weft::net::tcp_listener::bind("127.0.0.1", 0);
+            weft::task<weft::net::tcp_stream> dialing =
+                weft::create_task(weft::net::tcp_stream::connect("127.0.0.1", remote.local_port()));
+            weft::net::tcp_stream tcp_server = co_await remote.accept();
+            weft::net::tcp_stream tcp_client = co_await std::move(dialing);
+            co_await unix_client.write_all("over unix");
+            co_await tcp_client.write_all("over tcp");
+            EXPECT_EQ(co_await read_through_read_some(unix_server, 9), "over unix");
+            EXPECT_EQ(co_await read_through_read_some(tcp_server, 8), "over tcp");
+        }(socket_path("s")),
+        two_workers);
+}
+
+TEST_F(UnixStream, EmptyAndTooLongPathsAreRefusedSayingTheLimit) {
+    weft::run(
+        [](std::string directory) -> weft::coro<> {
+            EXPECT_THROW((void)unix_listener::bind(""), weft::invalid_argument);
+            const std::string too_long = directory + "/" + std::string(120, 'p');
+            try {
+                (void)unix_listener::bind(too_long);
+                ADD_FAILURE() << "bound a path longer than sockaddr_un holds";
+            } catch (const weft::invalid_argument& error) {
+                EXPECT_NE(std::string(error.what()).find("at most 107 bytes"), std::string::npos)
+                    << error.what();
+            }
+            EXPECT_THROW((void)co_await unix_stream::connect("@" + std::string(107, 'a')),
+                         weft::invalid_argument);
+            // 107 bytes is the longest that fits.
+            unix_listener longest = unix_listener::bind("@" + std::string(106, 'a'));
+            EXPECT_TRUE(longest.is_open());
+        }(directory_.string()),
+        two_workers);
+}
+
+TEST_F(UnixStream, ConnectingWhereNothingListensFails) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            try {
+                (void)co_await unix_stream::connect(path);
+                ADD_FAILURE() << "connected to a path that does not exist";
+            } catch (const std::system_error& error) {
+                EXPECT_EQ(error.code().value(), ENOENT);
+                EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+            }
+        }(socket_path("missing")),
+        two_workers);
+}
+
+// A socket file with nothing listening: bound, then closed without removing the file.
+void leave_stale_socket_file(const std::string& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un where{};
+    where.sun_family = AF_UNIX;
+    std::memcpy(where.sun_path, path.data(), path.size());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where), 0);
+    ::close(fd);
+}
+
+TEST_F(UnixStream, BindRemovesAStaleSocketFileButNothingElse) {
+    leave_stale_socket_file(socket_path("stale"));
+    ASSERT_TRUE(fs::is_socket(socket_path("stale")));
+    std::ofstream(socket_path("plain")) << "not a socket";
+    weft::run(
+        [](std::string stale, std::string plain) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(stale);
+            auto [client, server] = co_await connected_pair(listener);
+            co_await client.write_all("x");
+            std::array<char, 1> one{};
+            co_await server.read_exact(one);
+            try { // a live listener's path is in use
+                (void)unix_listener::bind(stale);
+                ADD_FAILURE() << "took the path of a live listener";
+            } catch (const std::system_error& error) {
+                EXPECT_EQ(error.code().value(), EADDRINUSE);
+            }
+            try { // a file that is not a socket stays
+                (void)unix_listener::bind(plain);
+                ADD_FAILURE() << "bound over a regular file";
+            } catch (const std::system_error& error) {
+                EXPECT_EQ(error.code().value(), EADDRINUSE);
+            }
+        }(socket_path("stale"), socket_path("plain")),
+        two_workers);
+    EXPECT_TRUE(fs::is_regular_file(socket_path("plain")));
+}
+
+TEST_F(UnixStream, CloseLeavesAFileThatReplacedTheSocket) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(path);
+            fs::remove(path);
+            std::ofstream(path) << "someone else's";
+            listener.close();
+            EXPECT_TRUE(fs::is_regular_file(path));
+            co_return;
+        }(socket_path("s")),
+        two_workers);
+}
+
+TEST_F(UnixStream, ACancelledReadAndAReadTimeoutLeaveTheStreamUsable) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(path);
+            auto [client, server] = co_await connected_pair(listener);
+            weft::task<std::string> reader = weft::create_task(read_through_read_some(server, 1));
+            co_await weft::sleep(10ms); // the read is waiting in the reactor
+            reader.cancel();
+            EXPECT_THROW((void)co_await reader, weft::cancelled_error);
+            std::array<char, 4> four{};
+            EXPECT_THROW(co_await weft::wait_for(server.read_exact(four), 30ms),
+                         weft::timeout_error);
+            co_await client.write_all("kept");
+            co_await server.read_exact(four);
+            EXPECT_EQ(std::string(four.data(), 4), "kept");
+        }(socket_path("s")),
+        two_workers);
+}
+
+TEST_F(UnixStream, AClosedListenerRefusesToAccept) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(path);
+            listener.close();
+            EXPECT_FALSE(fs::exists(path));
+            EXPECT_THROW((void)co_await listener.accept(), weft::invalid_state_error);
+        }(socket_path("s")),
+        two_workers);
+}
+
+} // namespace
