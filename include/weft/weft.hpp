@@ -9,6 +9,7 @@
 #include <weft/event.hpp>
 #include <weft/future.hpp>
 #include <weft/gather.hpp>
+#include <weft/generator.hpp>
 #include <weft/lock.hpp>
 #include <weft/outcome.hpp>
 #include <weft/queue.hpp>

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include <weft/detail/waiter_list.hpp>
 
@@ -97,11 +98,32 @@ void runtime::finish(frame_header* main, waiter_node& stopper) {
 // before the registry is read, and a task that ends reads draining_ after unregistering
 // itself, so either this thread sees the registry empty or that task sees the drain (all
 // four operations are seq_cst), and then end_drain sets drain_over_ and wakes worker 0.
+// Then, as asyncio's shutdown_asyncgens, the generators still suspended are closed, each in
+// a task of its own, and waited for the same way; with no task left, drain_over_ can be
+// reset before those tasks exist.
 void runtime::drain() {
     draining_.store(true, std::memory_order_seq_cst);
     registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
-    if (registry_.empty()) {
+    if (!wait_for_tasks()) {
         return;
+    }
+    const std::vector<generator_node*> suspended = generators_.claim_suspended();
+    if (suspended.empty()) {
+        return;
+    }
+    // seq_cst: see above; no task is running to set it meanwhile.
+    drain_over_.store(false, std::memory_order_seq_cst);
+    for (generator_node* node : suspended) {
+        frame_header* closer = node->make_finalizer(*node);
+        launch(closer, std::coroutine_handle<>::from_address(closer->frame()), 1,
+               workers_[0].get());
+    }
+    wait_for_tasks();
+}
+
+bool runtime::wait_for_tasks() {
+    if (registry_.empty()) {
+        return true;
     }
     const std::uint64_t now = now_ns();
     // Not negative: run_main refuses a negative grace. One that reaches the end of the
@@ -117,7 +139,9 @@ void runtime::drain() {
     workers_[0]->timers.cancel(drain_deadline_);
     if (const std::size_t stragglers = registry_.size()) {
         report_stragglers(stragglers, shutdown_grace_);
+        return false;
     }
+    return true;
 }
 
 void runtime::end_drain() {
