@@ -64,7 +64,7 @@ public:
 
     // An awaitable that closes the generator (see above).
     detail::generator_close_awaiter<T> aclose() noexcept {
-        return detail::generator_close_awaiter<T>(frame_, false);
+        return detail::generator_close_awaiter<T>(frame_, false, false);
     }
 
     // True once the generator ended, was closed, or was moved from.
@@ -94,10 +94,11 @@ generator<T> generator_promise<T>::get_return_object() noexcept {
     return generator<T>(frame);
 }
 
-// The task that closes a generator dropped mid-iteration, owning it from then on.
+// The task that closes a generator dropped mid-iteration: `owner` holds `frame` from then on,
+// and frees it with this coroutine.
 template <class T>
-coro<> close_abandoned(generator<T> abandoned) {
-    co_await abandoned.aclose();
+coro<> close_abandoned([[maybe_unused]] generator<T> owner, generator_handle<T> frame) {
+    co_await generator_close_awaiter<T>(frame, false, true);
 }
 
 } // namespace detail
@@ -112,8 +113,9 @@ void generator<T>::let_go() noexcept {
         detail::destroy_generator_frame(std::exchange(frame_, {}));
         return;
     case detail::generator_release::close_on_worker: {
-        coro<> closer = detail::close_abandoned(generator(std::exchange(frame_, {})));
-        detail::launch_closer(detail::make_task(detail::coro_access::release(closer)));
+        const detail::generator_handle<T> frame = std::exchange(frame_, {});
+        detail::launch_closer(
+            detail::make_closer_task(detail::close_abandoned(generator(frame), frame)));
         return;
     }
     case detail::generator_release::left_to_finalizer:

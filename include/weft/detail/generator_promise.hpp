@@ -17,6 +17,7 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -82,10 +83,13 @@ public:
         error_ = std::current_exception();
     }
 
-    // Called by a driver that claimed the frame, just before it transfers into it.
+    // Called by a driver that claimed the frame, just before it transfers into it. The
+    // frame's awaits run in the driver's strand, or in none (`shielded`: no cancellation
+    // reaches them).
     template <class Promise>
-    void drive(std::coroutine_handle<Promise> driver, std::optional<T>* slot, bool closing) {
-        set_continuation(driver, strand_of(driver));
+    void drive(std::coroutine_handle<Promise> driver, std::optional<T>* slot, bool closing,
+               bool shielded = false) {
+        set_continuation(driver, shielded ? nullptr : strand_of(driver));
         slot_ = slot;
         closing_ = closing;
     }
@@ -171,20 +175,21 @@ private:
     std::optional<T> item_;
 };
 
-// What co_await gen.aclose() returns; also the close of run's finalizer, which has claimed
-// the frame already.
+// What co_await gen.aclose() returns. The runtime's own closes (of a generator dropped
+// mid-iteration, or claimed by run's finalizer: `claimed`) are `shielded`: the shutdown's
+// cancellation of every task does not cut the cleanup short (the grace bounds it).
 template <class T>
 class generator_close_awaiter {
 public:
-    generator_close_awaiter(generator_handle<T> frame, bool claimed) noexcept
-        : frame_(frame), claimed_(claimed) {}
+    generator_close_awaiter(generator_handle<T> frame, bool claimed, bool shielded) noexcept
+        : frame_(frame), claimed_(claimed), shielded_(shielded) {}
 
     bool await_ready() const {
         return !frame_ || (!claimed_ && !claim(frame_.promise(), true, "weft::generator::aclose"));
     }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> closer) {
-        frame_.promise().drive(closer, nullptr, true);
+        frame_.promise().drive(closer, nullptr, true, shielded_);
         return transfer_to(closer, frame_);
     }
     void await_resume() const {
@@ -209,6 +214,7 @@ public:
 private:
     generator_handle<T> frame_;
     bool claimed_;
+    bool shielded_;
 };
 
 template <class T>
@@ -228,13 +234,19 @@ coro<> finalize_generator(generator_handle<T> frame) {
             }
         }
     } claim_ender{frame};
-    co_await generator_close_awaiter<T>(frame, true);
+    co_await generator_close_awaiter<T>(frame, true, true);
+}
+
+// Makes `closer` a task that a cancellation pending at its start or end does not end (the
+// shutdown's, which reaches every task): it closes a generator, shielded.
+inline frame_header* make_closer_task(coro<> closer) noexcept {
+    coro_access::promise(closer).ignore_pending_cancel_at_ends();
+    return make_task(coro_access::release(closer));
 }
 
 template <class T>
 frame_header* make_generator_finalizer(generator_node& node) noexcept {
-    coro<> closer = finalize_generator<T>(generator_handle<T>::from_address(node.frame));
-    return make_task(coro_access::release(closer));
+    return make_closer_task(finalize_generator<T>(generator_handle<T>::from_address(node.frame)));
 }
 
 } // namespace weft::detail
