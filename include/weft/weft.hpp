@@ -3,6 +3,7 @@
 
 #include <weft/awaitable.hpp>
 #include <weft/clock.hpp>
+#include <weft/completion_order.hpp>
 #include <weft/condition.hpp>
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
