@@ -99,8 +99,7 @@ void runtime::finish(frame_header* main, waiter_node& stopper) {
 // itself, so either this thread sees the registry empty or that task sees the drain (all
 // four operations are seq_cst), and then end_drain sets drain_over_ and wakes worker 0.
 // Then, as asyncio's shutdown_asyncgens, the generators still suspended are closed, each in
-// a task of its own, and waited for the same way; with no task left, drain_over_ can be
-// reset before those tasks exist.
+// a task of its own, and waited for the same way.
 void runtime::drain() {
     draining_.store(true, std::memory_order_seq_cst);
     registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
@@ -111,8 +110,6 @@ void runtime::drain() {
     if (suspended.empty()) {
         return;
     }
-    // seq_cst: see above; no task is running to set it meanwhile.
-    drain_over_.store(false, std::memory_order_seq_cst);
     for (generator_node* node : suspended) {
         frame_header* closer = node->make_finalizer(*node);
         launch(closer, std::coroutine_handle<>::from_address(closer->frame()), 1,
@@ -121,6 +118,10 @@ void runtime::drain() {
     wait_for_tasks();
 }
 
+// A task that saw the registry empty may set drain_over_ late: after an earlier wait ended,
+// or once the generators' closing tasks are registered. So every time worker 0 leaves its
+// loop, the flag is taken back and the registry checked again; the exchange reads the last
+// end's store, so that task's unregistering happens before the check.
 bool runtime::wait_for_tasks() {
     if (registry_.empty()) {
         return true;
@@ -135,7 +136,11 @@ bool runtime::wait_for_tasks() {
         static_cast<drain_deadline&>(entry).owner->end_drain();
     };
     workers_[0]->timers.add(drain_deadline_);
-    workers_[0]->run_until(drain_over_);
+    do {
+        workers_[0]->run_until(drain_over_);
+        // seq_cst: see above, and drain_over_'s other accesses.
+        drain_over_.exchange(false, std::memory_order_seq_cst);
+    } while (!registry_.empty() && now_ns() < drain_deadline_.deadline);
     workers_[0]->timers.cancel(drain_deadline_);
     if (const std::size_t stragglers = registry_.size()) {
         report_stragglers(stragglers, shutdown_grace_);
