@@ -61,6 +61,24 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Thrown into a suspended weft::generator at its co_yield by aclose() (or by the close that
+// finalization or abandonment runs), so that its cleanup runs: RAII, catch blocks, awaits
+// included. Like asyncio's GeneratorExit it derives from no std:: exception, so
+// `catch (const std::exception&)` does not swallow it; a generator catching it should end.
+class generator_exit {
+public:
+    generator_exit() noexcept = default;
+    const char* what() const noexcept { return "the weft generator is being closed"; }
+};
+
+// A generator yielded a value while being closed, instead of ending (asyncio's RuntimeError
+// "async generator ignored GeneratorExit"). aclose() throws it; the generator counts as
+// finished and is destroyed as it stands.
+class generator_ignored_exit : public runtime_error {
+public:
+    using runtime_error::runtime_error;
+};
+
 // A weft::queue (or priority_queue, lifo_queue) was shut down: put() fails at once, and
 // get() fails once the queue is empty (asyncio.QueueShutDown). Tasks waiting to put or get
 // are woken with it.

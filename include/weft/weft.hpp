@@ -4,12 +4,14 @@
 #include <weft/awaitable.hpp>
 #include <weft/barrier.hpp>
 #include <weft/clock.hpp>
+#include <weft/completion_order.hpp>
 #include <weft/condition.hpp>
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
 #include <weft/event.hpp>
 #include <weft/future.hpp>
 #include <weft/gather.hpp>
+#include <weft/generator.hpp>
 #include <weft/lock.hpp>
 #include <weft/outcome.hpp>
 #include <weft/queue.hpp>

@@ -116,11 +116,33 @@ void runtime::finish(frame_header* main, waiter_node& stopper) {
 // before the registry is read, and a task that ends reads draining_ after unregistering
 // itself, so either this thread sees the registry empty or that task sees the drain (all
 // four operations are seq_cst), and then end_drain sets drain_over_ and wakes worker 0.
+// Then, as asyncio's shutdown_asyncgens, the generators still suspended are closed, each in
+// a task of its own, and waited for the same way.
 void runtime::drain() {
     draining_.store(true, std::memory_order_seq_cst);
     registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
-    if (registry_.empty()) {
+    if (!wait_for_tasks()) {
         return;
+    }
+    const std::vector<generator_node*> suspended = generators_.claim_suspended();
+    if (suspended.empty()) {
+        return;
+    }
+    for (generator_node* node : suspended) {
+        frame_header* closer = node->make_finalizer(*node);
+        launch(closer, std::coroutine_handle<>::from_address(closer->frame()), 1,
+               workers_[0].get());
+    }
+    wait_for_tasks();
+}
+
+// A task that saw the registry empty may set drain_over_ late: after an earlier wait ended,
+// or once the generators' closing tasks are registered. So every time worker 0 leaves its
+// loop, the flag is taken back and the registry checked again; the exchange reads the last
+// end's store, so that task's unregistering happens before the check.
+bool runtime::wait_for_tasks() {
+    if (registry_.empty()) {
+        return true;
     }
     const std::uint64_t now = now_ns();
     // Not negative: run_main refuses a negative grace. One that reaches the end of the
@@ -132,11 +154,17 @@ void runtime::drain() {
         static_cast<drain_deadline&>(entry).owner->end_drain();
     };
     workers_[0]->timers.add(drain_deadline_);
-    workers_[0]->run_until(drain_over_);
+    do {
+        workers_[0]->run_until(drain_over_);
+        // seq_cst: see above, and drain_over_'s other accesses.
+        drain_over_.exchange(false, std::memory_order_seq_cst);
+    } while (!registry_.empty() && now_ns() < drain_deadline_.deadline);
     workers_[0]->timers.cancel(drain_deadline_);
     if (const std::size_t stragglers = registry_.size()) {
         report_stragglers(stragglers, shutdown_grace_);
+        return false;
     }
+    return true;
 }
 
 void runtime::end_drain() {

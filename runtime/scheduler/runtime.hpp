@@ -5,13 +5,15 @@
 // Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop, closes
 // the gate (handles refuse new work from then on) and drains: it cancels every task still
 // pending, then works on with the others until the registry is empty or the shutdown
-// grace has passed. Then the blocking pool drops the calls not started, and stop() raises
-// `stopping_` and wakes every worker; each finishes the step it is running and leaves its
-// loop. After the threads are joined, teardown() closes the injector, forgets every queued
-// handle and destroys every task still registered (those that outlived the grace, reported
-// on stderr); destroying a task's frame destroys everything it owns (awaited coroutines,
-// gather children) and unlinks its awaiters from what they waited on. Last, it waits for
-// the blocking calls still running and joins the pool's threads.
+// grace has passed; if they all ended, it closes the generators still suspended (each in a
+// task, asyncio's shutdown_asyncgens) and works on until those tasks end, or a new grace. Then the
+// blocking pool drops the calls not started, and stop() raises `stopping_` and wakes every worker;
+// each finishes the step it is running and leaves its loop. After the threads are joined,
+// teardown() closes the injector, forgets every queued handle and destroys every task still
+// registered (those that outlived the grace, reported on stderr); destroying a task's frame
+// destroys everything it owns (awaited coroutines, gather children) and unlinks its awaiters from
+// what they waited on. Last, it waits for the blocking calls still running and joins the pool's
+// threads.
 #pragma once
 
 #include <atomic>
@@ -33,6 +35,7 @@
 #include "blocking/blocking_pool.hpp"
 #include "io/reactor.hpp"
 #include "io/signal_source.hpp"
+#include "scheduler/generator_registry.hpp"
 #include "scheduler/idle.hpp"
 #include "scheduler/injector.hpp"
 #include "scheduler/runtime_gate.hpp"
@@ -69,6 +72,8 @@ public:
     detail::injector& injector() noexcept { return injector_; }
     detail::idle& idle() noexcept { return idle_; }
     task_registry& registry() noexcept { return registry_; }
+    // The generators started here and not finished (generator_registry.hpp).
+    generator_registry& generators() noexcept { return generators_; }
     // The I/O reactor the workers poll (reactor.hpp).
     detail::reactor& reactor() noexcept { return reactor_; }
     // The signals tasks may wait for (run_options::signals).
@@ -128,6 +133,9 @@ private:
     };
 
     void drain();
+    // Runs worker 0 until every task has ended or a grace has passed; false, after
+    // reporting them, if some are still pending.
+    bool wait_for_tasks();
     void end_drain();
     // Stops every worker and joins the threads of those that had started.
     void stop_and_join() noexcept;
@@ -152,6 +160,8 @@ private:
     detail::injector injector_;
     detail::idle idle_;
     task_registry registry_;
+    // Outlives teardown(), where a straggler's frame lets go of the generators it holds.
+    generator_registry generators_{*this};
     std::atomic<bool> stopping_{false};
     // Shutdown's phases, each a flag worker 0 leaves its loop on (see drain()).
     std::atomic<bool> main_done_{false};
