@@ -5,7 +5,10 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <thread>
 #include <utility>
 
@@ -28,22 +31,22 @@ constexpr std::size_t injector_batch = 32;
 // global_queue_interval is 61): a worker whose tasks keep making more would otherwise never
 // reach the tasks queued from outside. Prime, so it rarely falls on the same step as the
 // other checks.
-constexpr std::uint32_t injector_check_interval = 61;
+constexpr std::uint64_t injector_check_interval = 61;
 // Steps between two pops of the FIFO queue before the fork stack: a gather whose children
 // keep forking would otherwise keep the tasks woken or spawned meanwhile waiting. Prime,
 // like the others, and about half the injector's interval, since local work is cheaper to
 // reach and more likely to be waited on.
-constexpr std::uint32_t fifo_check_interval = 31;
+constexpr std::uint64_t fifo_check_interval = 31;
 // Steps between two looks at the clock while timers are pending: a clock read costs about
 // 20 ns, a step at least a few.
-constexpr std::uint32_t timer_check_interval = 16;
+constexpr std::uint64_t timer_check_interval = 16;
 // Steps between two non-blocking polls of the reactor while sockets are open (Tokio's
 // event_interval is 61): a poll is a system call of about a microsecond, a step that
 // serves a socket a few. Prime, so it rarely falls on the same step as the queue checks.
 // A searching worker does not poll: it parks in the poll soon enough, and a searcher that
 // polled would keep taking sockets one at a time without ever parking (measured: twice
 // the p90 latency under load, docs/benchmarks.md).
-constexpr std::uint32_t io_poll_interval = 53;
+constexpr std::uint64_t io_poll_interval = 53;
 
 // Makes the kernel wake this thread within 1 ns of a futex deadline instead of adding its
 // default 50 us of slack; restores the previous slack when the worker loop ends (the
@@ -169,7 +172,27 @@ bool worker::fire_due_timers() {
 }
 
 std::coroutine_handle<> worker::next_local() {
-    ++tick_;
+    if (++tick_ == next_periodic_tick_) {
+        if (std::coroutine_handle<> next = periodic_checks()) {
+            return next;
+        }
+    }
+    if (std::coroutine_handle<> next = forks.pop()) {
+        return next;
+    }
+    if (std::coroutine_handle<> next = ready.pop()) {
+        return next;
+    }
+    return pop_injector();
+}
+
+std::coroutine_handle<> worker::periodic_checks() {
+    // The next step on which some interval ends: until then a step pays one comparison.
+    next_periodic_tick_ = std::numeric_limits<std::uint64_t>::max();
+    for (const std::uint64_t interval :
+         {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval}) {
+        next_periodic_tick_ = std::min(next_periodic_tick_, (tick_ / interval + 1) * interval);
+    }
     if (tick_ % timer_check_interval == 0) {
         fire_due_timers();
     }
@@ -186,13 +209,7 @@ std::coroutine_handle<> worker::next_local() {
             return next;
         }
     }
-    if (std::coroutine_handle<> next = forks.pop()) {
-        return next;
-    }
-    if (std::coroutine_handle<> next = ready.pop()) {
-        return next;
-    }
-    return pop_injector();
+    return {};
 }
 
 std::coroutine_handle<> worker::pop_injector() {

@@ -51,7 +51,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        join_.home = &require_running_runtime("weft::gather");
+        enter_join(join_, "weft::gather");
         join_.parent = awaiting;
         auto forks = children_.prepare(join_);
         // Published once every child is prepared and before any can end the gather (the

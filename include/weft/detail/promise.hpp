@@ -285,6 +285,11 @@ struct coro_access {
     static coro_handle<T> release(coro<T>& body) noexcept {
         return std::exchange(body.handle_, {});
     }
+    // The frame, still owned by `body` (null for an empty coro).
+    template <class T>
+    static coro_handle<T> peek(const coro<T>& body) noexcept {
+        return body.handle_;
+    }
     template <class T>
     static coro_promise<T>& promise(coro<T>& body) noexcept {
         return body.handle_.promise();
