@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <limits>
 #include <thread>
 #include <utility>
 
@@ -79,6 +78,10 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 
 worker::worker(runtime& owner, std::size_t id) noexcept
     : waker(owner), timers(*this, owner.virtual_time()), id_(id),
+      timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
+      injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
+      next_periodic_tick_(std::min(
+          {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval})),
       random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
 
 worker* worker::current() noexcept {
@@ -186,25 +189,33 @@ std::coroutine_handle<> worker::next_local() {
     return pop_injector();
 }
 
+// Each check keeps the step it is next due on; the loop compares against the earliest.
 std::coroutine_handle<> worker::periodic_checks() {
-    // The next step on which some interval ends: until then a step pays one comparison.
-    next_periodic_tick_ = std::numeric_limits<std::uint64_t>::max();
-    for (const std::uint64_t interval :
-         {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval}) {
-        next_periodic_tick_ = std::min(next_periodic_tick_, (tick_ / interval + 1) * interval);
-    }
-    if (tick_ % timer_check_interval == 0) {
+    const auto due = [this](std::uint64_t& due_tick, std::uint64_t interval) {
+        if (tick_ != due_tick) {
+            return false;
+        }
+        due_tick += interval;
+        return true;
+    };
+    const bool timers_due = due(timer_check_tick_, timer_check_interval);
+    const bool io_due = due(io_poll_tick_, io_poll_interval);
+    const bool injector_due = due(injector_check_tick_, injector_check_interval);
+    const bool fifo_due = due(fifo_check_tick_, fifo_check_interval);
+    next_periodic_tick_ =
+        std::min({timer_check_tick_, io_poll_tick_, injector_check_tick_, fifo_check_tick_});
+    if (timers_due) {
         fire_due_timers();
     }
-    if (tick_ % io_poll_interval == 0) {
+    if (io_due) {
         poll_io();
     }
-    if (tick_ % injector_check_interval == 0) {
+    if (injector_due) {
         if (std::coroutine_handle<> next = pop_injector()) {
             return next;
         }
     }
-    if (tick_ % fifo_check_interval == 0) {
+    if (fifo_due) {
         if (std::coroutine_handle<> next = ready.pop()) {
             return next;
         }
