@@ -25,7 +25,10 @@ thread_local worker* this_thread_worker = nullptr;
 // enough to bridge the gaps of a producer that spawns steadily, short enough that an idle
 // runtime goes to sleep at once on a human scale.
 constexpr unsigned search_rounds = 24;
-constexpr std::size_t injector_batch = 32;
+// Handles taken from the injector at once: half the FIFO queue, the size of the batches a
+// full queue moves there, so a burst of spawns bounces through the injector's lock once
+// per 128 tasks each way.
+constexpr std::size_t injector_batch = local_queue::capacity / 2;
 // Steps between two looks at the injector before the worker's own queues (Tokio's
 // global_queue_interval is 61): a worker whose tasks keep making more would otherwise never
 // reach the tasks queued from outside. Prime, so it rarely falls on the same step as the
@@ -225,14 +228,14 @@ std::coroutine_handle<> worker::periodic_checks() {
 
 std::coroutine_handle<> worker::pop_injector() {
     std::array<std::coroutine_handle<>, injector_batch> batch;
-    const std::size_t taken = owner().injector().pop_batch(batch.data(), batch.size());
+    // One to run now, the rest into the FIFO queue in one go, as many as it has room for.
+    const std::size_t taken = owner().injector().pop_batch(
+        batch.data(), std::min<std::size_t>(batch.size(), ready.room() + 1));
     if (taken == 0) {
         return {};
     }
-    for (std::size_t i = 1; i < taken; ++i) {
-        ready.push(batch[i], owner().injector());
-    }
     if (taken > 1) {
+        ready.push_batch(batch.data() + 1, static_cast<std::uint32_t>(taken - 1));
         notify_others();
     }
     return batch[0];

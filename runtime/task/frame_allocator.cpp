@@ -89,18 +89,14 @@ constexpr bool caching = false;
 constexpr bool caching = true;
 #endif
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t size_classes = 64;
+constexpr std::size_t granule = frame_granule;
+constexpr std::size_t size_classes = frame_size_classes;
 constexpr std::size_t cached_bytes_per_class = 256 * 1024;
 constexpr std::size_t slab_bytes = 64 * 1024;
 constexpr std::size_t refill_batch = 32;
 
 constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
     return (size_class + 1) * granule;
-}
-
-std::size_t size_class_of(std::size_t bytes) noexcept {
-    return (bytes - 1) / granule;
 }
 
 // Blocks a thread's list holds per class, computed once: a division per free is measurable.
@@ -245,19 +241,18 @@ void arm_thread_exit_hand_back() {
     frames.room = list_limit;
 }
 
-// An empty list, a frame above 1 KiB, or no lists at all (ThreadSanitizer).
-[[gnu::noinline]] void* allocate_slow(std::size_t bytes) {
-    const std::size_t size_class = size_class_of(bytes);
-    if (!caching || size_class >= size_classes) {
-        return backing_allocate(bytes);
+// An empty list and a used-up slab, or no lists at all (ThreadSanitizer).
+[[gnu::noinline]] void* allocate_slow(std::size_t size_class) {
+    const std::size_t block_size = block_bytes(size_class);
+    if (!caching) {
+        return backing_allocate(block_size);
     }
     if (!frames.registered) {
         arm_thread_exit_hand_back();
     }
     if (frames.closed) {
-        return backing_allocate(block_bytes(size_class));
+        return backing_allocate(block_size);
     }
-    const std::size_t block_size = block_bytes(size_class);
     char*& next = frames.slab_next[size_class];
     if (slab_room(size_class) < block_size) {
         free_block* taken = nullptr;
@@ -276,10 +271,9 @@ void arm_thread_exit_hand_back() {
     return block;
 }
 
-// A full list, a frame above 1 KiB, or no lists at all (ThreadSanitizer).
-[[gnu::noinline]] void deallocate_slow(void* frame, std::size_t bytes) noexcept {
-    const std::size_t size_class = size_class_of(bytes);
-    if (!caching || size_class >= size_classes) {
+// A full list, or no lists at all (ThreadSanitizer).
+[[gnu::noinline]] void deallocate_slow(void* frame, std::size_t size_class) noexcept {
+    if (!caching) {
         backing_free(frame);
         return;
     }
@@ -313,9 +307,8 @@ void arm_thread_exit_hand_back() {
 
 } // namespace
 
-void* allocate_frame(std::size_t bytes) {
-    const std::size_t size_class = size_class_of(bytes);
-    if (caching && size_class < size_classes) [[likely]] {
+void* allocate_small_frame(std::size_t size_class) {
+    if (caching) {
         if (free_block* block = frames.heads[size_class]) [[likely]] {
             frames.heads[size_class] = block->next;
             ++frames.room[size_class];
@@ -329,12 +322,11 @@ void* allocate_frame(std::size_t bytes) {
             return next;
         }
     }
-    return allocate_slow(bytes);
+    return allocate_slow(size_class);
 }
 
-void deallocate_frame(void* frame, std::size_t bytes) noexcept {
-    const std::size_t size_class = size_class_of(bytes);
-    if (caching && size_class < size_classes && frames.room[size_class] != 0) [[likely]] {
+void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
+    if (caching && frames.room[size_class] != 0) [[likely]] {
         auto* block = static_cast<free_block*>(frame);
         block->next = frames.heads[size_class];
         frames.heads[size_class] = block;
@@ -342,7 +334,15 @@ void deallocate_frame(void* frame, std::size_t bytes) noexcept {
         poison_behind_link(block, size_class);
         return;
     }
-    deallocate_slow(frame, bytes);
+    deallocate_slow(frame, size_class);
+}
+
+void* allocate_large_frame(std::size_t bytes) {
+    return backing_allocate(bytes);
+}
+
+void deallocate_large_frame(void* frame) noexcept {
+    backing_free(frame);
 }
 
 } // namespace weft::detail
