@@ -11,12 +11,12 @@
 //
 // An empty list takes a frame from the thread's current slab of that class (a 64 KiB block of
 // the backing allocator, carved by a pointer bump), and, once that slab is used up, a batch
-// of 32 from the pool before it carves a new slab. A full list moves half of itself to the
-// pool in one batch. Slab frames never go back to the backing allocator: frame memory is kept
-// at its high-water mark for reuse, as a slab allocator keeps its spans. That is the point:
-// handed back, a burst of a million tasks costs a page fault per 4 KiB on the next burst, and
-// a frame from oneTBB's scalable_malloc costs ~100 instructions where the list costs ~5
-// (docs/benchmarks.md). Frames above 1 KiB go to the backing allocator directly.
+// of 32 from the pool before it carves a new slab. A full list moves to the pool whole, in
+// constant time (the list knows its oldest block). Slab frames never go back to the backing
+// allocator: frame memory is kept at its high-water mark for reuse, as a slab allocator keeps its
+// spans. That is the point: handed back, a burst of a million tasks costs a page fault per 4 KiB on
+// the next burst, and a frame from oneTBB's scalable_malloc costs ~100 instructions where the list
+// costs ~5 (docs/benchmarks.md). Frames above 1 KiB go to the backing allocator directly.
 //
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
@@ -137,31 +137,34 @@ struct slab_link {
 // Frames that no thread's list holds, for any thread to take, and the slabs ever carved.
 class shared_pool {
 public:
-    // Moves up to `max` blocks of a class onto `out`; returns how many.
-    std::uint32_t take(std::size_t size_class, std::uint32_t max, free_block*& out) {
+    // Detaches up to `max` blocks of a class as the chain first..last; returns how many.
+    std::uint32_t take(std::size_t size_class, std::uint32_t max, free_block*& first,
+                       free_block*& last) {
         std::lock_guard guard(mutex_);
-        std::uint32_t taken = 0;
-        while (taken < max && heads_[size_class] != nullptr) {
-            free_block* block = heads_[size_class];
-            heads_[size_class] = block->next;
-            block->next = out;
-            out = block;
+        first = heads_[size_class];
+        if (first == nullptr) {
+            return 0;
+        }
+        std::uint32_t taken = 1;
+        last = first;
+        while (taken < max && last->next != nullptr) {
+            last = last->next;
             ++taken;
         }
+        heads_[size_class] = last->next;
+        last->next = nullptr;
         return taken;
     }
 
-    void give(std::size_t size_class, free_block* chain) {
-        if (chain == nullptr) {
+    // Takes the chain first..last (first null: nothing) in constant time, whatever its
+    // length: a list of thousands of cold frames is never walked.
+    void give(std::size_t size_class, free_block* first, free_block* last) {
+        if (first == nullptr) {
             return;
-        }
-        free_block* last = chain;
-        while (last->next != nullptr) {
-            last = last->next;
         }
         std::lock_guard guard(mutex_);
         last->next = heads_[size_class];
-        heads_[size_class] = chain;
+        heads_[size_class] = first;
     }
 
     // A new slab of slab_bytes, linked into the slab list; returns where its frames start.
@@ -188,6 +191,9 @@ shared_pool& pool() {
 // One thread's lists and slabs. Trivially constructible and destructible (see the top).
 struct thread_frames {
     std::array<free_block*, size_classes> heads;
+    // The oldest block of each non-empty list (pushed first, popped last), so a whole list
+    // moves to the pool without a walk. Stale while the list is empty.
+    std::array<free_block*, size_classes> tails;
     // Blocks a class's list may still take. Zero until the thread's first slow path arms the
     // hand-back (so a thread that only frees still arms it) and again once the thread ends.
     std::array<std::uint32_t, size_classes> room;
@@ -209,15 +215,19 @@ std::size_t slab_room(std::size_t size_class) noexcept {
 void give_slab_rests_to_pool() {
     for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
         free_block* chain = nullptr;
+        free_block* last = nullptr;
         char*& next = frames.slab_next[size_class];
         while (slab_room(size_class) >= block_bytes(size_class)) {
             auto* block = reinterpret_cast<free_block*>(next);
             block->next = chain;
             chain = block;
+            if (last == nullptr) {
+                last = block;
+            }
             poison_behind_link(block, size_class);
             next += block_bytes(size_class);
         }
-        pool().give(size_class, chain);
+        pool().give(size_class, chain, last);
     }
 }
 
@@ -228,7 +238,8 @@ struct thread_exit_hand_back {
         frames.closed = true;
         give_slab_rests_to_pool();
         for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
-            pool().give(size_class, std::exchange(frames.heads[size_class], nullptr));
+            pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
+                        frames.tails[size_class]);
             frames.room[size_class] = 0;
         }
     }
@@ -256,9 +267,12 @@ void arm_thread_exit_hand_back() {
     char*& next = frames.slab_next[size_class];
     if (slab_room(size_class) < block_size) {
         free_block* taken = nullptr;
-        const std::uint32_t count = pool().take(size_class, refill_batch, taken);
+        free_block* last = nullptr;
+        const std::uint32_t count = pool().take(size_class, refill_batch, taken, last);
         if (taken != nullptr) {
+            // The rest of the batch becomes the list, which was empty.
             frames.heads[size_class] = taken->next;
+            frames.tails[size_class] = last;
             frames.room[size_class] -= count - 1;
             ASAN_UNPOISON_MEMORY_REGION(taken, block_size);
             return taken;
@@ -269,6 +283,16 @@ void arm_thread_exit_hand_back() {
     void* block = next;
     next += block_size;
     return block;
+}
+
+void push_onto_list(free_block* block, std::size_t size_class) noexcept {
+    free_block* head = frames.heads[size_class];
+    if (head == nullptr) {
+        frames.tails[size_class] = block;
+    }
+    block->next = head;
+    frames.heads[size_class] = block;
+    --frames.room[size_class];
 }
 
 // A full list, or no lists at all (ThreadSanitizer).
@@ -284,25 +308,16 @@ void arm_thread_exit_hand_back() {
     }
     if (frames.closed) {
         block->next = nullptr;
-        pool().give(size_class, block);
+        pool().give(size_class, block, block);
         return;
     }
     if (frames.room[size_class] == 0) {
-        // The list is full: half of it goes to the pool in one batch.
-        const std::uint32_t moving = list_limit[size_class] / 2;
-        free_block* first = frames.heads[size_class];
-        free_block* last = first;
-        for (std::uint32_t i = 1; i < moving; ++i) {
-            last = last->next;
-        }
-        frames.heads[size_class] = last->next;
-        last->next = nullptr;
-        frames.room[size_class] += moving;
-        pool().give(size_class, first);
+        // The list is full: all of it goes to the pool at once, and `block` starts anew.
+        pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
+                    frames.tails[size_class]);
+        frames.room[size_class] = list_limit[size_class];
     }
-    block->next = frames.heads[size_class];
-    frames.heads[size_class] = block;
-    --frames.room[size_class];
+    push_onto_list(block, size_class);
 }
 
 } // namespace
@@ -328,9 +343,7 @@ void* allocate_small_frame(std::size_t size_class) {
 void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
     if (caching && frames.room[size_class] != 0) [[likely]] {
         auto* block = static_cast<free_block*>(frame);
-        block->next = frames.heads[size_class];
-        frames.heads[size_class] = block;
-        --frames.room[size_class];
+        push_onto_list(block, size_class);
         poison_behind_link(block, size_class);
         return;
     }
