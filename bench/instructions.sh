@@ -3,7 +3,7 @@
 # with valgrind's callgrind, which counts every instruction executed (Ir) by every thread of
 # the process. It builds bench/instructions_driver in its own build directory, Release with
 # -O3 and no -march=native (valgrind rejects AVX-512 instructions), then, for each workload
-# (skynet, fib, spawn_join, nqueens, matmul) and each runtime (weft, tbb):
+# (skynet, skynet_vector, fib, spawn_join, nqueens, matmul) and each runtime (weft, tbb):
 #
 #     instructions per task = (Ir of `instructions_driver W R 1`
 #                              - Ir of `instructions_driver W R 1 --baseline`) / tasks of W
@@ -16,7 +16,7 @@
 # nodes (whose count is mostly the serial 32x32 block multiplies, the same in both
 # runtimes). Counts do not move with the machine's load; a run takes a few minutes.
 #
-# Usage: bench/instructions.sh [workload ...]        (default: all five)
+# Usage: bench/instructions.sh [workload ...]        (default: all six)
 # Set WEFT_INSTRUCTIONS_BUILD_DIR to build elsewhere than build/instructions, and CXX to
 # choose the compiler (default g++).
 set -euo pipefail
@@ -30,7 +30,7 @@ source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${WEFT_INSTRUCTIONS_BUILD_DIR:-$source_dir/build/instructions}"
 workloads=("$@")
 if [[ ${#workloads[@]} -eq 0 ]]; then
-    workloads=(skynet fib spawn_join nqueens matmul)
+    workloads=(skynet skynet_vector fib spawn_join nqueens matmul)
 fi
 
 launcher=()

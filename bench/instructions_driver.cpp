@@ -3,8 +3,8 @@
 //
 //     instructions_driver WORKLOAD weft|tbb [WORKERS] [--baseline]
 //
-// WORKLOAD is skynet, fib, spawn_join, nqueens or matmul. It prints "tasks N", the tasks (or
-// matmul nodes) the workload runs, and exits 1 if the result is wrong. With --baseline it
+// WORKLOAD is skynet, skynet_vector, fib, spawn_join, nqueens or matmul. It prints "tasks N", the
+// tasks (or matmul nodes) the workload runs, and exits 1 if the result is wrong. With --baseline it
 // does everything but the workload itself: it makes the workload's inputs, starts the same
 // runtime, runs an empty coroutine (weft) or lambda (TBB) on it, and computes the check,
 // without judging it; the difference of the two runs is the workload's own cost.
@@ -95,6 +95,11 @@ const workload workloads[] = {
          return on.run([] { return skynet(0, skynet_leaves); },
                        [] { return skynet_tbb(0, skynet_leaves); });
      }},
+    {"skynet_vector", skynet_tasks, skynet_sum,
+     [](const runner& on) {
+         return on.run([] { return skynet_vector(0, skynet_leaves); },
+                       [] { return skynet_tbb(0, skynet_leaves); });
+     }},
     {"fib", fib_calls, fib_result,
      [](const runner& on) {
          return on.run([] { return fib(fib_n); }, [] { return fib_tbb(fib_n); });
@@ -113,7 +118,8 @@ const workload workloads[] = {
 };
 
 int usage() {
-    std::fprintf(stderr, "usage: instructions_driver skynet|fib|spawn_join|nqueens|matmul "
+    std::fprintf(stderr, "usage: instructions_driver "
+                         "skynet|skynet_vector|fib|spawn_join|nqueens|matmul "
                          "weft|tbb [WORKERS] [--baseline]\n");
     return 2;
 }

@@ -2,11 +2,12 @@
 // spawn_bench.cpp (wall time) and instructions_driver.cpp (instruction counts):
 //   spawn_join  one task spawns `count` trivial tasks, then joins them all
 //   batched     the same spawns as rounds, so only one round's tasks are pending at once
-//   skynet      a 10-ary spawn-and-join tree
+//   skynet      a 10-ary spawn-and-join tree (weft: also skynet_vector, children in a vector)
 //   fib         fib(n) forking one branch and running the other
 // Each returns a result the caller checks against the constants below.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -75,7 +76,26 @@ inline weft::coro<long> spawn_and_join_batched(int rounds, int round_tasks) {
     co_return sum;
 }
 
+// The ten children in a std::array, which gather joins with no allocation beyond frames.
 inline weft::coro<long> skynet(long num, long size) {
+    if (size == 1) {
+        co_return num;
+    }
+    const long child_size = size / 10;
+    std::array<weft::coro<long>, 10> children;
+    for (long index = 0; index < 10; ++index) {
+        children[static_cast<std::size_t>(index)] = skynet(num + index * child_size, child_size);
+    }
+    const std::array<long, 10> results = co_await weft::gather(std::move(children));
+    long sum = 0;
+    for (long result : results) {
+        sum += result;
+    }
+    co_return sum;
+}
+
+// The same tree with the children in a std::vector, as a variable fan-out is written.
+inline weft::coro<long> skynet_vector(long num, long size) {
     if (size == 1) {
         co_return num;
     }
@@ -83,7 +103,7 @@ inline weft::coro<long> skynet(long num, long size) {
     std::vector<weft::coro<long>> children;
     children.reserve(10);
     for (long index = 0; index < 10; ++index) {
-        children.push_back(skynet(num + index * child_size, child_size));
+        children.push_back(skynet_vector(num + index * child_size, child_size));
     }
     std::vector<long> results = co_await weft::gather(std::move(children));
     long sum = 0;

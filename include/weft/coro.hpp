@@ -23,6 +23,9 @@ public:
     using promise_type = detail::coro_promise<T>;
     using value_type = T;
 
+    // An empty coro (operator bool false), to move one into: an array of gather children.
+    coro() noexcept = default;
+
     coro(coro&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
     coro& operator=(coro&& other) noexcept {
         if (this != &other) {
@@ -51,7 +54,7 @@ private:
         }
     }
 
-    detail::coro_handle<T> handle_;
+    detail::coro_handle<T> handle_{};
 };
 
 namespace detail {

@@ -3,6 +3,7 @@
 //
 //     auto [a, b] = co_await weft::gather(fetch(1), some_task);   // std::tuple
 //     std::vector<int> all = co_await weft::gather(std::move(coros));
+//     std::array<int, 2> pair = co_await weft::gather(std::array{f(), g()});
 //     auto outcomes = co_await weft::gather(weft::return_exceptions, f(), g());
 //
 // Arguments may be coro<T>, task<T>, future<T> or any other awaitable (run in a coroutine
@@ -13,6 +14,8 @@
 // std::monostate.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <utility>
 #include <vector>
 
@@ -59,6 +62,19 @@ auto gather(std::vector<coro<T>> bodies) {
 template <class T>
 auto gather(return_exceptions_t, std::vector<coro<T>> bodies) {
     return detail::gather_vector_of<true>(std::move(bodies));
+}
+
+// Runs every coro of the array as a child; co_await yields a std::array of the results.
+// Nothing is allocated beyond the children's frames: the form for a fixed fan-out.
+template <class T, std::size_t N>
+auto gather(std::array<coro<T>, N> bodies) {
+    return detail::gather_array_of<false>(bodies);
+}
+
+// The same, yielding a std::array of weft::outcome<T> instead of throwing.
+template <class T, std::size_t N>
+auto gather(return_exceptions_t, std::array<coro<T>, N> bodies) {
+    return detail::gather_array_of<true>(bodies);
 }
 
 } // namespace weft

@@ -80,13 +80,15 @@ private:
 // a runtime, invalid_state_error for an empty coro.
 template <class T>
 task<T> create_task(coro<T> body) {
-    detail::runtime& here = detail::require_running_runtime("weft::create_task");
-    detail::coro_handle<T> handle = detail::coro_access::release(body);
+    const detail::coro_handle<T> handle = detail::coro_access::peek(body);
     if (!handle) {
         throw invalid_state_error("weft::create_task: the coro is empty (moved from or "
                                   "already awaited)");
     }
-    detail::launch_task(here, detail::make_task(handle), handle);
+    if (!detail::launch_task(detail::make_task(handle), handle)) {
+        detail::throw_outside_runtime("weft::create_task");
+    }
+    detail::coro_access::release(body);
     return detail::task_access::adopt(handle);
 }
 

@@ -47,6 +47,12 @@ public:
 
     // Owner only: the newest item, or null.
     std::coroutine_handle<> pop() noexcept {
+        // relaxed, both: the owner's own bottom_, and a top_ that can only have grown since
+        // the value read. If even that says empty, the deque is empty, and the worker loop
+        // skips the seq_cst store below on every step that finds no fork.
+        if (bottom_.load(std::memory_order_relaxed) <= top_.load(std::memory_order_relaxed)) {
+            return {};
+        }
         // relaxed: only the owner writes bottom_ and ring_.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
         ring* buffer = ring_.load(std::memory_order_relaxed);

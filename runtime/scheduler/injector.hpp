@@ -7,6 +7,7 @@
 // Once closed (runtime shutdown) pushes are dropped: those frames die with their tasks.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -37,11 +38,9 @@ public:
             return 0;
         }
         std::lock_guard guard(mutex_);
-        std::size_t count = 0;
-        while (count < max && !queue_.empty()) {
-            out[count++] = queue_.front();
-            queue_.pop_front();
-        }
+        const std::size_t count = std::min(max, queue_.size());
+        std::copy_n(queue_.begin(), count, out);
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
         // seq_cst: keeps every size_ write in the one order the parking protocol reads.
         size_.store(queue_.size(), std::memory_order_seq_cst);
         return count;

@@ -51,6 +51,25 @@ public:
         }
     }
 
+    // Owner only: how many pushes fit before the queue overflows.
+    std::uint32_t room() const noexcept {
+        // relaxed: only the owner writes tail_. acquire: as in push.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        return capacity - (tail - unpack(head_.load(std::memory_order_acquire)).first);
+    }
+
+    // Owner only: appends `count` handles, at most room(), with one publishing store.
+    void push_batch(const std::coroutine_handle<>* handles, std::uint32_t count) noexcept {
+        // relaxed: only the owner writes tail_.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            // relaxed: published by the release store of tail_ below.
+            slots_[(tail + i) % capacity].store(handles[i].address(), std::memory_order_relaxed);
+        }
+        // release: a thief that reads this tail sees the slots written.
+        tail_.store(tail + count, std::memory_order_release);
+    }
+
     // Owner only: the oldest item, or null.
     std::coroutine_handle<> pop() noexcept {
         // acquire: as in push; also orders the slot read after the claim.

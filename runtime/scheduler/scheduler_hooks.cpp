@@ -15,11 +15,15 @@ runtime* running_runtime() noexcept {
     return here ? &here->owner() : nullptr;
 }
 
+void throw_outside_runtime(const char* what) {
+    throw runtime_error(std::string(what) + ": no running weft runtime on this thread");
+}
+
 runtime& require_running_runtime(const char* what) {
     if (runtime* here = running_runtime()) {
         return *here;
     }
-    throw runtime_error(std::string(what) + ": no running weft runtime on this thread");
+    throw_outside_runtime(what);
 }
 
 void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
@@ -31,13 +35,23 @@ void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
     }
 }
 
-void launch_task(runtime& target, frame_header* header, std::coroutine_handle<> handle) noexcept {
+bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept {
+    worker* here = worker::current();
+    if (here == nullptr) {
+        return false;
+    }
     // Two references: the running coroutine's and the caller's task handle.
-    target.launch(header, handle, 2, worker::current());
+    here->owner().launch(header, handle, 2, here);
+    return true;
 }
 
-void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept {
-    worker::current()->push_forks(handles, count);
+void enter_join(gather_join& join, const char* what) {
+    worker* here = worker::current();
+    if (here == nullptr) {
+        throw_outside_runtime(what);
+    }
+    join.home = &here->owner();
+    join.launcher = here;
 }
 
 void complete_task(frame_header* header, unretrieved_check check) noexcept {
@@ -54,7 +68,7 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
         return join.arrive() ? join.parent : std::noop_coroutine();
     }
     if (count > 1) {
-        fork(forks + 1, count - 1);
+        join.launcher->push_forks(forks + 1, count - 1);
     }
     const std::coroutine_handle<> first = forks[0];
     // The awaiting coroutine's own share. Never the last: `first` has not run yet.

@@ -5,7 +5,9 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <thread>
 #include <utility>
 
@@ -23,27 +25,30 @@ thread_local worker* this_thread_worker = nullptr;
 // enough to bridge the gaps of a producer that spawns steadily, short enough that an idle
 // runtime goes to sleep at once on a human scale.
 constexpr unsigned search_rounds = 24;
-constexpr std::size_t injector_batch = 32;
+// Handles taken from the injector at once: half the FIFO queue, the size of the batches a
+// full queue moves there, so a burst of spawns bounces through the injector's lock once
+// per 128 tasks each way.
+constexpr std::size_t injector_batch = local_queue::capacity / 2;
 // Steps between two looks at the injector before the worker's own queues (Tokio's
 // global_queue_interval is 61): a worker whose tasks keep making more would otherwise never
 // reach the tasks queued from outside. Prime, so it rarely falls on the same step as the
 // other checks.
-constexpr std::uint32_t injector_check_interval = 61;
+constexpr std::uint64_t injector_check_interval = 61;
 // Steps between two pops of the FIFO queue before the fork stack: a gather whose children
 // keep forking would otherwise keep the tasks woken or spawned meanwhile waiting. Prime,
 // like the others, and about half the injector's interval, since local work is cheaper to
 // reach and more likely to be waited on.
-constexpr std::uint32_t fifo_check_interval = 31;
+constexpr std::uint64_t fifo_check_interval = 31;
 // Steps between two looks at the clock while timers are pending: a clock read costs about
 // 20 ns, a step at least a few.
-constexpr std::uint32_t timer_check_interval = 16;
+constexpr std::uint64_t timer_check_interval = 16;
 // Steps between two non-blocking polls of the reactor while sockets are open (Tokio's
 // event_interval is 61): a poll is a system call of about a microsecond, a step that
 // serves a socket a few. Prime, so it rarely falls on the same step as the queue checks.
 // A searching worker does not poll: it parks in the poll soon enough, and a searcher that
 // polled would keep taking sockets one at a time without ever parking (measured: twice
 // the p90 latency under load, docs/benchmarks.md).
-constexpr std::uint32_t io_poll_interval = 53;
+constexpr std::uint64_t io_poll_interval = 53;
 
 // Makes the kernel wake this thread within 1 ns of a futex deadline instead of adding its
 // default 50 us of slack; restores the previous slack when the worker loop ends (the
@@ -76,6 +81,10 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 
 worker::worker(runtime& owner, std::size_t id) noexcept
     : waker(owner), timers(*this, owner.virtual_time()), id_(id),
+      timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
+      injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
+      next_periodic_tick_(std::min(
+          {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval})),
       random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
 
 worker* worker::current() noexcept {
@@ -169,20 +178,8 @@ bool worker::fire_due_timers() {
 }
 
 std::coroutine_handle<> worker::next_local() {
-    ++tick_;
-    if (tick_ % timer_check_interval == 0) {
-        fire_due_timers();
-    }
-    if (tick_ % io_poll_interval == 0) {
-        poll_io();
-    }
-    if (tick_ % injector_check_interval == 0) {
-        if (std::coroutine_handle<> next = pop_injector()) {
-            return next;
-        }
-    }
-    if (tick_ % fifo_check_interval == 0) {
-        if (std::coroutine_handle<> next = ready.pop()) {
+    if (++tick_ == next_periodic_tick_) {
+        if (std::coroutine_handle<> next = periodic_checks()) {
             return next;
         }
     }
@@ -195,16 +192,50 @@ std::coroutine_handle<> worker::next_local() {
     return pop_injector();
 }
 
+// Each check keeps the step it is next due on; the loop compares against the earliest.
+std::coroutine_handle<> worker::periodic_checks() {
+    const auto due = [this](std::uint64_t& due_tick, std::uint64_t interval) {
+        if (tick_ != due_tick) {
+            return false;
+        }
+        due_tick += interval;
+        return true;
+    };
+    const bool timers_due = due(timer_check_tick_, timer_check_interval);
+    const bool io_due = due(io_poll_tick_, io_poll_interval);
+    const bool injector_due = due(injector_check_tick_, injector_check_interval);
+    const bool fifo_due = due(fifo_check_tick_, fifo_check_interval);
+    next_periodic_tick_ =
+        std::min({timer_check_tick_, io_poll_tick_, injector_check_tick_, fifo_check_tick_});
+    if (timers_due) {
+        fire_due_timers();
+    }
+    if (io_due) {
+        poll_io();
+    }
+    if (injector_due) {
+        if (std::coroutine_handle<> next = pop_injector()) {
+            return next;
+        }
+    }
+    if (fifo_due) {
+        if (std::coroutine_handle<> next = ready.pop()) {
+            return next;
+        }
+    }
+    return {};
+}
+
 std::coroutine_handle<> worker::pop_injector() {
     std::array<std::coroutine_handle<>, injector_batch> batch;
-    const std::size_t taken = owner().injector().pop_batch(batch.data(), batch.size());
+    // One to run now, the rest into the FIFO queue in one go, as many as it has room for.
+    const std::size_t taken = owner().injector().pop_batch(
+        batch.data(), std::min<std::size_t>(batch.size(), ready.room() + 1));
     if (taken == 0) {
         return {};
     }
-    for (std::size_t i = 1; i < taken; ++i) {
-        ready.push(batch[i], owner().injector());
-    }
     if (taken > 1) {
+        ready.push_batch(batch.data() + 1, static_cast<std::uint32_t>(taken - 1));
         notify_others();
     }
     return batch[0];

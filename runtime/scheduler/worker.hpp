@@ -80,6 +80,8 @@ public:
 
 private:
     std::coroutine_handle<> next_local();
+    // The timer, reactor, injector and FIFO checks due on this step; what to run, if any.
+    std::coroutine_handle<> periodic_checks();
     std::coroutine_handle<> pop_injector();
     std::coroutine_handle<> search();
     std::coroutine_handle<> steal_once();
@@ -120,7 +122,14 @@ private:
     const std::size_t id_;
     bool searching_ = false;
     const std::atomic<bool>* leave_ = nullptr;
-    std::uint32_t tick_ = 0;
+    // Steps taken, the step each periodic check is next due on (the intervals are in
+    // worker.cpp), and the earliest of those.
+    std::uint64_t tick_ = 0;
+    std::uint64_t timer_check_tick_;
+    std::uint64_t io_poll_tick_;
+    std::uint64_t injector_check_tick_;
+    std::uint64_t fifo_check_tick_;
+    std::uint64_t next_periodic_tick_;
     std::uint64_t random_;
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};

@@ -9,12 +9,11 @@
 namespace weft::detail {
 namespace {
 
-constexpr std::uintptr_t requested = 1;
-constexpr std::uintptr_t claimed = 2;
-constexpr std::uintptr_t delivered = 4;
+using strand_bits::claimed;
+using strand_bits::delivered;
+using strand_bits::ended;
+using strand_bits::requested;
 constexpr std::uintptr_t flags = requested | claimed | delivered;
-// No target has address 0, so `delivered` alone names no suspension: it marks the end.
-constexpr std::uintptr_t ended = delivered;
 static_assert(alignof(cancel_target) > flags);
 
 std::uintptr_t address_of(cancel_target& target) noexcept {
@@ -91,13 +90,6 @@ cancel_result request_cancel(strand_word& word) noexcept {
     return cancel_result::accepted;
 }
 
-bool end_strand(strand_word& word) noexcept {
-    // acq_rel: release orders the strand's result before a canceller that then finds it
-    // ended; acquire pairs with a request's release, like publish_target.
-    const std::uintptr_t seen = word.exchange(ended, std::memory_order_acq_rel);
-    return seen == requested;
-}
-
 void seal_strand(strand_word& word) noexcept {
     std::uintptr_t seen = word.load(std::memory_order_acquire); // acquire: as leave_target
     for (;;) {
@@ -128,7 +120,7 @@ bool is_cancellation(const std::exception_ptr& error) noexcept {
     }
 }
 
-bool publish_target(strand_word& word, cancel_target& target) noexcept {
+bool publish_target_contended(strand_word& word, cancel_target& target) noexcept {
     // acquire: a request's writes happen before its delivery.
     std::uintptr_t seen = word.load(std::memory_order_acquire);
     for (;;) {
@@ -142,7 +134,7 @@ bool publish_target(strand_word& word, cancel_target& target) noexcept {
     }
 }
 
-bool leave_target(strand_word& word, cancel_target& target) noexcept {
+bool leave_target_contended(strand_word& word, cancel_target& target) noexcept {
     const std::uintptr_t self = address_of(target);
     for (;;) {
         // acquire: pairs with the canceller's release of its claim.
@@ -163,7 +155,7 @@ bool leave_target(strand_word& word, cancel_target& target) noexcept {
     }
 }
 
-bool take_pending_cancel(strand_word& word) noexcept {
+bool take_pending_cancel_contended(strand_word& word) noexcept {
     // While the strand runs with no target, its word is 0 or `requested`, and other threads
     // can only move it from 0 to `requested`: one exchange decides whether it consumed one.
     std::uintptr_t expected = requested;

@@ -1,19 +1,27 @@
-// The frame allocator: a per-thread cache of freed frames in 16-byte size classes up to
-// 1 KiB, over a process-wide pool, over oneTBB's scalable_malloc. A frame freed on another
-// thread than the one that allocated it simply joins the freeing thread's cache.
+// The frame allocator: a per-thread free list of frames in 16-byte size classes up to 1 KiB,
+// refilled from slabs the thread carves itself, or from a process-wide pool. A frame freed on
+// another thread than the one that allocated it simply joins the freeing thread's list.
 //
-// Each thread caches at most 256 KiB per class. Past that it moves half of the class to
-// the shared pool in one batch, and an empty class refills from the pool in one batch; a
-// thread that ends gives its whole cache to the pool. The pool keeps at most 256 MiB and
-// frees the rest. Keeping freed frames, rather than handing them back, matters because a
-// burst of a million live tasks otherwise costs a page fault per 4 KiB on the next burst
-// (measured in docs/benchmarks.md, with the comparison against new/delete and
-// scalable_malloc alone).
+// The fast paths are a handful of instructions: take the head of a class's list, or push onto
+// it while the class holds fewer than 256 KiB. The thread's state is trivially constructible
+// and destructible, so reaching it is one thread-pointer-relative access with no guard; a
+// separate thread_local, touched on the first slow path only, hands the thread's frames to the
+// pool when the thread ends and leaves the lists empty and full, so every later call takes the
+// slow path, which then goes to the pool (frees) or the backing allocator (allocations).
+//
+// An empty list takes a frame from the thread's current slab of that class (a 64 KiB block of
+// the backing allocator, carved by a pointer bump), and, once that slab is used up, a batch
+// of 32 from the pool before it carves a new slab. A full list moves to the pool whole, in
+// constant time (the list knows its oldest block). Slab frames never go back to the backing
+// allocator: frame memory is kept at its high-water mark for reuse, as a slab allocator keeps its
+// spans. That is the point: handed back, a burst of a million tasks costs a page fault per 4 KiB on
+// the next burst, and a frame from oneTBB's scalable_malloc costs ~100 instructions where the list
+// costs ~5 (docs/benchmarks.md). Frames above 1 KiB go to the backing allocator directly.
 //
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
-// builds poison cached frames (all but their link word) so a use after free is still
-// reported. Under ThreadSanitizer frames bypass the cache altogether: TSan must see every
+// builds poison free frames (all but their link word) so a use after free is still
+// reported. Under ThreadSanitizer frames bypass the lists altogether: TSan must see every
 // frame freed, or a mutex that lived in a recycled frame stays alive in its eyes, with the
 // lock order it was used in, and a later frame at the same address reports false
 // lock-order inversions.
@@ -81,97 +89,36 @@ constexpr bool caching = false;
 constexpr bool caching = true;
 #endif
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t size_classes = 64;
+constexpr std::size_t granule = frame_granule;
+constexpr std::size_t size_classes = frame_size_classes;
 constexpr std::size_t cached_bytes_per_class = 256 * 1024;
-constexpr std::size_t pooled_bytes = 256 * 1024 * 1024;
+constexpr std::size_t slab_bytes = 64 * 1024;
 constexpr std::size_t refill_batch = 32;
 
 constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
     return (size_class + 1) * granule;
 }
 
-// Blocks a thread caches per class, computed once: a division per free is measurable.
-constexpr std::array<std::size_t, size_classes> cache_limit = [] {
-    std::array<std::size_t, size_classes> limits{};
+// Blocks a thread's list holds per class, computed once: a division per free is measurable.
+constexpr std::array<std::uint32_t, size_classes> list_limit = [] {
+    std::array<std::uint32_t, size_classes> limits{};
     for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
-        limits[size_class] = cached_bytes_per_class / block_bytes(size_class);
+        limits[size_class] =
+            static_cast<std::uint32_t>(cached_bytes_per_class / block_bytes(size_class));
     }
     return limits;
 }();
 
-// A cached frame's first word links it to the next. Under ASan the rest of it is
-// poisoned; the link stays addressable because LeakSanitizer does not follow pointers
-// stored in poisoned memory, and pooled frames would look leaked.
+// A free frame's first word links it to the next. Under ASan the rest of it is poisoned;
+// the link stays addressable because LeakSanitizer does not follow pointers stored in
+// poisoned memory, and pooled frames would look leaked.
 struct free_block {
     free_block* next;
 };
 
-free_block* next_of(free_block* block) noexcept {
-    return block->next;
-}
-
-void link(free_block* block, free_block* next) noexcept {
-    block->next = next;
-}
-
 void poison_behind_link(void* block, std::size_t size_class) noexcept {
     ASAN_POISON_MEMORY_REGION(static_cast<char*>(block) + sizeof(free_block),
                               block_bytes(size_class) - sizeof(free_block));
-}
-
-void free_chain(free_block* chain) noexcept;
-
-// Frames that no thread's cache holds, for any thread to take, up to pooled_bytes.
-class shared_pool {
-public:
-    // Moves up to `max` blocks of a class to `out`; returns how many.
-    std::size_t take(std::size_t size_class, std::size_t max, free_block*& out) {
-        std::lock_guard guard(mutex_);
-        std::size_t taken = 0;
-        out = nullptr;
-        while (taken < max && heads_[size_class] != nullptr) {
-            free_block* block = heads_[size_class];
-            heads_[size_class] = next_of(block);
-            link(block, out);
-            out = block;
-            ++taken;
-        }
-        bytes_ -= taken * block_bytes(size_class);
-        return taken;
-    }
-
-    // Keeps what fits of a chain of blocks; frees the rest.
-    void give(std::size_t size_class, free_block* chain) {
-        free_block* overflow = nullptr;
-        {
-            std::lock_guard guard(mutex_);
-            while (chain != nullptr) {
-                free_block* next = next_of(chain);
-                if (bytes_ + block_bytes(size_class) <= pooled_bytes) {
-                    link(chain, heads_[size_class]);
-                    heads_[size_class] = chain;
-                    bytes_ += block_bytes(size_class);
-                } else {
-                    link(chain, overflow);
-                    overflow = chain;
-                }
-                chain = next;
-            }
-        }
-        free_chain(overflow);
-    }
-
-private:
-    std::mutex mutex_;
-    std::array<free_block*, size_classes> heads_{};
-    std::size_t bytes_ = 0;
-};
-
-// Never destroyed: threads may free frames while static destructors run.
-shared_pool& pool() {
-    static shared_pool* const instance = new shared_pool;
-    return *instance;
 }
 
 void* backing_allocate(std::size_t bytes) {
@@ -181,98 +128,233 @@ void* backing_allocate(std::size_t bytes) {
     throw std::bad_alloc();
 }
 
-void free_chain(free_block* chain) noexcept {
-    while (chain != nullptr) {
-        free_block* next = next_of(chain);
-        backing_free(chain);
-        chain = next;
+// A slab's first granule links it to the slab carved before it, so every slab stays
+// reachable from the pool (LeakSanitizer sees no leak) and the frames start aligned.
+struct slab_link {
+    alignas(granule) slab_link* previous;
+};
+
+// Frames that no thread's list holds, for any thread to take, and the slabs ever carved.
+class shared_pool {
+public:
+    // Detaches up to `max` blocks of a class as the chain first..last; returns how many.
+    std::uint32_t take(std::size_t size_class, std::uint32_t max, free_block*& first,
+                       free_block*& last) {
+        std::lock_guard guard(mutex_);
+        first = heads_[size_class];
+        if (first == nullptr) {
+            return 0;
+        }
+        std::uint32_t taken = 1;
+        last = first;
+        while (taken < max && last->next != nullptr) {
+            last = last->next;
+            ++taken;
+        }
+        heads_[size_class] = last->next;
+        last->next = nullptr;
+        return taken;
+    }
+
+    // Takes the chain first..last (first null: nothing) in constant time, whatever its
+    // length: a list of thousands of cold frames is never walked.
+    void give(std::size_t size_class, free_block* first, free_block* last) {
+        if (first == nullptr) {
+            return;
+        }
+        std::lock_guard guard(mutex_);
+        last->next = heads_[size_class];
+        heads_[size_class] = first;
+    }
+
+    // A new slab of slab_bytes, linked into the slab list; returns where its frames start.
+    char* carve_slab() {
+        auto* slab = static_cast<slab_link*>(backing_allocate(slab_bytes));
+        std::lock_guard guard(mutex_);
+        slab->previous = slabs_;
+        slabs_ = slab;
+        return reinterpret_cast<char*>(slab) + sizeof(slab_link);
+    }
+
+private:
+    std::mutex mutex_;
+    std::array<free_block*, size_classes> heads_{};
+    slab_link* slabs_ = nullptr;
+};
+
+// Never destroyed: threads may free frames while static destructors run.
+shared_pool& pool() {
+    static shared_pool* const instance = new shared_pool;
+    return *instance;
+}
+
+// One thread's lists and slabs. Trivially constructible and destructible (see the top).
+struct thread_frames {
+    std::array<free_block*, size_classes> heads;
+    // The oldest block of each non-empty list (pushed first, popped last), so a whole list
+    // moves to the pool without a walk. Stale while the list is empty.
+    std::array<free_block*, size_classes> tails;
+    // Blocks a class's list may still take. Zero until the thread's first slow path arms the
+    // hand-back (so a thread that only frees still arms it) and again once the thread ends.
+    std::array<std::uint32_t, size_classes> room;
+    // The unused rest of the class's current slab: [slab_next, slab_end).
+    std::array<char*, size_classes> slab_next;
+    std::array<char*, size_classes> slab_end;
+    bool registered; // the thread-exit hand-back is armed
+    bool closed;     // the thread is ending: its lists are no longer used
+};
+
+constinit thread_local thread_frames frames{};
+
+// Bytes left in the class's current slab; 0 before the first (both ends null).
+std::size_t slab_room(std::size_t size_class) noexcept {
+    return static_cast<std::size_t>(frames.slab_end[size_class] - frames.slab_next[size_class]);
+}
+
+// Carves what is left of the thread's slabs into blocks for the pool.
+void give_slab_rests_to_pool() {
+    for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
+        free_block* chain = nullptr;
+        free_block* last = nullptr;
+        char*& next = frames.slab_next[size_class];
+        while (slab_room(size_class) >= block_bytes(size_class)) {
+            auto* block = reinterpret_cast<free_block*>(next);
+            block->next = chain;
+            chain = block;
+            if (last == nullptr) {
+                last = block;
+            }
+            poison_behind_link(block, size_class);
+            next += block_bytes(size_class);
+        }
+        pool().give(size_class, chain, last);
     }
 }
 
-class frame_cache {
-public:
-    ~frame_cache() {
-        alive = false;
+// Hands the thread's frames to the pool when the thread ends, and closes its lists: empty
+// (allocations miss) and full (frees miss), so both take the slow path from then on.
+struct thread_exit_hand_back {
+    ~thread_exit_hand_back() {
+        frames.closed = true;
+        give_slab_rests_to_pool();
         for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
-            pool().give(size_class, std::exchange(heads_[size_class], nullptr));
-            counts_[size_class] = 0;
+            pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
+                        frames.tails[size_class]);
+            frames.room[size_class] = 0;
         }
     }
-
-    void* take(std::size_t size_class) {
-        if (heads_[size_class] == nullptr) {
-            counts_[size_class] = pool().take(size_class, refill_batch, heads_[size_class]);
-            if (heads_[size_class] == nullptr) {
-                return nullptr;
-            }
-        }
-        free_block* block = heads_[size_class];
-        heads_[size_class] = next_of(block);
-        --counts_[size_class];
-        ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
-        return block;
-    }
-
-    void give(void* memory, std::size_t size_class) {
-        if (counts_[size_class] >= cache_limit[size_class]) {
-            move_half_to_pool(size_class);
-        }
-        poison_behind_link(memory, size_class);
-        auto* block = static_cast<free_block*>(memory);
-        link(block, heads_[size_class]);
-        heads_[size_class] = block;
-        ++counts_[size_class];
-    }
-
-    // Trivially destructible, so still readable while other thread-locals are destroyed.
-    static thread_local bool alive;
-
-private:
-    void move_half_to_pool(std::size_t size_class) {
-        const std::size_t moving = counts_[size_class] / 2;
-        free_block* first = heads_[size_class];
-        free_block* last = first;
-        for (std::size_t i = 1; i < moving; ++i) {
-            last = next_of(last);
-        }
-        heads_[size_class] = next_of(last);
-        link(last, nullptr);
-        counts_[size_class] -= moving;
-        pool().give(size_class, first);
-    }
-
-    std::array<free_block*, size_classes> heads_{};
-    std::array<std::size_t, size_classes> counts_{};
 };
 
-thread_local bool frame_cache::alive = true;
-thread_local frame_cache cache;
+void arm_thread_exit_hand_back() {
+    static thread_local thread_exit_hand_back hand_back;
+    (void)hand_back;
+    frames.registered = true;
+    frames.room = list_limit;
+}
 
-std::size_t size_class_of(std::size_t bytes) noexcept {
-    return (bytes - 1) / granule;
+// An empty list and a used-up slab, or no lists at all (ThreadSanitizer).
+[[gnu::noinline]] void* allocate_slow(std::size_t size_class) {
+    const std::size_t block_size = block_bytes(size_class);
+    if (!caching) {
+        return backing_allocate(block_size);
+    }
+    if (!frames.registered) {
+        arm_thread_exit_hand_back();
+    }
+    if (frames.closed) {
+        return backing_allocate(block_size);
+    }
+    char*& next = frames.slab_next[size_class];
+    if (slab_room(size_class) < block_size) {
+        free_block* taken = nullptr;
+        free_block* last = nullptr;
+        const std::uint32_t count = pool().take(size_class, refill_batch, taken, last);
+        if (taken != nullptr) {
+            // The rest of the batch becomes the list, which was empty.
+            frames.heads[size_class] = taken->next;
+            frames.tails[size_class] = last;
+            frames.room[size_class] -= count - 1;
+            ASAN_UNPOISON_MEMORY_REGION(taken, block_size);
+            return taken;
+        }
+        next = pool().carve_slab();
+        frames.slab_end[size_class] = next + (slab_bytes - sizeof(slab_link));
+    }
+    void* block = next;
+    next += block_size;
+    return block;
+}
+
+void push_onto_list(free_block* block, std::size_t size_class) noexcept {
+    free_block* head = frames.heads[size_class];
+    if (head == nullptr) {
+        frames.tails[size_class] = block;
+    }
+    block->next = head;
+    frames.heads[size_class] = block;
+    --frames.room[size_class];
+}
+
+// A full list, or no lists at all (ThreadSanitizer).
+[[gnu::noinline]] void deallocate_slow(void* frame, std::size_t size_class) noexcept {
+    if (!caching) {
+        backing_free(frame);
+        return;
+    }
+    auto* block = static_cast<free_block*>(frame);
+    poison_behind_link(block, size_class);
+    if (!frames.registered) {
+        arm_thread_exit_hand_back();
+    }
+    if (frames.closed) {
+        block->next = nullptr;
+        pool().give(size_class, block, block);
+        return;
+    }
+    if (frames.room[size_class] == 0) {
+        // The list is full: all of it goes to the pool at once, and `block` starts anew.
+        pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
+                    frames.tails[size_class]);
+        frames.room[size_class] = list_limit[size_class];
+    }
+    push_onto_list(block, size_class);
 }
 
 } // namespace
 
-void* allocate_frame(std::size_t bytes) {
-    const std::size_t size_class = size_class_of(bytes);
-    if (caching && size_class < size_classes) {
-        if (frame_cache::alive) {
-            if (void* memory = cache.take(size_class)) {
-                return memory;
-            }
+void* allocate_small_frame(std::size_t size_class) {
+    if (caching) {
+        if (free_block* block = frames.heads[size_class]) [[likely]] {
+            frames.heads[size_class] = block->next;
+            ++frames.room[size_class];
+            ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
+            return block;
         }
-        return backing_allocate(block_bytes(size_class));
+        // A burst of new frames (a million tasks spawned at once) carves the slab inline.
+        char* next = frames.slab_next[size_class];
+        if (slab_room(size_class) >= block_bytes(size_class)) [[likely]] {
+            frames.slab_next[size_class] = next + block_bytes(size_class);
+            return next;
+        }
     }
+    return allocate_slow(size_class);
+}
+
+void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
+    if (caching && frames.room[size_class] != 0) [[likely]] {
+        auto* block = static_cast<free_block*>(frame);
+        push_onto_list(block, size_class);
+        poison_behind_link(block, size_class);
+        return;
+    }
+    deallocate_slow(frame, size_class);
+}
+
+void* allocate_large_frame(std::size_t bytes) {
     return backing_allocate(bytes);
 }
 
-void deallocate_frame(void* frame, std::size_t bytes) noexcept {
-    const std::size_t size_class = size_class_of(bytes);
-    if (caching && size_class < size_classes && frame_cache::alive) {
-        cache.give(frame, size_class);
-        return;
-    }
+void deallocate_large_frame(void* frame) noexcept {
     backing_free(frame);
 }
 

@@ -331,6 +331,46 @@ TEST(FrameAllocator, ThreadExitHandsItsCacheToTheSharedPool) {
 #endif
 }
 
+// A thread that never allocated a frame but frees many still hands them to the pool when it
+// ends, so a later thread reuses them instead of carving new memory (counted with a
+// sanitizer's allocator; without one this runs the path).
+TEST(FrameAllocator, ThreadThatOnlyFreesHandsItsFramesToThePoolAtExit) {
+    constexpr std::size_t bytes = 128;
+    constexpr int count = 3000;
+    std::vector<void*> blocks;
+    std::thread([&] {
+        for (int i = 0; i < count; ++i) {
+            blocks.push_back(allocate_frame(bytes));
+        }
+    }).join();
+    std::thread([&] {
+        for (void* block : blocks) {
+            deallocate_frame(block, bytes);
+        }
+    }).join();
+#if defined(WEFT_TEST_ASAN) || defined(WEFT_TEST_TSAN)
+    const std::size_t live_before = __sanitizer_get_current_allocated_bytes();
+#endif
+    std::thread([&] {
+        for (int i = 0; i < count; ++i) {
+            blocks[static_cast<std::size_t>(i)] = allocate_frame(bytes);
+            fill(blocks[static_cast<std::size_t>(i)], bytes, static_cast<std::size_t>(i));
+        }
+        for (int i = 0; i < count; ++i) {
+            EXPECT_EQ(first_mismatch(blocks[static_cast<std::size_t>(i)], bytes,
+                                     static_cast<std::size_t>(i)),
+                      bytes);
+            deallocate_frame(blocks[static_cast<std::size_t>(i)], bytes);
+        }
+    }).join();
+#if defined(WEFT_TEST_ASAN) || defined(WEFT_TEST_TSAN)
+    const std::size_t live_after = __sanitizer_get_current_allocated_bytes();
+    EXPECT_LT(live_after, live_before + 64 * 1024)
+        << "bytes allocated anew by a thread that could reuse the freed frames: "
+        << live_after - live_before;
+#endif
+}
+
 // A thread-local object destroyed after the frame cache (it was constructed before the cache)
 // frees and allocates frames during thread exit; those go straight to the backing allocator.
 struct frees_at_thread_exit {

@@ -136,6 +136,20 @@ TEST(Coro, MoveOnlyResults) {
     EXPECT_EQ(weft::run([&]() -> weft::coro<int> { co_return *(co_await make()); }()), 7);
 }
 
+TEST(Coro, DefaultConstructedCoroIsEmptyAndAwaitingItIsAnInvalidStateError) {
+    const bool threw = weft::run([]() -> weft::coro<bool> {
+        weft::coro<int> empty;
+        EXPECT_FALSE(static_cast<bool>(empty));
+        try {
+            co_await empty;
+        } catch (const weft::invalid_state_error&) {
+            co_return true;
+        }
+        co_return false;
+    }());
+    EXPECT_TRUE(threw);
+}
+
 TEST(Coro, AwaitingConsumesTheCoroutine) {
     const bool threw = weft::run([]() -> weft::coro<bool> {
         weft::coro<int> once = twice(1);

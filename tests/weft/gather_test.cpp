@@ -1,18 +1,23 @@
 // Tests weft::gather (include/weft/gather.hpp and its countdown join): argument order with
 // mixed awaitables, void children, the range form, the empty gather, exceptions (first in
 // completion order, raised only after every child ended), return_exceptions, concurrency
-// of the children, and very wide and nested gathers on several workers.
+// of the children, the array form and the vector form around its inline capacity, and very
+// wide and nested gathers on several workers.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <variant>
 #include <vector>
+
+#include "test_support.hpp"
 
 namespace {
 
@@ -242,6 +247,101 @@ TEST(Gather, AwaitingTwiceIsAnInvalidStateError) {
         co_await both;
         EXPECT_THROW(co_await both, weft::invalid_state_error);
     }());
+}
+
+TEST(Gather, ArrayFormYieldsAnArrayInOrderWhateverTheCompletionOrder) {
+    const std::array<int, 3> got = weft::run([]() -> weft::coro<std::array<int, 3>> {
+        weft::future<> late;
+        weft::future<> early;
+        std::array<weft::coro<int>, 3> children{after(late, 1), after(early, 2), value(3)};
+        weft::task<> opener =
+            weft::create_task([](weft::future<> first, weft::future<> second) -> weft::coro<> {
+                first.set_result();
+                co_await weft::sleep(std::chrono::milliseconds(1));
+                second.set_result();
+            }(early, late));
+        std::array<int, 3> results = co_await weft::gather(std::move(children));
+        co_await opener;
+        co_return results;
+    }());
+    EXPECT_EQ(got, (std::array<int, 3>{1, 2, 3}));
+}
+
+TEST(Gather, ArrayFormWithReturnExceptionsGivesOneOutcomePerChild) {
+    const bool ok = weft::run([]() -> weft::coro<bool> {
+        weft::future<> open;
+        open.set_result();
+        std::array<weft::coro<int>, 2> children{value(7), throw_after(open, "boom")};
+        std::array<weft::outcome<int>, 2> outcomes =
+            co_await weft::gather(weft::return_exceptions, std::move(children));
+        co_return outcomes[0].value() == 7 && outcomes[1].has_exception();
+    }());
+    EXPECT_TRUE(ok);
+}
+
+TEST(Gather, ArrayOfVoidYieldsMonostates) {
+    const std::size_t size = weft::run([]() -> weft::coro<std::size_t> {
+        auto nothing = []() -> weft::coro<> { co_return; };
+        std::array<weft::coro<>, 4> children{nothing(), nothing(), nothing(), nothing()};
+        const std::array<std::monostate, 4> results = co_await weft::gather(std::move(children));
+        co_return results.size();
+    }());
+    EXPECT_EQ(size, 4u);
+}
+
+TEST(Gather, EmptyCoroInAnArrayIsAnInvalidStateErrorAndTheOthersAreDestroyedUnrun) {
+    std::atomic<int> destroyed{0};
+    std::atomic<int> ran{0};
+    const bool threw = weft::run([&]() -> weft::coro<bool> {
+        auto counted = [](weft::testing::destruction_counter,
+                          std::atomic<int>& runs) -> weft::coro<int> {
+            runs.fetch_add(1);
+            co_return 1;
+        };
+        std::array<weft::coro<int>, 3> children{
+            counted(weft::testing::destruction_counter(destroyed), ran), weft::coro<int>(),
+            counted(weft::testing::destruction_counter(destroyed), ran)};
+        try {
+            auto never_awaited = weft::gather(std::move(children));
+        } catch (const weft::invalid_state_error&) {
+            co_return true;
+        }
+        co_return false;
+    }());
+    EXPECT_TRUE(threw);
+    EXPECT_EQ(destroyed.load(), 2);
+    EXPECT_EQ(ran.load(), 0);
+}
+
+TEST(Gather, ArrayGatherMovedIntoATaskStillRunsEveryChild) {
+    const int sum = weft::run([]() -> weft::coro<int> {
+        std::array<weft::coro<int>, 3> children{value(1), value(2), value(3)};
+        auto pending = weft::gather(std::move(children));
+        auto moved = std::move(pending);
+        weft::task<std::array<int, 3>> running = weft::create_task(std::move(moved));
+        const std::array<int, 3> results = co_await running;
+        co_return results[0] + results[1] + results[2];
+    }());
+    EXPECT_EQ(sum, 6);
+}
+
+// The vector form keeps up to 16 children inline and the rest on the heap: both sides of
+// the boundary, on two workers so children run on either.
+TEST(Gather, VectorFormAroundItsInlineCapacityKeepsOrder) {
+    for (int width : {1, 15, 16, 17, 33}) {
+        const std::vector<int> got = weft::run(
+            [](int count) -> weft::coro<std::vector<int>> {
+                std::vector<weft::coro<int>> children;
+                for (int i = 0; i < count; ++i) {
+                    children.push_back(value(i));
+                }
+                co_return co_await weft::gather(std::move(children));
+            }(width),
+            weft::run_options{.workers = 2});
+        std::vector<int> expected(static_cast<std::size_t>(width));
+        std::iota(expected.begin(), expected.end(), 0);
+        EXPECT_EQ(got, expected) << width << " children";
+    }
 }
 
 TEST(Gather, MillionChildrenInOneGather) {

@@ -60,28 +60,72 @@ enum class cancel_result : std::uint8_t {
 // strand's next suspension. A second request before the first is delivered adds nothing.
 [[gnu::noinline]] cancel_result request_cancel(strand_word& word) noexcept;
 
+// The word's flag bits; a target's address is a multiple of 8, so they never collide.
+namespace strand_bits {
+inline constexpr std::uintptr_t requested = 1;
+inline constexpr std::uintptr_t claimed = 2;
+inline constexpr std::uintptr_t delivered = 4;
+// No target has address 0, so `delivered` alone names no suspension: it marks the end.
+inline constexpr std::uintptr_t ended = delivered;
+} // namespace strand_bits
+
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
 // cancel. True if a request was still pending, which ends the strand cancelled.
-[[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
+inline bool end_strand(strand_word& word) noexcept {
+    // acq_rel: release orders the strand's result before a canceller that then finds it
+    // ended; acquire pairs with a request's release, like publish_target.
+    return word.exchange(strand_bits::ended, std::memory_order_acq_rel) == strand_bits::requested;
+}
 
 // The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
 // that holds the strand's target, then marks it ended, so no request reaches the frame.
 [[gnu::noinline]] void seal_strand(strand_word& word) noexcept;
 
+// The contended halves of the functions below, when a canceller got to the word first.
+[[gnu::noinline]] bool publish_target_contended(strand_word& word, cancel_target& target) noexcept;
+[[gnu::noinline]] bool leave_target_contended(strand_word& word, cancel_target& target) noexcept;
+[[gnu::noinline]] bool take_pending_cancel_contended(strand_word& word) noexcept;
+
 // The strand's own thread, as it suspends on `target` (a withdrawing target publishes
 // inside the lock that guards its wait). False if a cancellation was pending: the
 // suspension is then already cancelled, and a withdrawing awaiter must not suspend.
-[[gnu::noinline]] bool publish_target(strand_word& word, cancel_target& target) noexcept;
+// Inline, like the two below: a gather pays each once per node.
+inline bool publish_target(strand_word& word, cancel_target& target) noexcept {
+    std::uintptr_t idle = 0;
+    // release: a canceller that reads the target sees it set up. Nothing to acquire when
+    // no request was pending; relaxed on failure, since the contended path reloads.
+    if (word.compare_exchange_strong(idle, reinterpret_cast<std::uintptr_t>(&target),
+                                     std::memory_order_release, std::memory_order_relaxed)) {
+        return true;
+    }
+    return publish_target_contended(word, target);
+}
 
 // The strand's own thread, when the suspension on `target` ends: unpublishes it, first
 // waiting out a canceller that holds it. True if the suspension was cancelled.
-[[gnu::noinline]] bool leave_target(strand_word& word, cancel_target& target) noexcept;
+inline bool leave_target(strand_word& word, cancel_target& target) noexcept {
+    auto self = reinterpret_cast<std::uintptr_t>(&target);
+    // relaxed: the word still names the target alone, so no canceller claimed it and there
+    // is nothing to acquire; relaxed on failure, since the contended path reloads.
+    if (word.compare_exchange_strong(self, 0, std::memory_order_relaxed,
+                                     std::memory_order_relaxed)) {
+        return false;
+    }
+    return leave_target_contended(word, target);
+}
 
 // The strand's own thread, running, with no target published: consumes a request left
 // pending for the next suspension point. A wait that was handed something (a permit, an
 // item) calls it as it resumes, so that it can pass that on and end in cancelled_error,
 // as asyncio does, instead of carrying on; a task calls it before its first step. True if
 // a request was pending.
-[[gnu::noinline]] bool take_pending_cancel(strand_word& word) noexcept;
+inline bool take_pending_cancel(strand_word& word) noexcept {
+    // relaxed: a request that this load misses is simply one that came after the check,
+    // left for the next suspension point; one it sees is consumed with acquire.
+    if (word.load(std::memory_order_relaxed) != strand_bits::requested) {
+        return false;
+    }
+    return take_pending_cancel_contended(word);
+}
 
 } // namespace weft::detail

@@ -54,7 +54,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        join_.home = &require_running_runtime(what_);
+        enter_join(join_, what_);
         const clock::rep now = clock::now().time_since_epoch().count();
         const clock::rep deadline = deadline_from(now);
         const bool passed = deadline <= now;

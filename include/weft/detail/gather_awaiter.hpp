@@ -4,7 +4,7 @@
 // awaiting task's cancel target and passes a cancellation on to every child. The children
 // are kept by a child set, which is all that differs between the forms:
 //   gather_tuple   several arguments of any kinds (gather_child.hpp), results in a tuple;
-//   gather_vector  a vector of coro<T>, results in a vector.
+//   gather_range   a vector or an array of coro<T>, results in a vector or an array.
 // A child set answers size, prepare (point each child at the join; return the coroutine
 // children to fork), cancel, exception_of (the failed child's exception), outcomes and
 // values (results taken out once every child has ended).
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -51,7 +52,7 @@ public:
 
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-        join_.home = &require_running_runtime("weft::gather");
+        enter_join(join_, "weft::gather");
         join_.parent = awaiting;
         auto forks = children_.prepare(join_);
         // Published once every child is prepared and before any can end the gather (the
@@ -167,84 +168,147 @@ private:
     std::tuple<Children...> children_;
 };
 
-// The children of gather(std::vector<coro<T>>): the coroutine frames themselves, every one
-// forked. Their handles are the fork list, so launching them needs no other storage.
-template <class T>
-class gather_vector {
+// Where a range gather keeps its children's handles. Both are contiguous, so the handles
+// are the fork list and launching needs no other storage.
+//   fixed_handles<N>  gather(std::array<coro<T>, N>): in the awaiter, no allocation;
+//   small_handles     gather(std::vector<coro<T>>): inline up to inline_capacity children
+//                     (a fork-join node's usual fan-out), on the heap beyond.
+template <std::size_t N>
+class fixed_handles {
 public:
-    explicit gather_vector(std::vector<coro<T>>&& bodies) {
+    static constexpr bool fixed = true;
+    explicit fixed_handles(std::size_t) noexcept {}
+    fixed_handles(fixed_handles&& other) noexcept : handles_(std::exchange(other.handles_, {})) {}
+
+    std::coroutine_handle<>* data() noexcept { return handles_.data(); }
+    static constexpr std::size_t size() noexcept { return N; }
+    void clear() noexcept { handles_ = {}; }
+
+private:
+    std::array<std::coroutine_handle<>, N> handles_{};
+};
+
+class small_handles {
+public:
+    static constexpr bool fixed = false;
+    static constexpr std::size_t inline_capacity = 16;
+
+    explicit small_handles(std::size_t count)
+        : heap_(count > inline_capacity ? std::make_unique<std::coroutine_handle<>[]>(count)
+                                        : nullptr),
+          size_(count) {}
+    small_handles(small_handles&& other) noexcept
+        : inline_(other.inline_), heap_(std::move(other.heap_)),
+          size_(std::exchange(other.size_, 0)) {}
+
+    std::coroutine_handle<>* data() noexcept { return heap_ ? heap_.get() : inline_.data(); }
+    std::size_t size() const noexcept { return size_; }
+    void clear() noexcept {
+        heap_.reset();
+        size_ = 0;
+    }
+
+private:
+    std::array<std::coroutine_handle<>, inline_capacity> inline_{};
+    std::unique_ptr<std::coroutine_handle<>[]> heap_;
+    std::size_t size_;
+};
+
+// The children of gather over a range of coro<T> (a vector or an array): the coroutine
+// frames themselves, every one forked. Results come out in a std::vector, or in a
+// std::array for the array form.
+template <class T, class Handles>
+class gather_range {
+public:
+    template <class Range>
+    explicit gather_range(Range&& bodies) : handles_(bodies.size()) {
         if (bodies.size() > std::numeric_limits<std::uint32_t>::max()) {
             throw runtime_error("weft::gather: more than 2^32 - 1 coroutines in one gather");
         }
-        children_.reserve(bodies.size());
         for (coro<T>& body : bodies) {
-            coro_handle<T> handle = coro_access::release(body);
-            if (!handle) {
-                destroy_children();
-                throw invalid_state_error("weft::gather: a coro in the vector is empty (moved "
+            if (!coro_access::peek(body)) {
+                throw invalid_state_error("weft::gather: a coro in the range is empty (moved "
                                           "from or already awaited)");
             }
-            children_.push_back(handle);
         }
-        // The vector of emptied coros would otherwise live, as gather's parameter, until
-        // the gather ends: a word per child.
-        std::vector<coro<T>>().swap(bodies);
+        std::size_t index = 0;
+        for (coro<T>& body : bodies) {
+            handles_.data()[index++] = coro_access::release(body);
+        }
+        if constexpr (!Handles::fixed) {
+            // The emptied coros would otherwise live, as gather's parameter, until the
+            // gather ends: a word per child.
+            std::remove_cvref_t<Range>().swap(bodies);
+        }
     }
-    gather_vector(gather_vector&& other) noexcept = default;
-    ~gather_vector() { destroy_children(); }
+    gather_range(gather_range&& other) noexcept = default;
+    ~gather_range() { destroy_children(); }
 
-    std::size_t size() const noexcept { return children_.size(); }
+    std::size_t size() const noexcept { return handles_.size(); }
 
     std::span<std::coroutine_handle<>> prepare(gather_join& join) noexcept {
-        for (std::size_t index = 0; index < children_.size(); ++index) {
-            typed(children_[index]).promise().join_gather(join, static_cast<std::uint32_t>(index));
+        for (std::size_t index = 0; index < size(); ++index) {
+            child(index).promise().join_gather(join, static_cast<std::uint32_t>(index));
         }
-        return children_;
+        return {handles_.data(), size()};
     }
 
     void cancel() noexcept {
-        for (std::coroutine_handle<> child : children_) {
-            request_cancel(*typed(child).promise().strand());
+        for (std::size_t index = 0; index < size(); ++index) {
+            request_cancel(*child(index).promise().strand());
         }
     }
 
     std::exception_ptr exception_of(std::size_t failed) noexcept {
-        return typed(children_[failed]).promise().result.exception();
+        return child(failed).promise().result.exception();
     }
 
-    std::vector<outcome<T>> outcomes() {
-        std::vector<outcome<T>> results;
-        results.reserve(children_.size());
-        for (std::coroutine_handle<> child : children_) {
-            results.push_back(std::move(typed(child).promise().result));
-        }
-        return results;
+    auto outcomes() {
+        return collect<outcome<T>>(
+            [this](std::size_t index) { return std::move(child(index).promise().result); });
     }
-    std::vector<stored_t<T>> values() {
-        std::vector<stored_t<T>> results;
-        results.reserve(children_.size());
-        for (std::coroutine_handle<> child : children_) {
+    auto values() {
+        return collect<stored_t<T>>([this](std::size_t index) -> stored_t<T> {
             if constexpr (std::is_void_v<T>) {
-                results.emplace_back();
+                return {};
             } else {
-                results.push_back(std::move(typed(child).promise().result).value());
+                return std::move(child(index).promise().result).value();
             }
-        }
-        return results;
+        });
     }
 
 private:
-    static coro_handle<T> typed(std::coroutine_handle<> child) noexcept {
-        return coro_handle<T>::from_address(child.address());
-    }
-    void destroy_children() noexcept {
-        for (std::coroutine_handle<> child : children_) {
-            destroy_frame(typed(child));
-        }
-        children_.clear();
+    coro_handle<T> child(std::size_t index) noexcept {
+        return coro_handle<T>::from_address(handles_.data()[index].address());
     }
 
-    std::vector<std::coroutine_handle<>> children_;
+    template <class Result, class Take>
+    auto collect(Take take) {
+        if constexpr (Handles::fixed) {
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return std::array<Result, sizeof...(I)>{take(I)...};
+            }
+            (std::make_index_sequence<Handles::size()>{});
+        } else {
+            std::vector<Result> results;
+            results.reserve(size());
+            for (std::size_t index = 0; index < size(); ++index) {
+                results.push_back(take(index));
+            }
+            return results;
+        }
+    }
+
+    void destroy_children() noexcept {
+        for (std::size_t index = 0; index < size(); ++index) {
+            if (handles_.data()[index]) {
+                destroy_frame(child(index));
+            }
+        }
+        handles_.clear();
+    }
+
+    Handles handles_;
 };
 
 // gather(awaitables...) and gather(return_exceptions, awaitables...).
@@ -255,10 +319,16 @@ auto gather_tuple_of(As&&... awaitables) {
         children(make_gather_child(std::forward<As>(awaitables))...));
 }
 
-// gather(bodies) and gather(return_exceptions, bodies).
+// gather(bodies) and gather(return_exceptions, bodies), for a vector or an array of coro<T>.
 template <bool ReturnExceptions, class T>
 auto gather_vector_of(std::vector<coro<T>>&& bodies) {
-    return gather_awaiter<ReturnExceptions, gather_vector<T>>(gather_vector<T>(std::move(bodies)));
+    using children = gather_range<T, small_handles>;
+    return gather_awaiter<ReturnExceptions, children>(children(bodies));
+}
+template <bool ReturnExceptions, class T, std::size_t N>
+auto gather_array_of(std::array<coro<T>, N>& bodies) {
+    using children = gather_range<T, fixed_handles<N>>;
+    return gather_awaiter<ReturnExceptions, children>(children(bodies));
 }
 
 } // namespace weft::detail

@@ -12,6 +12,7 @@
 namespace weft::detail {
 
 class runtime;
+class worker;
 
 struct gather_join {
     static constexpr std::size_t no_failure = std::numeric_limits<std::size_t>::max();
@@ -40,13 +41,20 @@ struct gather_join {
     std::atomic<std::size_t> first_failure{no_failure};
     std::coroutine_handle<> parent;
     runtime* home = nullptr;
+    // The worker that launches the children, between enter_join and launch_children (no
+    // suspension lies between them, so it is the thread's worker throughout).
+    worker* launcher = nullptr;
 };
 
-// Starts the children of one join (a gather's, or a deadline's work and watchdog). `forks`
-// holds the coroutine children; the first runs at once on this worker (symmetric
-// transfer), the others go on its fork stack where idle workers can steal them. Returns
-// what the awaiting coroutine transfers to.
-std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
-                                        std::size_t count) noexcept;
+// Sets `join.home` and `join.launcher` from the thread's worker, with one look at it;
+// throws weft::runtime_error naming `what` outside a runtime.
+[[gnu::noinline]] void enter_join(gather_join& join, const char* what);
+
+// Starts the children of one join (a gather's, or a deadline's work and watchdog), after
+// enter_join. `forks` holds the coroutine children; the first runs at once on this worker
+// (symmetric transfer), the others go on its fork stack where idle workers can steal them.
+// Returns what the awaiting coroutine transfers to.
+[[gnu::noinline]] std::coroutine_handle<>
+launch_children(gather_join& join, std::coroutine_handle<>* forks, std::size_t count) noexcept;
 
 } // namespace weft::detail

@@ -83,11 +83,18 @@ struct final_awaiter {
             return std::noop_coroutine();
         }
         case frame_role::task:
-            end_strand_of(promise);
-            complete_task(frame_header::of(self.address()), &report_if_unretrieved<Promise>);
+            end_task(self);
             return std::noop_coroutine();
         }
         return std::noop_coroutine();
+    }
+
+    // Out of line, so the common roles' paths stay small enough to inline into every
+    // coroutine's final suspension.
+    template <class Promise>
+    [[gnu::noinline]] static void end_task(std::coroutine_handle<Promise> self) noexcept {
+        end_strand_of(self.promise());
+        complete_task(frame_header::of(self.address()), &report_if_unretrieved<Promise>);
     }
 
     void await_resume() const noexcept {}
@@ -284,6 +291,11 @@ struct coro_access {
     template <class T>
     static coro_handle<T> release(coro<T>& body) noexcept {
         return std::exchange(body.handle_, {});
+    }
+    // The frame, still owned by `body` (null for an empty coro).
+    template <class T>
+    static coro_handle<T> peek(const coro<T>& body) noexcept {
+        return body.handle_;
     }
     template <class T>
     static coro_promise<T>& promise(coro<T>& body) noexcept {

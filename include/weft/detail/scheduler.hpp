@@ -26,13 +26,12 @@ struct frame_header;
 [[gnu::noinline]] void schedule(runtime& target, std::coroutine_handle<> handle) noexcept;
 
 // Sets a new task's references to two (the running coroutine and the caller's handle),
-// registers it with `target` and queues its first step on the calling worker.
-[[gnu::noinline]] void launch_task(runtime& target, frame_header* header,
-                                   std::coroutine_handle<> handle) noexcept;
+// registers it with the running runtime and queues its first step on the calling worker,
+// with one look at the thread's worker. False, touching nothing, outside a runtime.
+[[gnu::noinline]] bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept;
 
-// Pushes gather children onto the current worker's fork stack so that handles[0] is the
-// next one popped. Must be called on a worker.
-[[gnu::noinline]] void fork(std::coroutine_handle<>* handles, std::size_t count) noexcept;
+// The message of the runtime_error thrown when `what` is used outside a runtime.
+[[noreturn]] void throw_outside_runtime(const char* what);
 
 // Called from a task's final suspension: unregisters it, wakes its awaiters and drops the
 // reference the running coroutine held (`check` as in release_task).
