@@ -5,6 +5,7 @@
 #include <weft/detail/scheduler.hpp>
 
 #include "blocking/blocking_pool.hpp"
+#include "io/io_budget.hpp"
 #include "io/reactor.hpp"
 #include "io/signal_source.hpp"
 #include "scheduler/runtime.hpp"
@@ -38,6 +39,11 @@ const exception_handler* running_exception_handler() noexcept {
         return nullptr;
     }
     return &here->owner().exception_handler();
+}
+
+bool spend_io_budget() noexcept {
+    worker* here = worker::current();
+    return here != nullptr && here->spend_io_budget();
 }
 
 blocking_pool& blocking_pool_of(runtime& target) noexcept {

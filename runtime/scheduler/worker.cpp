@@ -110,6 +110,7 @@ void worker::run() {
             stop_searching();
         }
         count(tasks_run_);
+        io_budget_ = io_operations_per_step;
         resumed_ = next;
         next.resume();
         // A hand-over through the trampoline continues the same step, like the symmetric

@@ -24,6 +24,7 @@
 #include <weft/detail/cancellation.hpp>
 #include <weft/runtime_stats.hpp>
 
+#include "io/io_budget.hpp"
 #include "park/parker.hpp"
 #include "scheduler/fork_deque.hpp"
 #include "scheduler/local_queue.hpp"
@@ -69,6 +70,18 @@ public:
     }
 
     worker_stats stats() const noexcept;
+
+    // Spends one unit of the running step's socket budget (io/io_budget.hpp); true if none
+    // was left, and then the reactor is polled on the next step. Owner thread only.
+    bool spend_io_budget() noexcept {
+        if (io_budget_ != 0) {
+            --io_budget_;
+            return false;
+        }
+        io_poll_tick_ = tick_ + 1;
+        next_periodic_tick_ = tick_ + 1;
+        return true;
+    }
 
     // Shared with thieves and with the parking protocol.
     local_queue ready;
@@ -130,6 +143,8 @@ private:
     std::uint64_t injector_check_tick_;
     std::uint64_t fifo_check_tick_;
     std::uint64_t next_periodic_tick_;
+    // Socket operations the running step may still make (io/io_budget.hpp).
+    std::uint32_t io_budget_ = io_operations_per_step;
     std::uint64_t random_;
     std::atomic<std::uint64_t> tasks_run_{0};
     std::atomic<std::uint64_t> tasks_stolen_{0};

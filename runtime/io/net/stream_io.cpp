@@ -3,11 +3,14 @@
 #include "io/net/stream_io.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include <weft/net/tcp_stream.hpp>
+#include <weft/sleep.hpp>
 
+#include "io/io_budget.hpp"
 #include "io/io_source.hpp"
 
 namespace weft::detail::net {
@@ -15,6 +18,9 @@ coro<std::size_t> read_some(const attached_socket& socket, std::span<char> buffe
                             const stream_names& names) {
     io_source& source = open_source(socket, names.read_some, names.closed);
     require_live_runtime(source, names.read_some, socket.address());
+    if (spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         const ssize_t got = receive(source.fd, buffer.data(), buffer.size());
@@ -47,6 +53,9 @@ coro<> read_exact(const attached_socket& socket, std::span<char> buffer,
 coro<> write_all(const attached_socket& socket, std::string_view data, const stream_names& names) {
     io_source& source = open_source(socket, names.write_all, names.closed);
     require_live_runtime(source, names.write_all, socket.address());
+    if (spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
     while (!data.empty()) {
         const std::uint64_t seen = source.writable.observe();
         const ssize_t sent = send_some(source.fd, data.data(), data.size());
@@ -87,6 +96,9 @@ coro<accepted_connection> accept_from(const attached_socket& listener, const cha
                                       const char* closed) {
     io_source& source = open_source(listener, operation, closed);
     require_live_runtime(source, operation, listener.address());
+    if (spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         endpoint peer;

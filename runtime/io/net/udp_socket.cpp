@@ -6,10 +6,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <system_error>
 
+#include <weft/sleep.hpp>
+
+#include "io/io_budget.hpp"
 #include "io/io_source.hpp"
 #include "io/net/socket_ops.hpp"
 
@@ -77,6 +81,9 @@ coro<> udp_socket::send_datagram(std::string_view datagram, const address* to,
                                  const char* operation) {
     io_source& source = ops::open_source(socket_, operation, closed);
     ops::require_live_runtime(source, operation, socket_.address());
+    if (detail::spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
     const std::optional<ops::endpoint> destination =
         to != nullptr ? std::optional(ops::endpoint_of(*to)) : std::nullopt;
     for (;;) {
@@ -102,6 +109,9 @@ coro<received_datagram> udp_socket::receive_from(std::span<char> buffer) {
     static constexpr const char* operation = "weft::net::udp_socket::receive_from";
     io_source& source = ops::open_source(socket_, operation, closed);
     ops::require_live_runtime(source, operation, socket_.address());
+    if (detail::spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
     for (;;) {
         const std::uint64_t seen = source.readable.observe();
         ops::endpoint sender;
