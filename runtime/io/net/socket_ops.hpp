@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <optional>
@@ -57,6 +58,8 @@ endpoint peer_endpoint(int fd);
 [[gnu::noinline]] int accept_stream(int listener, endpoint& peer) noexcept;
 [[gnu::noinline]] ssize_t receive(int fd, char* data, std::size_t size) noexcept;
 [[gnu::noinline]] ssize_t send_some(int fd, const char* data, std::size_t size) noexcept;
+// Sends from `count` buffers in order (sendmsg); what it returns may end midway in one.
+[[gnu::noinline]] ssize_t send_vectored(int fd, const iovec* parts, std::size_t count) noexcept;
 [[gnu::noinline]] int set_option(int fd, int level, int name, int value) noexcept;
 [[gnu::noinline]] int shutdown_writes(int fd) noexcept;
 

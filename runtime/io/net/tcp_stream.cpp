@@ -1,12 +1,17 @@
 // weft::net::tcp_stream: each operation tries its system call and, on EAGAIN, waits for the
 // next readiness edge of its direction (the protocol is in runtime/io/io_source.hpp). The
-// system calls go through socket_ops, so no coroutine here reads errno.
+// system calls go through socket_ops, so no coroutine here reads errno. A vectored write owns
+// its copy of the buffer list (iovecs), which it advances past what each call sent.
 #include <weft/net/tcp_stream.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <sys/uio.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +35,53 @@ constexpr const char* closed = "the stream is closed (or empty)";
 
 bool would_block(long result) noexcept {
     return result == -EAGAIN || result == -EWOULDBLOCK;
+}
+
+// The non-empty buffers of a vectored write, as sendmsg takes them.
+template <class Buffer>
+std::vector<iovec> to_parts(std::span<const Buffer> buffers) {
+    std::vector<iovec> parts;
+    parts.reserve(buffers.size());
+    for (const Buffer& each : buffers) {
+        if (!each.empty()) { // sendmsg only reads through iov_base
+            parts.push_back(
+                iovec{const_cast<void*>(static_cast<const void*>(each.data())), each.size()});
+        }
+    }
+    return parts;
+}
+
+// Sends every byte of `parts`, up to IOV_MAX buffers a call; after a partial send the next
+// call starts in the buffer where it stopped.
+coro<> send_all_parts(weft::detail::attached_socket& socket, std::vector<iovec> parts) {
+    static constexpr const char* operation = "weft::net::tcp_stream::write_all_vectored";
+    io_source& source = ops::open_source(socket, operation, closed);
+    ops::require_live_runtime(source, operation, socket.address());
+    std::size_t next = 0; // the first buffer not wholly sent
+    while (next < parts.size()) {
+        const std::uint64_t seen = source.writable.observe();
+        const ssize_t sent = ops::send_vectored(
+            source.fd, parts.data() + next, std::min<std::size_t>(parts.size() - next, IOV_MAX));
+        if (sent >= 0) {
+            auto left = static_cast<std::size_t>(sent);
+            while (next < parts.size() && left >= parts[next].iov_len) {
+                left -= parts[next].iov_len;
+                ++next;
+            }
+            if (left > 0) {
+                parts[next].iov_base = static_cast<char*>(parts[next].iov_base) + left;
+                parts[next].iov_len -= left;
+            }
+            continue;
+        }
+        if (sent == -EINTR) {
+            continue;
+        }
+        if (!would_block(sent)) {
+            ops::throw_socket_error(static_cast<int>(-sent), operation, socket.address());
+        }
+        co_await readiness_awaiter(source.writable, seen, operation);
+    }
 }
 
 } // namespace
@@ -131,6 +183,14 @@ coro<> tcp_stream::write_all(std::string_view data) {
         }
         co_await readiness_awaiter(source.writable, seen, operation);
     }
+}
+
+coro<> tcp_stream::write_all_vectored(std::span<const std::string_view> buffers) {
+    return send_all_parts(socket_, to_parts(buffers));
+}
+
+coro<> tcp_stream::write_all_vectored(std::span<const std::span<const std::byte>> buffers) {
+    return send_all_parts(socket_, to_parts(buffers));
 }
 
 void tcp_stream::shutdown_write() {
