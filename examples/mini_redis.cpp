@@ -66,7 +66,10 @@ public:
     void set(std::string_view key, std::string_view value, weft::clock::time_point expires_at) {
         shard& owner = shard_of(key);
         std::lock_guard held(owner.mutex);
-        auto [place, added] = owner.entries.try_emplace(std::string(key));
+        auto place = owner.entries.find(key); // a new key only: no key copy to replace one
+        if (place == owner.entries.end()) {
+            place = owner.entries.try_emplace(std::string(key)).first;
+        }
         place->second.value.assign(value);
         place->second.expires_at = expires_at;
     }

@@ -121,6 +121,18 @@ std::string command(const Words&... words) {
     return request;
 }
 
+// What `command_line` prints, stdout and stderr, run by the shell.
+std::string shell_output(const std::string& command_line) {
+    const std::string line = command_line + " 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> out(popen(line.c_str(), "r"), pclose);
+    std::string printed;
+    std::array<char, 4096> chunk;
+    while (std::size_t got = std::fread(chunk.data(), 1, chunk.size(), out.get())) {
+        printed.append(chunk.data(), got);
+    }
+    return printed;
+}
+
 class MiniRedis : public testing::Test {
 protected:
     // Runs `body(connection, reader)` on a fresh connection to the server, in a runtime.
@@ -143,17 +155,10 @@ protected:
         co_return co_await read_reply(in);
     }
 
-    // redis-cli's output for `arguments`, or nothing if it is not installed.
+    // redis-cli's output for `arguments`.
     std::string cli(const std::string& arguments) {
-        const std::string line = std::string("redis-cli -p ") + std::to_string(server_.port()) +
-                                 " " + arguments + " 2>&1";
-        std::unique_ptr<FILE, int (*)(FILE*)> out(popen(line.c_str(), "r"), pclose);
-        std::string printed;
-        std::array<char, 4096> chunk;
-        while (std::size_t got = std::fread(chunk.data(), 1, chunk.size(), out.get())) {
-            printed.append(chunk.data(), got);
-        }
-        return printed;
+        return shell_output(std::string("redis-cli -p ") + std::to_string(server_.port()) + " " +
+                            arguments);
     }
 
     static bool have_redis_cli() {
@@ -278,13 +283,8 @@ TEST_F(MiniRedis, RedisCliPipesManyCommandsThroughOneConnection) {
     for (int i = 0; i < 500; ++i) {
         script += "INCR piped\\r\\n";
     }
-    script += std::string("' | redis-cli -p ") + std::to_string(server_.port()) + " --pipe 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> out(popen(script.c_str(), "r"), pclose);
-    std::string printed;
-    std::array<char, 4096> chunk;
-    while (std::size_t got = std::fread(chunk.data(), 1, chunk.size(), out.get())) {
-        printed.append(chunk.data(), got);
-    }
+    script += std::string("' | redis-cli -p ") + std::to_string(server_.port()) + " --pipe";
+    const std::string printed = shell_output(script);
     EXPECT_NE(printed.find("errors: 0, replies: 500"), std::string::npos) << printed;
     EXPECT_EQ(cli("GET piped"), "500\n");
 }

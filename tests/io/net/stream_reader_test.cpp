@@ -20,11 +20,12 @@
 #include <utility>
 #include <vector>
 
+#include "io/net/connected_pair.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using weft::net::stream_reader;
-using weft::net::tcp_listener;
 using weft::net::tcp_stream;
 
 const weft::run_options two_workers{.workers = 2};
@@ -57,14 +58,7 @@ private:
     std::size_t next_ = 0;
 };
 
-weft::coro<std::pair<tcp_stream, tcp_stream>> connected_pair() {
-    tcp_listener listener = tcp_listener::bind("127.0.0.1", 0);
-    weft::task<tcp_stream> client =
-        weft::create_task(tcp_stream::connect("127.0.0.1", listener.local_port()));
-    tcp_stream server_side = co_await listener.accept();
-    tcp_stream client_side = co_await std::move(client);
-    co_return std::pair{std::move(client_side), std::move(server_side)};
-}
+using weft::testing::connected_pair;
 
 // `size` bytes that differ from their neighbours, to catch a byte out of place.
 std::string pattern(std::size_t size) {
