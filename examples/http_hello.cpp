@@ -3,16 +3,14 @@
 //
 //     http_hello [port [workers]]       (port 8080 by default; 0 picks a free one)
 //
-// Requests are read into a buffer and answered one per "\r\n\r\n", so pipelined requests
-// get one response each, in a single write. Requests with a body, and "Connection: close",
-// are not understood: this is a load target, not a web server.
-#include <weft/net/server.hpp>
+// Requests are read with weft::net::stream_reader, one per "\r\n\r\n"; the requests of a
+// pipeline that arrived together get their responses in a single write. Requests with a body, and
+// "Connection: close", are not understood: this is a load target, not a web server.
+#include <weft/net.hpp>
 #include <weft/weft.hpp>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -26,29 +24,19 @@ constexpr std::string_view response = "HTTP/1.1 200 OK\r\n"
 
 weft::coro<> answer(weft::net::tcp_stream conn) {
     conn.set_nodelay();
-    std::array<char, 8192> buffer;
-    std::size_t held = 0; // bytes of an unfinished request at the buffer's start
+    weft::net::stream_reader reader(conn, 8192); // a larger request header ends the connection
     std::string replies;
-    for (;;) {
-        const std::size_t got = co_await conn.read_some(std::span(buffer).subspan(held));
-        if (got == 0) {
-            co_return;
-        }
-        held += got;
-        std::string_view pending(buffer.data(), held);
-        replies.clear();
-        for (std::size_t end; (end = pending.find("\r\n\r\n")) != std::string_view::npos;) {
+    try {
+        for (;;) {
+            (void)co_await reader.read_until("\r\n\r\n");
             replies += response;
-            pending.remove_prefix(end + 4);
+            if (reader.buffered().find("\r\n\r\n") == std::string_view::npos) {
+                co_await conn.write_all(replies); // one write for the pipelined requests
+                replies.clear();
+            }
         }
-        if (pending.size() == buffer.size()) {
-            co_return; // a request header larger than the buffer: not for this server
-        }
-        std::memmove(buffer.data(), pending.data(), pending.size());
-        held = pending.size();
-        if (!replies.empty()) {
-            co_await conn.write_all(replies);
-        }
+    } catch (const weft::net::incomplete_read&) { // the client closed
+    } catch (const weft::net::limit_overrun&) {
     }
 }
 

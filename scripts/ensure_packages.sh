@@ -1,8 +1,10 @@
 # Sourced by the scripts in this folder: makes sure the Debian packages weft builds with are
 # installed. As root it installs what is missing; otherwise it prints the exact command and
 # stops.
+# redis-tools (redis-cli, redis-benchmark) and redis-server: the mini_redis test, which skips
+# its redis-cli cases without them, and bench/redis_bench.sh.
 weft_packages=(cmake ninja-build g++ clang libclang-rt-14-dev libtbb-dev libgtest-dev libgmock-dev
-               libbenchmark-dev libasan8 libtsan2 libubsan1)
+               libbenchmark-dev libasan8 libtsan2 libubsan1 redis-tools redis-server)
 
 weft_missing=()
 for package in "${weft_packages[@]}"; do

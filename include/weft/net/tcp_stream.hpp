@@ -13,6 +13,8 @@
 // EPIPE, ...), with a message naming the operation and the peer. One task may read while
 // another writes; a stream is move-only, closes its socket when destroyed, must be used
 // inside the runtime that made it, and must not be closed while a task awaits on it.
+// Binary data goes through the std::byte overloads; weft::net::stream_reader
+// (<weft/net/stream_reader.hpp>) reads lines, delimited records and exact counts.
 //
 // A stream may outlive its runtime (returned from weft::run, or kept by another thread):
 // closing or destroying it then, on any thread, only closes the descriptor. read_some,
@@ -34,15 +36,16 @@
 
 namespace weft::net {
 
-// read_exact met the end of the stream first (asyncio.IncompleteReadError).
+// A read of an exact count, or up to a delimiter, met the end of the stream first
+// (asyncio.IncompleteReadError).
 class incomplete_read : public std::runtime_error {
 public:
-    incomplete_read(std::size_t bytes_read, std::size_t expected, const std::string& peer);
-    // The same, from a read_exact that `operation` names (another stream type's).
-    incomplete_read(const char* operation, std::size_t bytes_read, std::size_t expected,
-                    const std::string& peer);
+    // `reader` names the operation that read, and the peer when it knows one
+    // ("weft::net::tcp_stream::read_exact 127.0.0.1:8080"); the message adds what was read.
+    incomplete_read(const std::string& reader, std::size_t bytes_read, std::size_t expected);
     // The bytes read into the buffer before the end.
     std::size_t bytes_read() const noexcept { return bytes_read_; }
+    // `expected` is 0 when the read waited for a delimiter rather than a count.
     std::size_t expected() const noexcept { return expected_; }
 
 private:
@@ -64,10 +67,17 @@ public:
     // Reads what is available, at most buffer.size() bytes, waiting until something is;
     // returns 0 at the end of the stream (or for an empty buffer).
     coro<std::size_t> read_some(std::span<char> buffer);
+    coro<std::size_t> read_some(std::span<std::byte> buffer);
     // Fills the whole buffer; throws incomplete_read if the stream ends first.
     coro<> read_exact(std::span<char> buffer);
+    coro<> read_exact(std::span<std::byte> buffer);
     // Writes all of `data`, waiting while the socket's send buffer is full.
     coro<> write_all(std::string_view data);
+    coro<> write_all(std::span<const std::byte> data);
+    // Writes all of several buffers, in order, with as few system calls as the socket
+    // allows (sendmsg of up to IOV_MAX buffers at a time; a partial send resumes midway).
+    coro<> write_all_vectored(std::span<const std::string_view> buffers);
+    coro<> write_all_vectored(std::span<const std::span<const std::byte>> buffers);
 
     // Sends the end of the stream to the peer (half-close); reading goes on.
     void shutdown_write();

@@ -35,15 +35,16 @@ public:
     // nothing listens there any more.
     static coro<unix_stream> connect(std::string path);
 
-    // As tcp_stream's: 0 at the end of the stream; incomplete_read; all of `data`.
+    // As tcp_stream's: 0 at the end of the stream; incomplete_read; all of `data`; all of
+    // several buffers in order (sendmsg, resuming midway after a partial send).
     coro<std::size_t> read_some(std::span<char> buffer);
-    coro<std::size_t> read_some(std::span<std::byte> buffer) { return read_some(as_chars(buffer)); }
+    coro<std::size_t> read_some(std::span<std::byte> buffer);
     coro<> read_exact(std::span<char> buffer);
-    coro<> read_exact(std::span<std::byte> buffer) { return read_exact(as_chars(buffer)); }
+    coro<> read_exact(std::span<std::byte> buffer);
     coro<> write_all(std::string_view data);
-    coro<> write_all(std::span<const std::byte> data) {
-        return write_all(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
-    }
+    coro<> write_all(std::span<const std::byte> data);
+    coro<> write_all_vectored(std::span<const std::string_view> buffers);
+    coro<> write_all_vectored(std::span<const std::span<const std::byte>> buffers);
 
     // Sends the end of the stream to the peer (half-close); reading goes on.
     void shutdown_write();
@@ -59,10 +60,6 @@ private:
 
     explicit unix_stream(weft::detail::attached_socket socket) noexcept
         : socket_(std::move(socket)) {}
-
-    static std::span<char> as_chars(std::span<std::byte> bytes) noexcept {
-        return {reinterpret_cast<char*>(bytes.data()), bytes.size()};
-    }
 
     weft::detail::attached_socket socket_;
 };

@@ -227,6 +227,14 @@ ssize_t receive_datagram(int fd, char* data, std::size_t size, endpoint& from,
     return got;
 }
 
+ssize_t send_vectored(int fd, const iovec* parts, std::size_t count) noexcept {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(parts); // sendmsg only reads the buffers
+    message.msg_iovlen = count;
+    const ssize_t sent = sendmsg(fd, &message, MSG_NOSIGNAL); // MSG_NOSIGNAL as in send_some
+    return sent < 0 ? -errno : sent;
+}
+
 int set_option(int fd, int level, int name, int value) noexcept {
     return error_or(setsockopt(fd, level, name, &value, sizeof value));
 }

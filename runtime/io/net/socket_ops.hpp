@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -82,6 +83,8 @@ endpoint peer_endpoint(int fd);
 // `truncated` whether the datagram was longer than `size` (its rest is discarded).
 [[gnu::noinline]] ssize_t receive_datagram(int fd, char* data, std::size_t size, endpoint& from,
                                            bool& truncated) noexcept;
+// Sends from `count` buffers in order (sendmsg); what it returns may end midway in one.
+[[gnu::noinline]] ssize_t send_vectored(int fd, const iovec* parts, std::size_t count) noexcept;
 [[gnu::noinline]] int set_option(int fd, int level, int name, int value) noexcept;
 [[gnu::noinline]] int shutdown_writes(int fd) noexcept;
 

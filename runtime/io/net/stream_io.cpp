@@ -1,11 +1,18 @@
 // The shared stream and listener operations; see stream_io.hpp. The system calls go
-// through socket_ops, so no coroutine here reads errno.
+// through socket_ops, so no coroutine here reads errno. A vectored write owns its copy of
+// the buffer list (iovecs), which it advances past what each call sent.
 #include "io/net/stream_io.hpp"
 
+#include <sys/uio.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <weft/net/tcp_stream.hpp>
 #include <weft/sleep.hpp>
@@ -14,6 +21,63 @@
 #include "io/io_source.hpp"
 
 namespace weft::detail::net {
+
+namespace {
+
+std::span<char> as_chars(std::span<std::byte> bytes) noexcept {
+    return {reinterpret_cast<char*>(bytes.data()), bytes.size()};
+}
+
+// The non-empty buffers of a vectored write, as sendmsg takes them.
+template <class Buffer>
+std::vector<iovec> to_parts(std::span<const Buffer> buffers) {
+    std::vector<iovec> parts;
+    parts.reserve(buffers.size());
+    for (const Buffer& each : buffers) {
+        if (!each.empty()) { // sendmsg only reads through iov_base
+            parts.push_back(
+                iovec{const_cast<void*>(static_cast<const void*>(each.data())), each.size()});
+        }
+    }
+    return parts;
+}
+
+coro<> send_all_parts(const attached_socket& socket, std::vector<iovec> parts,
+                      const stream_names& names) {
+    io_source& source = open_source(socket, names.write_all_vectored, names.closed);
+    require_live_runtime(source, names.write_all_vectored, socket.address());
+    if (spend_io_budget()) {
+        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
+    }
+    std::size_t next = 0; // the first buffer not wholly sent
+    while (next < parts.size()) {
+        const std::uint64_t seen = source.writable.observe();
+        const ssize_t sent = send_vectored(source.fd, parts.data() + next,
+                                           std::min<std::size_t>(parts.size() - next, IOV_MAX));
+        if (sent >= 0) {
+            auto left = static_cast<std::size_t>(sent);
+            while (next < parts.size() && left >= parts[next].iov_len) {
+                left -= parts[next].iov_len;
+                ++next;
+            }
+            if (left > 0) {
+                parts[next].iov_base = static_cast<char*>(parts[next].iov_base) + left;
+                parts[next].iov_len -= left;
+            }
+            continue;
+        }
+        if (sent == -EINTR) {
+            continue;
+        }
+        if (!would_block(sent)) {
+            throw_socket_error(static_cast<int>(-sent), names.write_all_vectored, socket.address());
+        }
+        co_await readiness_awaiter(source.writable, seen, names.write_all_vectored);
+    }
+}
+
+} // namespace
+
 coro<std::size_t> read_some(const attached_socket& socket, std::span<char> buffer,
                             const stream_names& names) {
     io_source& source = open_source(socket, names.read_some, names.closed);
@@ -43,8 +107,8 @@ coro<> read_exact(const attached_socket& socket, std::span<char> buffer,
     while (filled < buffer.size()) {
         const std::size_t got = co_await read_some(socket, buffer.subspan(filled), names);
         if (got == 0) {
-            throw weft::net::incomplete_read(names.read_exact, filled, buffer.size(),
-                                             socket.address());
+            throw weft::net::incomplete_read(std::string(names.read_exact) + " " + socket.address(),
+                                             filled, buffer.size());
         }
         filled += got;
     }
@@ -71,6 +135,33 @@ coro<> write_all(const attached_socket& socket, std::string_view data, const str
         }
         co_await readiness_awaiter(source.writable, seen, names.write_all);
     }
+}
+
+coro<std::size_t> read_some(const attached_socket& socket, std::span<std::byte> buffer,
+                            const stream_names& names) {
+    return read_some(socket, as_chars(buffer), names);
+}
+
+coro<> read_exact(const attached_socket& socket, std::span<std::byte> buffer,
+                  const stream_names& names) {
+    return read_exact(socket, as_chars(buffer), names);
+}
+
+coro<> write_all(const attached_socket& socket, std::span<const std::byte> data,
+                 const stream_names& names) {
+    return write_all(
+        socket, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), names);
+}
+
+coro<> write_all_vectored(const attached_socket& socket, std::span<const std::string_view> buffers,
+                          const stream_names& names) {
+    return send_all_parts(socket, to_parts(buffers), names);
+}
+
+coro<> write_all_vectored(const attached_socket& socket,
+                          std::span<const std::span<const std::byte>> buffers,
+                          const stream_names& names) {
+    return send_all_parts(socket, to_parts(buffers), names);
 }
 
 void shutdown_write(const attached_socket& socket, const stream_names& names) {

@@ -31,20 +31,18 @@ constexpr ops::stream_names names{
     .read_some = "weft::net::tcp_stream::read_some",
     .read_exact = "weft::net::tcp_stream::read_exact",
     .write_all = "weft::net::tcp_stream::write_all",
+    .write_all_vectored = "weft::net::tcp_stream::write_all_vectored",
     .shutdown_write = "weft::net::tcp_stream::shutdown_write",
     .closed = closed,
 };
 
 } // namespace
 
-incomplete_read::incomplete_read(std::size_t bytes_read, std::size_t expected,
-                                 const std::string& peer)
-    : incomplete_read(names.read_exact, bytes_read, expected, peer) {}
-
-incomplete_read::incomplete_read(const char* operation, std::size_t bytes_read,
-                                 std::size_t expected, const std::string& peer)
-    : std::runtime_error(std::string(operation) + " " + peer + ": the stream ended after " +
-                         std::to_string(bytes_read) + " of " + std::to_string(expected) + " bytes"),
+incomplete_read::incomplete_read(const std::string& reader, std::size_t bytes_read,
+                                 std::size_t expected)
+    : std::runtime_error(reader + ": the stream ended after " + std::to_string(bytes_read) +
+                         (expected == 0 ? " bytes, before the delimiter"
+                                        : " of " + std::to_string(expected) + " bytes")),
       bytes_read_(bytes_read), expected_(expected) {}
 
 std::uint16_t tcp_stream::local_port() const {
@@ -80,12 +78,32 @@ coro<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     return ops::read_some(socket_, buffer, names);
 }
 
+coro<std::size_t> tcp_stream::read_some(std::span<std::byte> buffer) {
+    return ops::read_some(socket_, buffer, names);
+}
+
 coro<> tcp_stream::read_exact(std::span<char> buffer) {
+    return ops::read_exact(socket_, buffer, names);
+}
+
+coro<> tcp_stream::read_exact(std::span<std::byte> buffer) {
     return ops::read_exact(socket_, buffer, names);
 }
 
 coro<> tcp_stream::write_all(std::string_view data) {
     return ops::write_all(socket_, data, names);
+}
+
+coro<> tcp_stream::write_all(std::span<const std::byte> data) {
+    return ops::write_all(socket_, data, names);
+}
+
+coro<> tcp_stream::write_all_vectored(std::span<const std::string_view> buffers) {
+    return ops::write_all_vectored(socket_, buffers, names);
+}
+
+coro<> tcp_stream::write_all_vectored(std::span<const std::span<const std::byte>> buffers) {
+    return ops::write_all_vectored(socket_, buffers, names);
 }
 
 void tcp_stream::shutdown_write() {

@@ -18,6 +18,7 @@ constexpr ops::stream_names names{
     .read_some = "weft::net::unix_stream::read_some",
     .read_exact = "weft::net::unix_stream::read_exact",
     .write_all = "weft::net::unix_stream::write_all",
+    .write_all_vectored = "weft::net::unix_stream::write_all_vectored",
     .shutdown_write = "weft::net::unix_stream::shutdown_write",
     .closed = "the stream is closed (or empty)",
 };
@@ -43,12 +44,32 @@ coro<std::size_t> unix_stream::read_some(std::span<char> buffer) {
     return ops::read_some(socket_, buffer, names);
 }
 
+coro<std::size_t> unix_stream::read_some(std::span<std::byte> buffer) {
+    return ops::read_some(socket_, buffer, names);
+}
+
 coro<> unix_stream::read_exact(std::span<char> buffer) {
+    return ops::read_exact(socket_, buffer, names);
+}
+
+coro<> unix_stream::read_exact(std::span<std::byte> buffer) {
     return ops::read_exact(socket_, buffer, names);
 }
 
 coro<> unix_stream::write_all(std::string_view data) {
     return ops::write_all(socket_, data, names);
+}
+
+coro<> unix_stream::write_all(std::span<const std::byte> data) {
+    return ops::write_all(socket_, data, names);
+}
+
+coro<> unix_stream::write_all_vectored(std::span<const std::string_view> buffers) {
+    return ops::write_all_vectored(socket_, buffers, names);
+}
+
+coro<> unix_stream::write_all_vectored(std::span<const std::span<const std::byte>> buffers) {
+    return ops::write_all_vectored(socket_, buffers, names);
 }
 
 void unix_stream::shutdown_write() {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <utility>
 
+#include "io/net/connected_pair.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -30,15 +31,7 @@ using weft::net::tcp_stream;
 
 const weft::run_options two_workers{.workers = 2};
 
-// A connected pair over 127.0.0.1.
-weft::coro<std::pair<tcp_stream, tcp_stream>> connected_pair() {
-    tcp_listener listener = tcp_listener::bind("127.0.0.1", 0);
-    weft::task<tcp_stream> client =
-        weft::create_task(tcp_stream::connect("127.0.0.1", listener.local_port()));
-    tcp_stream server_side = co_await listener.accept();
-    tcp_stream client_side = co_await std::move(client);
-    co_return std::pair{std::move(client_side), std::move(server_side)};
-}
+using weft::testing::connected_pair;
 
 // One read_some of up to 16 bytes, to start as a task that waits in the reactor.
 weft::coro<std::size_t> read_some_of(tcp_stream& in) {

@@ -1,10 +1,11 @@
 // Tests weft::net::unix_listener and weft::net::unix_stream (include/weft/net/unix_*.hpp,
 // runtime/io/net/unix_*.cpp): bytes both ways over a filesystem path and over an abstract
-// name, half-close and incomplete_read, byte buffers, one reader generic over read_some
-// working on a TCP and a Unix stream, paths that are empty or too long, a path nobody
-// listens on, the stale socket file bind removes and the files it leaves alone, the socket
-// file close removes (but not a replacement), a cancelled read and a read timeout that leave
-// the stream usable, and no descriptor leaks.
+// name, half-close and incomplete_read, byte buffers, weft::net::stream_reader over a Unix
+// and a TCP stream, a vectored write larger than the socket buffer, paths that are empty or too
+// long, a path nobody listens on, the stale socket file bind removes and the files it leaves alone,
+// the socket file close removes (but not a replacement), a cancelled read and a read timeout that
+// leave the stream usable, and no descriptor leaks.
+#include <weft/net/stream_reader.hpp>
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/unix_listener.hpp>
 #include <weft/net/unix_stream.hpp>
@@ -19,12 +20,16 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -62,7 +67,7 @@ weft::coro<std::pair<unix_stream, unix_stream>> connected_pair(unix_listener& li
     co_return std::pair{std::move(client_side), std::move(server_side)};
 }
 
-// Reads exactly `count` bytes through read_some alone: what a buffered reader needs.
+// Reads `count` bytes (fewer at the end) through read_some alone, three at a time.
 template <class Stream>
 weft::coro<std::string> read_through_read_some(Stream& in, std::size_t count) {
     std::string got;
@@ -140,7 +145,7 @@ TEST_F(UnixStream, AnAbstractNameNeedsNoFile) {
     EXPECT_FALSE(fs::exists(name));
 }
 
-TEST_F(UnixStream, OneReaderServesTcpAndUnixStreams) {
+TEST_F(UnixStream, OneStreamReaderTypeServesUnixAndTcpStreams) {
     weft::run(
         [](std::string path) -> weft::coro<> {
             unix_listener local = unix_listener::bind(path);
@@ -150,10 +155,58 @@ TEST_F(UnixStream, OneReaderServesTcpAndUnixStreams) {
                 weft::create_task(weft::net::tcp_stream::connect("127.0.0.1", remote.local_port()));
             weft::net::tcp_stream tcp_server = co_await remote.accept();
             weft::net::tcp_stream tcp_client = co_await std::move(dialing);
-            co_await unix_client.write_all("over unix");
+            co_await unix_client.write_all("over unix\nrest");
+            unix_client.shutdown_write();
             co_await tcp_client.write_all("over tcp");
-            EXPECT_EQ(co_await read_through_read_some(unix_server, 9), "over unix");
-            EXPECT_EQ(co_await read_through_read_some(tcp_server, 8), "over tcp");
+            weft::net::stream_reader from_unix(unix_server);
+            EXPECT_EQ(co_await from_unix.read_line(), "over unix\n");
+            std::array<char, 5> five{};
+            try {
+                co_await from_unix.read_exact(five);
+                ADD_FAILURE() << "read_exact past the end did not throw";
+            } catch (const weft::net::incomplete_read& error) {
+                EXPECT_EQ(error.bytes_read(), 4u);
+                EXPECT_NE(std::string(error.what()).find("stream_reader::read_exact"),
+                          std::string::npos)
+                    << error.what();
+            }
+            weft::net::stream_reader from_tcp(tcp_server);
+            std::array<char, 8> eight{};
+            co_await from_tcp.read_exact(eight);
+            EXPECT_EQ(std::string_view(eight.data(), eight.size()), "over tcp");
+        }(socket_path("s")),
+        two_workers);
+}
+
+TEST_F(UnixStream, AVectoredWriteSendsEveryBufferInOrderAcrossPartialSends) {
+    weft::run(
+        [](std::string path) -> weft::coro<> {
+            unix_listener listener = unix_listener::bind(path);
+            auto [client, server] = co_await connected_pair(listener);
+            // Far more than a Unix socket buffers, so sendmsg stops midway in some buffer.
+            std::string expected;
+            std::vector<std::string> pieces;
+            for (int i = 0; i < 2000; ++i) {
+                pieces.push_back(std::to_string(i) +
+                                 std::string(997, static_cast<char>('a' + i % 26)));
+                expected += pieces.back();
+            }
+            std::vector<std::string_view> parts(pieces.begin(), pieces.end());
+            parts.insert(parts.begin() + 7, std::string_view()); // an empty buffer is skipped
+            weft::task<> writer = weft::create_task(
+                [](unix_stream& out, std::span<const std::string_view> buffers) -> weft::coro<> {
+                    co_await out.write_all_vectored(buffers);
+                    const std::array<std::byte, 2> tail{std::byte{'!'}, std::byte{'?'}};
+                    const std::array<std::span<const std::byte>, 1> byte_parts{tail};
+                    co_await out.write_all_vectored(byte_parts);
+                    out.shutdown_write();
+                }(client, parts));
+            std::string received(expected.size() + 2, '\0');
+            co_await server.read_exact(std::span<char>(received));
+            std::array<char, 1> after{};
+            EXPECT_EQ(co_await server.read_some(after), 0u);
+            co_await writer;
+            EXPECT_TRUE(received == expected + "!?");
         }(socket_path("s")),
         two_workers);
 }
