@@ -89,6 +89,19 @@ weft::run_options watching_sigterm() {
     return options;
 }
 
+// Opens `count` connections to `port` and waits until the server's handler runs for each.
+weft::coro<std::vector<tcp_stream>> open_started(std::uint16_t port, int count,
+                                                 std::atomic<int>& started) {
+    std::vector<tcp_stream> open;
+    for (int i = 0; i < count; ++i) {
+        open.push_back(co_await tcp_stream::connect("127.0.0.1", port));
+    }
+    while (started.load() < count) {
+        co_await weft::sleep(1ms);
+    }
+    co_return open;
+}
+
 TEST(GracefulServe, SigtermLosesNoAcceptedRequestAndHalfWritesNone) {
     constexpr int clients = 24;
     std::atomic<int> requests_read{0};
@@ -154,13 +167,7 @@ TEST(GracefulServe, HandlersStillRunningWhenTheGraceEndsAreCancelled) {
             weft::task<> server = weft::create_task(
                 weft::net::serve(std::move(listener), stuck_server{started, cancelled},
                                  wait_for_event(stop), 100ms));
-            std::vector<tcp_stream> open;
-            for (int i = 0; i < 8; ++i) {
-                open.push_back(co_await tcp_stream::connect("127.0.0.1", port));
-            }
-            while (started.load() < 8) {
-                co_await weft::sleep(1ms);
-            }
+            std::vector<tcp_stream> open = co_await open_started(port, 8, started);
             const auto stopped = std::chrono::steady_clock::now();
             stop.set();
             co_await server;
@@ -186,13 +193,7 @@ TEST(GracefulServe, CancelledServerCancelsItsConnectionsWithoutGrace) {
             weft::event never;
             weft::task<> server = weft::create_task(weft::net::serve(
                 std::move(listener), stuck_server{started, cancelled}, wait_for_event(never), 1h));
-            std::vector<tcp_stream> open;
-            for (int i = 0; i < 4; ++i) {
-                open.push_back(co_await tcp_stream::connect("127.0.0.1", port));
-            }
-            while (started.load() < 4) {
-                co_await weft::sleep(1ms);
-            }
+            std::vector<tcp_stream> open = co_await open_started(port, 4, started);
             const auto before = std::chrono::steady_clock::now();
             server.cancel();
             EXPECT_THROW(co_await server, weft::cancelled_error);
