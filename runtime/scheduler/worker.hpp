@@ -72,14 +72,14 @@ public:
     worker_stats stats() const noexcept;
 
     // Spends one unit of the running step's socket budget (io/io_budget.hpp); true if none
-    // was left, and then the reactor is polled on the next step. Owner thread only.
+    // was left, after polling the reactor, so that what became ready is queued ahead of the
+    // task that now yields. Owner thread only.
     bool spend_io_budget() noexcept {
         if (io_budget_ != 0) {
             --io_budget_;
             return false;
         }
-        io_poll_tick_ = tick_ + 1;
-        next_periodic_tick_ = tick_ + 1;
+        poll_io();
         return true;
     }
 
