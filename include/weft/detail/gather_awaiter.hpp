@@ -268,13 +268,13 @@ public:
             [this](std::size_t index) { return std::move(child(index).promise().result); });
     }
     auto values() {
-        return collect<stored_t<T>>([this](std::size_t index) -> stored_t<T> {
-            if constexpr (std::is_void_v<T>) {
-                return {};
-            } else {
+        if constexpr (std::is_void_v<T>) {
+            return collect<std::monostate>([](std::size_t) { return std::monostate{}; });
+        } else {
+            return collect<stored_t<T>>([this](std::size_t index) -> stored_t<T> {
                 return std::move(child(index).promise().result).value();
-            }
-        });
+            });
+        }
     }
 
 private:
