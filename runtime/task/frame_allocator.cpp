@@ -9,10 +9,10 @@
 // pool when the thread ends and leaves the lists empty and full, so every later call takes the
 // slow path, which then goes to the pool (frees) or the backing allocator (allocations).
 //
-// An empty list takes a frame from the thread's current slab of that class (a 64 KiB block of
-// the backing allocator, carved by a pointer bump), and, once that slab is used up, a batch
-// of 32 from the pool before it carves a new slab. A full list moves to the pool whole, in
-// constant time (the list knows its oldest block). Slab frames never go back to the backing
+// An empty list takes a frame from the thread's current slab of that class (64 KiB, cut from
+// a 1 MiB arena of the backing allocator, carved by a pointer bump), and, once that slab is used
+// up, a batch of 32 from the pool before it carves a new slab. A full list moves to the pool whole,
+// in constant time (the list knows its oldest block). Slab frames never go back to the backing
 // allocator: frame memory is kept at its high-water mark for reuse, as a slab allocator keeps its
 // spans. That is the point: handed back, a burst of a million tasks costs a page fault per 4 KiB on
 // the next burst, and a frame from oneTBB's scalable_malloc costs ~100 instructions where the list
@@ -93,6 +93,10 @@ constexpr std::size_t granule = frame_granule;
 constexpr std::size_t size_classes = frame_size_classes;
 constexpr std::size_t cached_bytes_per_class = 256 * 1024;
 constexpr std::size_t slab_bytes = 64 * 1024;
+// Slabs come sixteen at a time from one backing allocation: the backing allocator's own
+// header and rounding are paid per megabyte, not per slab (per slab they cost a million
+// sleeping tasks 20 MiB of resident memory, docs/benchmarks.md).
+constexpr std::size_t slabs_per_arena = 16;
 constexpr std::size_t refill_batch = 32;
 
 constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
@@ -128,10 +132,10 @@ void* backing_allocate(std::size_t bytes) {
     throw std::bad_alloc();
 }
 
-// A slab's first granule links it to the slab carved before it, so every slab stays
-// reachable from the pool (LeakSanitizer sees no leak) and the frames start aligned.
-struct slab_link {
-    alignas(granule) slab_link* previous;
+// An arena's first granule links it to the arena allocated before it, so every slab stays
+// reachable from the pool (LeakSanitizer sees no leak) and the slabs start aligned.
+struct arena_link {
+    alignas(granule) arena_link* previous;
 };
 
 // Frames that no thread's list holds, for any thread to take, and the slabs ever carved.
@@ -167,19 +171,28 @@ public:
         heads_[size_class] = first;
     }
 
-    // A new slab of slab_bytes, linked into the slab list; returns where its frames start.
+    // A new slab of slab_bytes, from the current arena or a new one.
     char* carve_slab() {
-        auto* slab = static_cast<slab_link*>(backing_allocate(slab_bytes));
         std::lock_guard guard(mutex_);
-        slab->previous = slabs_;
-        slabs_ = slab;
-        return reinterpret_cast<char*>(slab) + sizeof(slab_link);
+        if (static_cast<std::size_t>(arena_end_ - arena_next_) < slab_bytes) {
+            auto* arena = static_cast<arena_link*>(
+                backing_allocate(sizeof(arena_link) + slabs_per_arena * slab_bytes));
+            arena->previous = arenas_;
+            arenas_ = arena;
+            arena_next_ = reinterpret_cast<char*>(arena) + sizeof(arena_link);
+            arena_end_ = arena_next_ + slabs_per_arena * slab_bytes;
+        }
+        char* slab = arena_next_;
+        arena_next_ += slab_bytes;
+        return slab;
     }
 
 private:
     std::mutex mutex_;
     std::array<free_block*, size_classes> heads_{};
-    slab_link* slabs_ = nullptr;
+    arena_link* arenas_ = nullptr;
+    char* arena_next_ = nullptr;
+    char* arena_end_ = nullptr;
 };
 
 // Never destroyed: threads may free frames while static destructors run.
@@ -278,7 +291,7 @@ void arm_thread_exit_hand_back() {
             return taken;
         }
         next = pool().carve_slab();
-        frames.slab_end[size_class] = next + (slab_bytes - sizeof(slab_link));
+        frames.slab_end[size_class] = next + slab_bytes;
     }
     void* block = next;
     next += block_size;
