@@ -73,8 +73,10 @@ TEST(SignalReceived, WaitsOnlyForItsOwnSignal) {
     weft::run(
         []() -> weft::coro<> {
             weft::coro<> terminated = weft::signal_received(SIGTERM);
+            // A listener counts from here, so the delivery cannot be read before the wait.
+            weft::signal_listener user_signals(SIGUSR1);
             send_to_process(SIGUSR1);
-            co_await weft::signal_received(SIGUSR1); // read by now or soon: either wakes it
+            co_await weft::wait_for(user_signals.next(), 10s);
             send_to_process(SIGUSR1);
             EXPECT_THROW(co_await weft::wait_for(std::move(terminated), 50ms), weft::timeout_error);
         }(),
