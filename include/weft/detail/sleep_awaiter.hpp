@@ -81,9 +81,12 @@ public:
                    T result) noexcept(std::is_nothrow_move_constructible_v<T>)
         : sleep_awaiter(amount_ns), result_(std::move(result)) {}
 
+    // The result is taken before the cancellation check, so a cancelled sleep drops it here,
+    // not when its frame goes (clang keeps a task's awaitable until the last handle goes).
     T await_resume() {
+        T result = std::move(result_);
         sleep_awaiter::await_resume();
-        return std::move(result_);
+        return result;
     }
 
 private:
