@@ -58,7 +58,7 @@ struct run_options {
     // the workers start, and restores that thread's mask when it returns. Each a signal
     // number other than SIGKILL, SIGSTOP and the faults (weft::signal_error).
     std::vector<int> signals = {};
-    // asyncio.run's Ctrl-C: a SIGINT that no task is waiting for cancels main (which may
+    // asyncio.run's Ctrl-C: a SIGINT no task waits or listens for cancels main (which may
     // clean up); the next one, or one after main ended, ends the process as SIGINT's
     // default action does. Off by default: it takes SIGINT from the rest of the program.
     bool interrupt_cancels_main = false;

@@ -23,6 +23,8 @@
 // next delivery, as every handler asyncio registered would run). A delivery nobody waits
 // for is counted and otherwise dropped, except by a listener, which remembers that one
 // came. The kernel merges a signal sent again before it was read into one delivery.
+// With run_options::interrupt_cancels_main, a SIGINT taken by a waiter, or arriving while a
+// listener of SIGINT (signal_received's included) is alive, does not cancel main.
 // Cancelling a waiting task ends its wait at once with cancelled_error.
 #pragma once
 
@@ -33,7 +35,7 @@
 namespace weft {
 
 namespace detail {
-class io_readiness;
+struct signal_deliveries;
 }
 
 // Counts the deliveries of one signal from its construction: next() resumes once a
@@ -45,6 +47,10 @@ public:
     // a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS), or is not watched by the
     // running runtime (run_options::signals); weft::runtime_error outside a runtime.
     explicit signal_listener(int signo);
+    // Moving hands the count over; the moved-from listener may only be destroyed.
+    signal_listener(signal_listener&& other) noexcept;
+    signal_listener& operator=(signal_listener&& other) noexcept;
+    ~signal_listener();
 
     // Resumes once a delivery came since the last one consumed; it consumes them all.
     coro<> next();
@@ -56,7 +62,7 @@ private:
     signal_listener(int signo, const char* what);
 
     int signo_;
-    detail::io_readiness* deliveries_;
+    detail::signal_deliveries* deliveries_;
     std::uint64_t consumed_;
 };
 

@@ -12,9 +12,9 @@ namespace weft {
 
 namespace {
 
-detail::io_readiness& watched_deliveries(int signo, const char* what) {
+detail::signal_deliveries& watched_deliveries(int signo, const char* what) {
     detail::check_signal_number(signo, what);
-    detail::io_readiness* deliveries =
+    detail::signal_deliveries* deliveries =
         detail::require_running_signal_source(what).deliveries(signo);
     if (deliveries == nullptr) {
         throw signal_error(std::string(what) + ": signal " + std::to_string(signo) +
@@ -33,12 +33,37 @@ coro<> await_next(signal_listener listener) {
 signal_listener::signal_listener(int signo) : signal_listener(signo, "weft::signal_listener") {}
 
 signal_listener::signal_listener(int signo, const char* what)
-    : signo_(signo), deliveries_(&watched_deliveries(signo, what)),
-      consumed_(deliveries_->observe()) {}
+    : signo_(signo), deliveries_(&watched_deliveries(signo, what)) {
+    // release: pairs with the driver's acquire load, so a SIGINT sent after this line finds
+    // the listener counted and is not taken for an interrupt.
+    deliveries_->listeners.fetch_add(1, std::memory_order_release);
+    consumed_ = deliveries_->readiness.observe();
+}
+
+signal_listener::signal_listener(signal_listener&& other) noexcept
+    : signo_(other.signo_), deliveries_(std::exchange(other.deliveries_, nullptr)),
+      consumed_(other.consumed_) {}
+
+signal_listener& signal_listener::operator=(signal_listener&& other) noexcept {
+    // other's destructor ends what this listener counted.
+    std::swap(signo_, other.signo_);
+    std::swap(deliveries_, other.deliveries_);
+    std::swap(consumed_, other.consumed_);
+    return *this;
+}
+
+signal_listener::~signal_listener() {
+    if (deliveries_ != nullptr) {
+        // release: as the increment, so a SIGINT sent after the listener went is read as
+        // an interrupt again.
+        deliveries_->listeners.fetch_sub(1, std::memory_order_release);
+    }
+}
 
 coro<> signal_listener::next() {
-    co_await detail::readiness_awaiter(*deliveries_, consumed_, "weft::signal_listener::next");
-    consumed_ = deliveries_->observe();
+    co_await detail::readiness_awaiter(deliveries_->readiness, consumed_,
+                                       "weft::signal_listener::next");
+    consumed_ = deliveries_->readiness.observe();
 }
 
 coro<> signal_received(int signo) {

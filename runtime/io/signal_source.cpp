@@ -62,7 +62,7 @@ signal_source::signal_source(reactor& events, const std::vector<int>& signals,
     for (const int signo : signals) {
         sigaddset(&watched_, signo);
         if (!deliveries_[static_cast<std::size_t>(signo)]) {
-            deliveries_[static_cast<std::size_t>(signo)] = std::make_unique<io_readiness>();
+            deliveries_[static_cast<std::size_t>(signo)] = std::make_unique<signal_deliveries>();
         }
     }
     pthread_sigmask(SIG_BLOCK, &watched_, &previous_mask_);
@@ -95,7 +95,7 @@ signal_source::~signal_source() {
     pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
 }
 
-io_readiness* signal_source::deliveries(int signo) noexcept {
+signal_deliveries* signal_source::deliveries(int signo) noexcept {
     if (signo < 1 || signo >= _NSIG) {
         return nullptr;
     }
@@ -119,13 +119,17 @@ std::size_t signal_source::read_pending(waker& driver) noexcept {
             }
             return woken;
         }
-        io_readiness* counted = deliveries(static_cast<int>(info.ssi_signo));
+        signal_deliveries* counted = deliveries(static_cast<int>(info.ssi_signo));
         if (counted == nullptr) {
             continue;
         }
-        const std::size_t took = counted->signal(driver);
+        const std::size_t took = counted->readiness.signal(driver);
         woken += took;
-        if (took == 0 && info.ssi_signo == SIGINT && interrupt_.on_interrupt != nullptr) {
+        // acquire: pairs with the listener's release increment. A listener made before the
+        // process was sent this SIGINT is counted: the send and this read take the kernel's
+        // signal-queue lock in that order.
+        if (took == 0 && info.ssi_signo == SIGINT && interrupt_.on_interrupt != nullptr &&
+            counted->listeners.load(std::memory_order_acquire) == 0) {
             interrupt_.on_interrupt(interrupt_.context);
         }
     }

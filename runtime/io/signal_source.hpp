@@ -11,14 +11,16 @@
 // On each readable edge the reactor's driver reads the descriptor until EAGAIN and, for
 // each signal read, raises that signal's count and wakes every task waiting on it
 // (io_readiness: the count is raised and the waiters taken under one lock, and a waiter
-// re-reads the count before linking itself, so none misses a delivery). A SIGINT that no
-// task was waiting for goes to the interrupt handler instead, if there is one (run's
-// Ctrl-C handling).
+// re-reads the count before linking itself, so none misses a delivery). A SIGINT that woke
+// no task while no signal_listener of SIGINT was alive goes to the interrupt handler
+// instead, if there is one (run's Ctrl-C handling): a listener made and not yet awaited has
+// taken the signal over, as asyncio's add_signal_handler does when it is called.
 #pragma once
 
 #include <signal.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -37,10 +39,17 @@ void check_signal_number(int signo, const char* what);
 // this thread and raises it.
 [[noreturn]] void end_process_by(int signo) noexcept;
 
-// Called by the driver for a SIGINT that no task was waiting for.
+// Called by the driver for a SIGINT that no task was waiting or listening for.
 struct interrupt_handler {
     void (*on_interrupt)(void* context) noexcept = nullptr;
     void* context = nullptr;
+};
+
+// One watched signal: the count of its deliveries, with its waiters, and how many
+// signal_listeners of it are alive.
+struct signal_deliveries {
+    io_readiness readiness;
+    std::atomic<std::size_t> listeners{0};
 };
 
 class signal_source {
@@ -53,7 +62,7 @@ public:
     ~signal_source();
 
     // The deliveries of `signo`, or null if the runtime does not watch it.
-    io_readiness* deliveries(int signo) noexcept;
+    signal_deliveries* deliveries(int signo) noexcept;
 
 private:
     static std::size_t on_event(void* context, io_source& source, waker& driver) noexcept;
@@ -65,7 +74,7 @@ private:
     io_source* source_ = nullptr;
     const interrupt_handler interrupt_;
     // Indexed by signal number; one count for each watched signal.
-    std::array<std::unique_ptr<io_readiness>, _NSIG> deliveries_;
+    std::array<std::unique_ptr<signal_deliveries>, _NSIG> deliveries_;
 };
 
 // The signal source of the runtime whose worker runs on this thread; throws

@@ -3,7 +3,7 @@
 // with kill() wake every waiter, a listener misses none between awaits, a waiter is
 // cancelled at once, the mask is blocked in every worker and restored after run, bad
 // numbers are refused by name, and run_options::interrupt_cancels_main cancels main on the
-// first SIGINT and ends the process on the second.
+// first SIGINT nobody waits or listens for and ends the process on the second.
 #include <weft/signal.hpp>
 #include <weft/weft.hpp>
 
@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -217,6 +218,30 @@ TEST(InterruptCancelsMain, WaiterForSigintTakesItInstead) {
             co_await weft::sleep(20ms); // main is not cancelled meanwhile
         }(),
         interrupt_handling()));
+}
+
+TEST(InterruptCancelsMain, LiveListenerTakesItUntilItGoes) {
+    std::atomic<bool> cancelled{false};
+    EXPECT_THROW(weft::run(
+                     [](std::atomic<bool>& cancelled) -> weft::coro<> {
+                         {
+                             weft::signal_listener interrupts(SIGINT);
+                             send_to_process(SIGINT);
+                             co_await weft::sleep(20ms); // not cancelled: the listener took it
+                             weft::signal_listener moved = std::move(interrupts);
+                             co_await moved.next();
+                         }
+                         try {
+                             send_to_process(SIGINT); // no listener now: main is cancelled
+                             co_await weft::sleep(1h);
+                         } catch (const weft::cancelled_error&) {
+                             cancelled = true;
+                             throw;
+                         }
+                     }(cancelled),
+                     interrupt_handling()),
+                 weft::cancelled_error);
+    EXPECT_TRUE(cancelled.load());
 }
 
 TEST(InterruptCancelsMain, SecondSigintEndsTheProcess) {
