@@ -23,10 +23,15 @@ std::size_t timer_wheel::advance(std::uint64_t now) noexcept {
     std::size_t fired = 0;
     entry_list& expired = lists_[expired_list];
     while (expired.head != nullptr) {
-        // Entries inserted by a `fire` get later sequence numbers: they wait for the next batch.
-        const std::uint64_t batch_end = next_sequence_;
-        while (expired.head != nullptr && expired.head->sequence_ < batch_end) {
+        // The batch is the list as it stands: a `fire` appends what it inserts after it, to
+        // wait for the next batch, and cancel() moves the batch's end back when a fire
+        // cancels its last entry.
+        batch_last_ = expired.tail;
+        while (batch_last_ != nullptr) {
             timer_entry& entry = *expired.head;
+            if (&entry == batch_last_) {
+                batch_last_ = nullptr;
+            }
             remove(entry);
             entry.fire(entry);
             ++fired;
@@ -37,7 +42,8 @@ std::size_t timer_wheel::advance(std::uint64_t now) noexcept {
 }
 
 bool timer_wheel::fires_before(const timer_entry& a, const timer_entry& b) noexcept {
-    return a.deadline < b.deadline || (a.deadline == b.deadline && a.sequence_ < b.sequence_);
+    return a.deadline < b.deadline ||
+           (a.deadline == b.deadline && inserted_before(a.sequence_, b.sequence_));
 }
 
 // The earliest deadline, size_ > 0: overdue entries precede the wheel's; in the wheel, the

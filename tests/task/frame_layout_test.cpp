@@ -47,11 +47,11 @@ TEST(FrameLayout, PromiseBaseIs24Bytes) {
     EXPECT_EQ(sizeof(weft::detail::promise_base), 24U);
 }
 
-TEST(FrameLayout, SleepTimerStateIs80Bytes) {
-    EXPECT_EQ(sizeof(weft::detail::timer_entry), 48U);
-    EXPECT_EQ(sizeof(weft::detail::sleep_timer), 80U);
-    EXPECT_EQ(sizeof(weft::detail::sleep_awaiter<deadline_kind::at>), 80U);
-    EXPECT_EQ(sizeof(weft::detail::sleep_awaiter<deadline_kind::at, false>), 80U);
+TEST(FrameLayout, SleepTimerStateIs72Bytes) {
+    EXPECT_EQ(sizeof(weft::detail::timer_entry), 40U);
+    EXPECT_EQ(sizeof(weft::detail::sleep_timer), 72U);
+    EXPECT_EQ(sizeof(weft::detail::sleep_awaiter<deadline_kind::at>), 72U);
+    EXPECT_EQ(sizeof(weft::detail::sleep_awaiter<deadline_kind::at, false>), 72U);
 }
 
 TEST(FrameLayout, FixedNumbers) {

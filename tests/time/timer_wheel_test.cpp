@@ -67,8 +67,11 @@ TEST(TimerWheel, StartsEmpty) {
 }
 
 TEST(TimerWheel, EntryIsSmall) {
-    EXPECT_LE(sizeof(timer_entry), 64U);
+    EXPECT_LE(sizeof(timer_entry), 40U);
 }
+
+// The insertion counter is kept modulo 2^48; these start it just short of the wrap.
+constexpr std::uint64_t sequence_wrap = std::uint64_t{1} << 48;
 
 TEST(TimerWheel, FiresAtExactlyItsDeadline) {
     // Deadlines on and around each level's boundaries, from several starting clocks.
@@ -185,6 +188,23 @@ TEST(TimerWheel, EqualDeadlinesFireInInsertionOrderByOneBigStep) {
         }
     }
     EXPECT_EQ(log, expected);
+}
+
+TEST(TimerWheel, EqualDeadlinesFireInInsertionOrderAcrossTheCounterWrap) {
+    constexpr std::uint64_t deadline = 5'000'000'040;
+    std::vector<int> log;
+    auto timers = make_timers(6, log);
+    timer_wheel wheel(0, sequence_wrap - 3);
+    insert_at(wheel, timers[0], deadline); // the last numbers before the wrap
+    insert_at(wheel, timers[1], deadline + 1);
+    wheel.advance(4'990'000'000);
+    insert_at(wheel, timers[2], deadline);
+    insert_at(wheel, timers[3], deadline); // numbered 0, after the wrap
+    wheel.advance(deadline - 10);
+    insert_at(wheel, timers[4], deadline + 1);
+    insert_at(wheel, timers[5], deadline);
+    EXPECT_EQ(wheel.advance(deadline + 1), 6U);
+    EXPECT_EQ(log, (std::vector<int>{0, 2, 3, 5, 1, 4}));
 }
 
 TEST(TimerWheel, CanceledEntryNeverFires) {
@@ -420,10 +440,11 @@ struct spawning_timer : logged_timer {
     std::vector<std::pair<logged_timer*, std::uint64_t>> to_insert;
 };
 
-TEST(TimerWheel, EntriesInsertedByFireAsOverdueFireInOrderAfterTheBatch) {
+// Overdue entries inserted by a fire wait for the batch before them, whatever their numbers.
+void expect_inserted_by_fire_after_the_batch(std::uint64_t first_sequence) {
     std::vector<int> log;
     auto timers = make_timers(5, log);
-    timer_wheel wheel;
+    timer_wheel wheel(0, first_sequence);
     spawning_timer spawner;
     spawner.id = 100;
     spawner.log = &log;
@@ -441,6 +462,48 @@ TEST(TimerWheel, EntriesInsertedByFireAsOverdueFireInOrderAfterTheBatch) {
     insert_at(wheel, timers[4], 150);
     EXPECT_EQ(wheel.advance(200), 6U);
     EXPECT_EQ(log, (std::vector<int>{100, 4, 2, 1, 3, 0}));
+}
+
+TEST(TimerWheel, EntriesInsertedByFireAsOverdueFireInOrderAfterTheBatch) {
+    expect_inserted_by_fire_after_the_batch(0);
+}
+
+TEST(TimerWheel, EntriesInsertedByFireAfterTheCounterWrapStillWaitForTheBatch) {
+    expect_inserted_by_fire_after_the_batch(sequence_wrap - 2);
+}
+
+// A spawning timer that also cancels one entry.
+struct cancelling_spawner : spawning_timer {
+    logged_timer* to_cancel = nullptr;
+};
+
+TEST(TimerWheel, FireThatCancelsTheBatchsLastEntryStillEndsTheBatchThere) {
+    std::vector<int> log;
+    auto timers = make_timers(4, log);
+    timer_wheel wheel;
+    cancelling_spawner spawner;
+    spawner.id = 100;
+    spawner.log = &log;
+    spawner.wheel = &wheel;
+    spawner.to_insert = {{&timers[0], 60}, {&timers[1], 50}}; // overdue, out of order
+    spawner.to_cancel = &timers[3];
+    spawner.fire = [](timer_entry& entry) noexcept {
+        auto& self = static_cast<cancelling_spawner&>(entry);
+        self.log->push_back(self.id);
+        for (auto [timer, deadline] : self.to_insert) {
+            timer->deadline = deadline;
+            self.wheel->insert(*timer);
+        }
+        self.wheel->cancel(*self.to_cancel);
+    };
+    insert_at(wheel, spawner, 100);
+    insert_at(wheel, timers[2], 120);
+    insert_at(wheel, timers[3], 150); // the batch's last entry, cancelled by the spawner
+    EXPECT_EQ(wheel.advance(200), 4U);
+    // The batch ends after 2; the inserted pair is sorted before it fires.
+    EXPECT_EQ(log, (std::vector<int>{100, 2, 1, 0}));
+    EXPECT_FALSE(timer_wheel::pending(timers[3]));
+    EXPECT_EQ(wheel.size(), 0U);
 }
 
 // A timer that fires `remaining` more times, `period` apart, by inserting itself again.

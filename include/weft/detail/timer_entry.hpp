@@ -22,15 +22,18 @@ private:
     friend class timer_wheel;
 
     static constexpr std::uint16_t unlinked = UINT16_MAX;
+    static constexpr unsigned sequence_bits = 48;
 
     timer_entry* prev_ = nullptr;
     timer_entry* next_ = nullptr;
-    // The wheel's insertion counter at insert(): ties between equal deadlines go to the older.
-    std::uint64_t sequence_ = 0;
     // Index of the list that holds it (a slot, or the expired list), or `unlinked`.
-    std::uint16_t list_ = unlinked;
+    std::uint64_t list_ : 16 = unlinked;
+    // The wheel's insertion counter at insert(), modulo 2^48: ties between equal deadlines go
+    // to the older. It shares the list index's word, as a sleeping coroutine pays for every
+    // byte of its entry.
+    std::uint64_t sequence_ : sequence_bits = 0;
 };
 
-static_assert(sizeof(timer_entry) <= 64, "a sleeping coroutine pays for its timer_entry");
+static_assert(sizeof(timer_entry) <= 40, "a sleeping coroutine pays for its timer_entry");
 
 } // namespace weft::detail
