@@ -10,8 +10,8 @@
 //
 // Paths are unix_stream's (a filesystem path, or an abstract name after '@'); an empty or too
 // long one throws weft::invalid_argument saying the limit. bind takes a stale socket file
-// and removes its own on close as unix_listener does. An unbound socket sends (its datagrams'
-// sender is empty) and receives only what its peer of pair() or connect sends. Datagrams,
+// and removes its own on close as unix_listener does. An unbound socket sends, but its
+// datagrams' sender is empty, so nobody can answer; it receives only as one of a pair(). Datagrams,
 // truncation, connect, cancellation, timeouts, errors and life after the runtime are
 // udp_socket's (see udp_socket.hpp): connect to a path nothing is bound to throws ENOENT or
 // ECONNREFUSED. A send to a receiver whose queue is full waits until it can go.
