@@ -1,6 +1,6 @@
 // Every header of weft::net: addresses and name resolution, TCP and Unix domain streams and
-// listeners, UDP sockets, the buffered stream reader, and the servers that run a task per
-// connection. One line a header.
+// listeners, UDP and Unix domain datagram sockets, the buffered stream reader, and the servers
+// that run a task per connection. One line a header.
 #pragma once
 
 #include <weft/net/address.hpp>
@@ -11,5 +11,6 @@
 #include <weft/net/tcp_listener.hpp>
 #include <weft/net/tcp_stream.hpp>
 #include <weft/net/udp_socket.hpp>
+#include <weft/net/unix_datagram_socket.hpp>
 #include <weft/net/unix_listener.hpp>
 #include <weft/net/unix_stream.hpp>

@@ -1,5 +1,7 @@
 // The machinery of weft::net::serve (net/server.hpp): the accept loop, which gives each
-// connection a task of its own, and the end of the connections still running.
+// connection a task of its own, the end of the connections still running, and the two ways a
+// server ends (cancelled, or gracefully). All of it is generic over the listener, whose
+// accept() gives the connection type the handler takes.
 //
 // The accept loop's state (listener, handler, connection tasks) is shared between serve's
 // frame and the loop, which a graceful serve runs as a task beside its stop condition: if
@@ -13,13 +15,14 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include <weft/awaitable.hpp>
 #include <weft/coro.hpp>
-#include <weft/net/tcp_listener.hpp>
-#include <weft/net/tcp_stream.hpp>
+#include <weft/errors.hpp>
 #include <weft/sleep.hpp>
 #include <weft/task.hpp>
 #include <weft/wait.hpp>
@@ -35,28 +38,28 @@ inline bool accept_may_recover(const std::system_error& error) noexcept {
 
 // One connection's task. The handler's own frame owns the stream and is destroyed as soon
 // as the handler ends, so the socket closes then, not when the server forgets the task.
-template <class Handler>
-coro<> handle_connection(Handler handler, tcp_stream connection) {
+template <class Handler, class Connection>
+coro<> handle_connection(Handler handler, Connection connection) {
     co_await handler(std::move(connection));
 }
 
-template <class Handler>
+template <class Listener, class Handler>
 struct server_state {
-    server_state(tcp_listener listening, Handler handling)
+    server_state(Listener listening, Handler handling)
         : listener(std::move(listening)), handler(std::move(handling)) {}
 
-    tcp_listener listener;
+    Listener listener;
     Handler handler;
     std::vector<task<>> connections;
 };
 
 // Accepts until cancelled, or until an accept fails for good, which it rethrows. Running
 // out of descriptors or memory pauses it for 10 ms instead.
-template <class Handler>
-coro<> accept_connections(std::shared_ptr<server_state<Handler>> state) {
+template <class Listener, class Handler>
+coro<> accept_connections(std::shared_ptr<server_state<Listener, Handler>> state) {
     std::size_t next_sweep = 64;
     for (;;) {
-        tcp_stream accepted;
+        typename decltype(state->listener.accept())::value_type accepted;
         bool pause = false;
         try {
             accepted = co_await state->listener.accept();
@@ -116,6 +119,63 @@ inline std::vector<task<>> tasks_of(const task<>& accepting, const task<>& stop)
 inline std::exception_ptr failure_of(const task<>& ended) {
     const std::exception_ptr error = ended.exception();
     return error && !weft::detail::is_cancellation(error) ? error : nullptr;
+}
+
+// serve until cancelled (net/server.hpp).
+template <class Listener, class Handler>
+coro<> serve_until_cancelled(Listener listener, Handler handler) {
+    auto state =
+        std::make_shared<server_state<Listener, Handler>>(std::move(listener), std::move(handler));
+    std::exception_ptr failure;
+    try {
+        co_await accept_connections(state);
+    } catch (...) { // cancelled_error, the server's end, or an accept that failed for good
+        failure = std::current_exception();
+    }
+    state->listener.close();
+    co_await end_connections(std::move(state->connections));
+    std::rethrow_exception(failure);
+}
+
+// serve until `stop_when` completes, then with `grace` for the connections (net/server.hpp).
+template <class Listener, class Handler, awaitable Stop>
+coro<> serve_gracefully(Listener listener, Handler handler, Stop stop_when,
+                        std::chrono::nanoseconds grace) {
+    if (grace < std::chrono::nanoseconds::zero()) {
+        throw invalid_argument("weft::net::serve: the grace period is negative (" +
+                               std::to_string(grace.count()) + " ns); zero cancels at once");
+    }
+    auto state =
+        std::make_shared<server_state<Listener, Handler>>(std::move(listener), std::move(handler));
+    const task<> accepting = create_task(accept_connections(state));
+    const task<> stop = create_task(await_stop(std::move(stop_when)));
+    std::exception_ptr failure;
+    try {
+        co_await wait(tasks_of(accepting, stop), return_when::first_completed);
+    } catch (...) { // cancelled_error
+        failure = std::current_exception();
+    }
+    accepting.cancel();
+    stop.cancel();
+    co_await wait(tasks_of(accepting, stop));
+    if (!failure) {
+        failure = failure_of(accepting);
+    }
+    state->listener.close();
+    if (!failure) {
+        try {
+            co_await wait(state->connections, return_when::all_completed, grace);
+        } catch (...) { // cancelled_error
+            failure = std::current_exception();
+        }
+    }
+    co_await end_connections(std::move(state->connections));
+    if (!failure) {
+        failure = failure_of(stop);
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
 }
 
 } // namespace weft::net::detail

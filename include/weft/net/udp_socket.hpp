@@ -79,7 +79,6 @@ private:
     static std::string_view as_chars(std::span<const std::byte> bytes) noexcept {
         return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
     }
-    coro<> send_datagram(std::string_view datagram, const address* to, const char* operation);
 
     weft::detail::attached_socket socket_;
 };

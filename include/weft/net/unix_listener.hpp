@@ -13,14 +13,13 @@
 // inside a runtime only, and after its runtime ended it behaves as tcp_listener's does.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <weft/coro.hpp>
 #include <weft/detail/attached_socket.hpp>
+#include <weft/net/unix_socket_file.hpp>
 #include <weft/net/unix_stream.hpp>
 
 namespace weft::net {
@@ -52,18 +51,11 @@ public:
     void close() noexcept;
 
 private:
-    // The socket file bind made (none for an abstract name), to remove only that one.
-    struct socket_file {
-        bool exists = false;
-        dev_t device = 0;
-        ino_t inode = 0;
-    };
-
-    unix_listener(weft::detail::attached_socket socket, socket_file file) noexcept
+    unix_listener(weft::detail::attached_socket socket, detail::unix_socket_file file) noexcept
         : socket_(std::move(socket)), file_(file) {}
 
     weft::detail::attached_socket socket_;
-    socket_file file_;
+    detail::unix_socket_file file_; // the socket file bind made, to remove only that one
 };
 
 } // namespace weft::net

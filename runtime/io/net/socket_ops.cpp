@@ -54,12 +54,7 @@ std::optional<endpoint> parse_family(const std::string& text, std::uint16_t port
 
 std::string endpoint::host() const {
     if (family() == AF_UNIX) {
-        const auto& local = reinterpret_cast<const sockaddr_un&>(storage);
-        const std::size_t path_length = length - offsetof(sockaddr_un, sun_path);
-        if (path_length > 0 && local.sun_path[0] == '\0') { // abstract: no terminator
-            return std::string("@").append(local.sun_path + 1, path_length - 1);
-        }
-        return std::string(local.sun_path, strnlen(local.sun_path, path_length));
+        return unix_path_of(*this);
     }
     char text[INET6_ADDRSTRLEN] = {};
     if (family() == AF_INET6) {
@@ -70,6 +65,19 @@ std::string endpoint::host() const {
                   sizeof text);
     }
     return text;
+}
+
+std::string unix_path_of(const endpoint& where) {
+    constexpr std::size_t path_offset = offsetof(sockaddr_un, sun_path);
+    if (where.length <= path_offset) { // unbound: the family alone, or nothing at all
+        return {};
+    }
+    const auto& local = reinterpret_cast<const sockaddr_un&>(where.storage);
+    const std::size_t path_length = where.length - path_offset;
+    if (local.sun_path[0] == '\0') { // abstract: no terminator
+        return std::string("@").append(local.sun_path + 1, path_length - 1);
+    }
+    return std::string(local.sun_path, strnlen(local.sun_path, path_length));
 }
 
 std::string endpoint::describe() const {
@@ -154,6 +162,10 @@ int open_stream_socket(int family) noexcept {
 
 int open_socket(int family, int type) noexcept {
     return error_or(socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+}
+
+int open_socket_pair(int type, int (&fds)[2]) noexcept {
+    return error_or(socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds));
 }
 
 int bind_and_listen(int fd, const endpoint& where, int backlog) noexcept {

@@ -53,6 +53,9 @@ std::optional<endpoint> parse_numeric(std::string_view host, std::uint16_t port)
 // '@' or NUL. Throws weft::invalid_argument, naming `operation`, for an empty path or one
 // longer than sockaddr_un holds (unix_path_limit bytes).
 endpoint unix_endpoint(std::string_view path, const char* operation);
+// The path of a Unix socket address as unix_endpoint takes it ("@name" for an abstract one),
+// or "" for an unbound socket's (no path, or no address at all).
+std::string unix_path_of(const endpoint& where);
 // The longest Unix socket path, without its NUL terminator (or an abstract name, with its
 // leading '@' or NUL).
 inline constexpr std::size_t unix_path_limit = sizeof(sockaddr_un::sun_path) - 1;
@@ -66,6 +69,8 @@ endpoint peer_endpoint(int fd);
 // A non-blocking, close-on-exec socket of `family` and `type` (SOCK_DGRAM, SOCK_STREAM for
 // AF_UNIX), or -errno.
 [[gnu::noinline]] int open_socket(int family, int type) noexcept;
+// Two connected non-blocking, close-on-exec AF_UNIX sockets of `type` into `fds`: 0 or -errno.
+[[gnu::noinline]] int open_socket_pair(int type, int (&fds)[2]) noexcept;
 [[gnu::noinline]] int bind_and_listen(int fd, const endpoint& where, int backlog) noexcept;
 // bind alone (UDP; Unix sockets, which then listen()), 0 or -errno.
 [[gnu::noinline]] int bind_to(int fd, const endpoint& where) noexcept;

@@ -1,27 +1,22 @@
-// weft::net::udp_socket: each send or receive tries its system call (sendto, recvmsg) and,
-// on EAGAIN, waits for the next readiness edge of its direction (runtime/io/io_source.hpp),
-// as the stream sockets do. The socket's own address names it in errors.
+// weft::net::udp_socket: the datagram operations every weft datagram socket shares
+// (io/net/datagram_io.hpp), with IPv4 and IPv6 addresses. The socket's own address names it
+// in errors.
 #include <weft/net/udp_socket.hpp>
 
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <optional>
 #include <string>
 #include <system_error>
 
-#include <weft/sleep.hpp>
-
-#include "io/io_budget.hpp"
 #include "io/io_source.hpp"
+#include "io/net/datagram_io.hpp"
 #include "io/net/socket_ops.hpp"
 
 namespace weft::net {
 
 namespace ops = detail::net;
-using detail::io_source;
-using detail::readiness_awaiter;
 
 namespace {
 
@@ -70,66 +65,20 @@ address udp_socket::local_address() const {
 }
 
 coro<> udp_socket::send_to(std::string_view datagram, const address& to) {
-    return send_datagram(datagram, &to, "weft::net::udp_socket::send_to");
+    static constexpr const char* operation = "weft::net::udp_socket::send_to";
+    return ops::send_datagram(socket_, datagram, ops::endpoint_of(to), operation, closed);
 }
 
 coro<> udp_socket::send(std::string_view datagram) {
-    return send_datagram(datagram, nullptr, "weft::net::udp_socket::send");
-}
-
-coro<> udp_socket::send_datagram(std::string_view datagram, const address* to,
-                                 const char* operation) {
-    io_source& source = ops::open_source(socket_, operation, closed);
-    ops::require_live_runtime(source, operation, socket_.address());
-    if (detail::spend_io_budget()) {
-        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
-    }
-    const std::optional<ops::endpoint> destination =
-        to != nullptr ? std::optional(ops::endpoint_of(*to)) : std::nullopt;
-    for (;;) {
-        const std::uint64_t seen = source.writable.observe();
-        const ssize_t sent = ops::send_datagram(source.fd, datagram.data(), datagram.size(),
-                                                destination ? &*destination : nullptr);
-        if (sent >= 0) {
-            co_return;
-        }
-        if (sent == -EINTR) {
-            continue;
-        }
-        if (!ops::would_block(sent)) {
-            ops::throw_socket_error(static_cast<int>(-sent), operation,
-                                    to != nullptr ? socket_.address() + " to " + to->to_string()
-                                                  : socket_.address());
-        }
-        co_await readiness_awaiter(source.writable, seen, operation);
-    }
+    static constexpr const char* operation = "weft::net::udp_socket::send";
+    return ops::send_datagram(socket_, datagram, std::nullopt, operation, closed);
 }
 
 coro<received_datagram> udp_socket::receive_from(std::span<char> buffer) {
     static constexpr const char* operation = "weft::net::udp_socket::receive_from";
-    io_source& source = ops::open_source(socket_, operation, closed);
-    ops::require_live_runtime(source, operation, socket_.address());
-    if (detail::spend_io_budget()) {
-        co_await weft::sleep(std::chrono::nanoseconds(0)); // see io/io_budget.hpp
-    }
-    for (;;) {
-        const std::uint64_t seen = source.readable.observe();
-        ops::endpoint sender;
-        bool truncated = false;
-        const ssize_t got =
-            ops::receive_datagram(source.fd, buffer.data(), buffer.size(), sender, truncated);
-        if (got >= 0) {
-            co_return received_datagram{static_cast<std::size_t>(got), truncated,
-                                        ops::address_of(sender)};
-        }
-        if (got == -EINTR) {
-            continue;
-        }
-        if (!ops::would_block(got)) {
-            ops::throw_socket_error(static_cast<int>(-got), operation, socket_.address());
-        }
-        co_await readiness_awaiter(source.readable, seen, operation);
-    }
+    const ops::datagram_received got =
+        co_await ops::receive_datagram(socket_, buffer, operation, closed);
+    co_return received_datagram{got.size, got.truncated, ops::address_of(got.sender)};
 }
 
 } // namespace weft::net

@@ -20,11 +20,14 @@
 #include <system_error>
 #include <vector>
 
+#include "io/net/server_handlers.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using weft::net::tcp_listener;
 using weft::net::tcp_stream;
+using weft::testing::stuck_handler;
 
 constexpr std::size_t response_size = 1 << 20;
 
@@ -136,22 +139,6 @@ TEST(GracefulServe, SigtermLosesNoAcceptedRequestAndHalfWritesNone) {
     EXPECT_EQ(answered.load(), clients);
 }
 
-// Serves each connection by waiting for ever, counting the handlers cancelled.
-struct stuck_server {
-    std::atomic<int>& started;
-    std::atomic<int>& cancelled;
-
-    weft::coro<> operator()(tcp_stream) const {
-        started.fetch_add(1);
-        try {
-            co_await weft::sleep(1h);
-        } catch (const weft::cancelled_error&) {
-            cancelled.fetch_add(1);
-            throw;
-        }
-    }
-};
-
 weft::coro<> wait_for_event(weft::event& stop) {
     co_await stop.wait();
 }
@@ -165,7 +152,7 @@ TEST(GracefulServe, HandlersStillRunningWhenTheGraceEndsAreCancelled) {
             const std::uint16_t port = listener.local_port();
             weft::event stop;
             weft::task<> server = weft::create_task(
-                weft::net::serve(std::move(listener), stuck_server{started, cancelled},
+                weft::net::serve(std::move(listener), stuck_handler{started, cancelled},
                                  wait_for_event(stop), 100ms));
             std::vector<tcp_stream> open = co_await open_started(port, 8, started);
             const auto stopped = std::chrono::steady_clock::now();
@@ -192,7 +179,7 @@ TEST(GracefulServe, CancelledServerCancelsItsConnectionsWithoutGrace) {
             const std::uint16_t port = listener.local_port();
             weft::event never;
             weft::task<> server = weft::create_task(weft::net::serve(
-                std::move(listener), stuck_server{started, cancelled}, wait_for_event(never), 1h));
+                std::move(listener), stuck_handler{started, cancelled}, wait_for_event(never), 1h));
             std::vector<tcp_stream> open = co_await open_started(port, 4, started);
             const auto before = std::chrono::steady_clock::now();
             server.cancel();
@@ -212,7 +199,7 @@ TEST(GracefulServe, StopFailureIsRethrownAfterTheShutdown) {
             };
             std::atomic<int> started{0};
             std::atomic<int> cancelled{0};
-            EXPECT_THROW(co_await weft::net::start_server(stuck_server{started, cancelled},
+            EXPECT_THROW(co_await weft::net::start_server(stuck_handler{started, cancelled},
                                                           "127.0.0.1", 0, failing(), 1s),
                          std::runtime_error);
         }(),
@@ -225,7 +212,7 @@ TEST(GracefulServe, NegativeGraceIsRefused) {
             std::atomic<int> started{0};
             std::atomic<int> cancelled{0};
             weft::event never;
-            EXPECT_THROW(co_await weft::net::start_server(stuck_server{started, cancelled},
+            EXPECT_THROW(co_await weft::net::start_server(stuck_handler{started, cancelled},
                                                           "127.0.0.1", 0, wait_for_event(never),
                                                           -1ms),
                          weft::invalid_argument);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "io/net/server_handlers.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -25,17 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using weft::net::tcp_listener;
 using weft::net::tcp_stream;
-
-weft::coro<> echo(tcp_stream conn) {
-    std::array<char, 4096> buffer;
-    for (;;) {
-        const std::size_t got = co_await conn.read_some(buffer);
-        if (got == 0) {
-            co_return;
-        }
-        co_await conn.write_all(std::string_view(buffer.data(), got));
-    }
-}
+using weft::testing::echo;
 
 // Raises the soft descriptor limit to at least `wanted`, if the hard limit allows.
 void allow_descriptors(rlim_t wanted) {

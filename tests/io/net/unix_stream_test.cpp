@@ -14,14 +14,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <span>
@@ -31,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/net/unix_socket_files.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -42,22 +41,7 @@ namespace fs = std::filesystem;
 
 const weft::run_options two_workers{.workers = 2};
 
-// A fresh directory for this test's socket files, removed afterwards.
-class UnixStream : public testing::Test {
-protected:
-    void SetUp() override {
-        directory_ = fs::temp_directory_path() /
-                     ("weft-unix-" + std::to_string(::getpid()) + "-" +
-                      testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(directory_);
-        fs::create_directories(directory_);
-    }
-    void TearDown() override { fs::remove_all(directory_); }
-
-    std::string socket_path(const char* name) const { return (directory_ / name).string(); }
-
-    fs::path directory_;
-};
+class UnixStream : public weft::testing::unix_socket_directory {};
 
 // A connected pair through a listener at `path`.
 weft::coro<std::pair<unix_stream, unix_stream>> connected_pair(unix_listener& listener) {
@@ -246,19 +230,8 @@ TEST_F(UnixStream, ConnectingWhereNothingListensFails) {
         two_workers);
 }
 
-// A socket file with nothing listening: bound, then closed without removing the file.
-void leave_stale_socket_file(const std::string& path) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_un where{};
-    where.sun_family = AF_UNIX;
-    std::memcpy(where.sun_path, path.data(), path.size());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where), 0);
-    ::close(fd);
-}
-
 TEST_F(UnixStream, BindRemovesAStaleSocketFileButNothingElse) {
-    leave_stale_socket_file(socket_path("stale"));
+    weft::testing::leave_stale_socket_file(socket_path("stale"), SOCK_STREAM);
     ASSERT_TRUE(fs::is_socket(socket_path("stale")));
     std::ofstream(socket_path("plain")) << "not a socket";
     weft::run(
