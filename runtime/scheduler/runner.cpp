@@ -1,0 +1,146 @@
+// weft::runner's compiled half: choosing the worker count, refusing options out of range,
+// refusing a run or close from a thread running a runtime, from two threads at once, or
+// after close; and giving each thread that acts as worker 0 its signal mask back.
+//
+// busy_ makes run() and close() exclusive: the thread that sets it is worker 0's only
+// driver until it clears it, and the runtime is made and destroyed only under it (or in the
+// constructor, before anyone else can see the runner).
+#include <weft/errors.hpp>
+#include <weft/runner.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/signal_source.hpp"
+#include "scheduler/runtime.hpp"
+
+namespace weft {
+
+namespace {
+
+// Refuses options that cannot work before anything starts. A negative count converted to
+// size_t lands far above max_workers; a negative duration would be read as a huge unsigned
+// one (a negative grace once made shutdown wait forever for a straggler).
+void validate(const run_options& options, const std::string& name) {
+    if (options.workers > max_workers) {
+        throw invalid_argument(name + ": run_options::workers is " +
+                               std::to_string(options.workers) + "; at most " +
+                               std::to_string(max_workers) + " (0 means one per CPU)");
+    }
+    if (options.shutdown_grace < std::chrono::nanoseconds::zero()) {
+        throw invalid_argument(name + ": run_options::shutdown_grace is negative (" +
+                               std::to_string(options.shutdown_grace.count()) +
+                               " ns); zero ends the drain at once");
+    }
+    if (options.max_blocking_threads == 0) {
+        throw invalid_argument(name + ": run_options::max_blocking_threads must be at least 1");
+    }
+    if (options.blocking_keep_alive < std::chrono::nanoseconds::zero()) {
+        throw invalid_argument(name + ": run_options::blocking_keep_alive is negative (" +
+                               std::to_string(options.blocking_keep_alive.count()) +
+                               " ns); zero ends an idle pool thread at once");
+    }
+    for (const int signo : options.signals) {
+        detail::check_signal_number(signo, (name + ": run_options::signals").c_str());
+    }
+}
+
+// Blocks `signals` in this thread and restores the thread's mask on leaving.
+class signals_blocked_here {
+public:
+    explicit signals_blocked_here(const std::vector<int>& signals) noexcept {
+        sigset_t blocked;
+        sigemptyset(&blocked);
+        for (const int signo : signals) {
+            sigaddset(&blocked, signo);
+        }
+        pthread_sigmask(SIG_BLOCK, &blocked, &saved_);
+    }
+    ~signals_blocked_here() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    signals_blocked_here(const signals_blocked_here&) = delete;
+    signals_blocked_here& operator=(const signals_blocked_here&) = delete;
+
+private:
+    sigset_t saved_;
+};
+
+// Holds busy_ for one run() or close(); throws weft::runtime_error with `refusal` if
+// another thread holds it.
+class exclusive_use {
+public:
+    exclusive_use(std::atomic<bool>& busy, const std::string& refusal) : busy_(busy) {
+        // acquire: pairs with the release below, so this thread sees all that the last
+        // run() or close() did to the runtime, worker 0's state included.
+        if (busy_.exchange(true, std::memory_order_acquire)) {
+            throw runtime_error(refusal);
+        }
+    }
+    ~exclusive_use() {
+        // release: see the constructor.
+        busy_.store(false, std::memory_order_release);
+    }
+    exclusive_use(const exclusive_use&) = delete;
+    exclusive_use& operator=(const exclusive_use&) = delete;
+
+private:
+    std::atomic<bool>& busy_;
+};
+
+void refuse_on_a_runtime_thread(const std::string& call) {
+    if (detail::worker::current() != nullptr) {
+        throw runtime_error(call +
+                            "() cannot be called from a thread that is running a weft runtime");
+    }
+}
+
+} // namespace
+
+runner::runner(run_options options) : runner(options, "weft::runner") {}
+
+runner::runner(const run_options& options, const char* name) : name_(name) {
+    validate(options, name_);
+    const std::size_t workers = options.workers != 0
+                                    ? options.workers
+                                    : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    // The runtime's signal source blocks the watched signals in this thread, so the workers
+    // start with them blocked; this thread then gets its own mask back.
+    const signals_blocked_here keep_this_threads_mask({});
+    runtime_ = std::make_unique<detail::runtime>(workers, options, name_);
+    runtime_->start();
+}
+
+runner::~runner() {
+    close();
+}
+
+void runner::run_frame(detail::frame_header* main, std::coroutine_handle<> handle) {
+    const std::string call = std::string(name_) + "::run";
+    refuse_on_a_runtime_thread(call);
+    const exclusive_use claimed(busy_, call + ": another thread is running or closing this "
+                                              "runner; run() calls must not overlap");
+    if (!runtime_) {
+        throw runtime_error(call + ": the runner is closed");
+    }
+    const signals_blocked_here blocked(runtime_->watched_signals());
+    runtime_->run_main(main, handle);
+}
+
+void runner::close() {
+    const std::string call = std::string(name_) + "::close";
+    refuse_on_a_runtime_thread(call);
+    const exclusive_use claimed(busy_, call + ": another thread is running this runner; "
+                                              "close it after run() has returned");
+    if (!runtime_) {
+        return;
+    }
+    const signals_blocked_here blocked(runtime_->watched_signals());
+    runtime_->shut_down();
+    runtime_.reset();
+}
+
+} // namespace weft
