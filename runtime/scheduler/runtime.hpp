@@ -53,7 +53,7 @@ namespace weft::detail {
 class runtime final : public blocking_calls_listener {
 public:
     // `name` (weft::run, weft::runner) heads what it reports on stderr.
-    runtime(std::size_t workers, const run_options& options, const char* name);
+    runtime(std::size_t workers, const run_options& options, const char* name = "weft::run");
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
     ~runtime();

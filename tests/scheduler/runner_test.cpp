@@ -177,50 +177,52 @@ weft::generator<int> counts_up(std::atomic<bool>& cleaned_up) {
     co_await weft::sleep(10ms);
 }
 
-// Leaves a task waiting for ever, whose cancellation it records, and a generator started
-// and suspended in `kept`.
-weft::coro<> leaves_work_behind(std::atomic<bool>& task_cancelled,
-                                std::optional<weft::generator<int>>& kept,
-                                std::atomic<bool>& generator_closed) {
-    weft::create_task([](std::atomic<bool>& cancelled) -> weft::coro<> {
-        try {
-            co_await never_returns();
-        } catch (const weft::cancelled_error&) {
-            cancelled = true;
-            throw;
-        }
-    }(task_cancelled));
-    co_await weft::sleep(0s); // the task starts (one cancelled before it starts never runs)
-    kept.emplace(counts_up(generator_closed));
-    EXPECT_EQ(co_await kept->next(), 0);
-}
-
-TEST(Runner, CloseCancelsPendingTasksAndFinalizesGenerators) {
+// What a main leaves behind for the close: a task waiting for ever, whose cancellation it
+// records, and a generator started and suspended in `kept`.
+struct left_behind {
     std::atomic<bool> task_cancelled{false};
     std::atomic<bool> generator_closed{false};
     std::optional<weft::generator<int>> kept;
-    weft::runner r(weft::run_options{.workers = 2, .virtual_time = true});
-    r.run(leaves_work_behind(task_cancelled, kept, generator_closed));
+
+    weft::coro<> main() {
+        weft::create_task([](std::atomic<bool>& cancelled) -> weft::coro<> {
+            try {
+                co_await never_returns();
+            } catch (const weft::cancelled_error&) {
+                cancelled = true;
+                throw;
+            }
+        }(task_cancelled));
+        co_await weft::sleep(0s); // the task starts (one cancelled before it starts never runs)
+        kept.emplace(counts_up(generator_closed));
+        EXPECT_EQ(co_await kept->next(), 0);
+    }
+};
+
+const weft::run_options two_virtual{.workers = 2, .virtual_time = true};
+
+TEST(Runner, CloseCancelsPendingTasksAndFinalizesGenerators) {
+    left_behind left;
+    weft::runner r(two_virtual);
+    r.run(left.main());
     EXPECT_EQ(r.run(value_of(3)), 3);
-    EXPECT_FALSE(task_cancelled.load());
-    EXPECT_FALSE(generator_closed.load());
+    EXPECT_FALSE(left.task_cancelled.load());
+    EXPECT_FALSE(left.generator_closed.load());
     r.close();
-    EXPECT_TRUE(task_cancelled.load());
-    EXPECT_TRUE(generator_closed.load());
-    EXPECT_TRUE(kept->done());
+    EXPECT_TRUE(left.task_cancelled.load());
+    EXPECT_TRUE(left.generator_closed.load());
+    EXPECT_TRUE(left.kept->done());
     EXPECT_NO_THROW(r.close()); // idempotent
 }
 
 TEST(Runner, DestructorCloses) {
-    std::atomic<bool> task_cancelled{false};
-    std::atomic<bool> generator_closed{false};
-    std::optional<weft::generator<int>> kept;
+    left_behind left;
     {
-        weft::runner r(weft::run_options{.workers = 2, .virtual_time = true});
-        r.run(leaves_work_behind(task_cancelled, kept, generator_closed));
+        weft::runner r(two_virtual);
+        r.run(left.main());
     }
-    EXPECT_TRUE(task_cancelled.load());
-    EXPECT_TRUE(generator_closed.load());
+    EXPECT_TRUE(left.task_cancelled.load());
+    EXPECT_TRUE(left.generator_closed.load());
 }
 
 TEST(Runner, RunAfterCloseIsARuntimeError) {
@@ -288,7 +290,7 @@ TEST(Runner, OptionsOutOfRangeAndAnEmptyCoroAreRefusedByName) {
 // its deadline, measured on that clock, in a later one.
 TEST(Runner, VirtualTimeRunsOnAcrossRuns) {
     using weft::clock;
-    weft::runner r(weft::run_options{.workers = 2, .virtual_time = true});
+    weft::runner r(two_virtual);
     const clock::time_point start =
         r.run([]() -> weft::coro<clock::time_point> { co_return clock::now(); }());
     struct first_run {
