@@ -12,15 +12,18 @@
 // as in asyncio, they wait for the next run). close() does what the end of weft::run does:
 // cancels the pending tasks and waits for them up to the shutdown grace, closes the
 // generators still suspended, and joins the workers and the blocking pool's threads.
-// run() and close() block the watched signals (run_options::signals) in the calling thread
-// while they run and restore its mask when they return. Virtual time runs on across runs:
+// The watched signals (run_options::signals) are blocked in the thread that makes the
+// runner from construction to close() there, as weft::run does for its call; run() or
+// close() on another thread blocks them there while it runs. Virtual time runs on across runs:
 // it stands still between them, since worker 0 counts as busy then.
 #pragma once
 
 #include <atomic>
 #include <coroutine>
 #include <memory>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <weft/coro.hpp>
 #include <weft/detail/run_main.hpp>
@@ -59,10 +62,13 @@ private:
     // `name` heads the reports and error messages: weft::run's own runner says weft::run.
     runner(const run_options& options, const char* name);
     void run_frame(detail::frame_header* main, std::coroutine_handle<> handle);
+    // The signals a run() or close() on this thread blocks for its call; null on the maker.
+    const std::vector<int>* signals_to_block_here() const noexcept;
     friend void detail::run_main(detail::frame_header* main, std::coroutine_handle<> handle,
                                  const run_options& options);
 
     const char* const name_;
+    const std::thread::id maker_;
     // Null once closed.
     std::unique_ptr<detail::runtime> runtime_;
     // Set while a thread is in run() or close().

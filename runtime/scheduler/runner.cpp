@@ -1,6 +1,7 @@
 // weft::runner's compiled half: choosing the worker count, refusing options out of range,
 // refusing a run or close from a thread running a runtime, from two threads at once, or
-// after close; and giving each thread that acts as worker 0 its signal mask back.
+// after close; and the watched signals' mask of each thread that acts as worker 0: the
+// maker's blocks them from construction to close, any other's only during its call.
 //
 // busy_ makes run() and close() exclusive: the thread that sets it is worker 0's only
 // driver until it clears it, and the runtime is made and destroyed only under it (or in the
@@ -50,22 +51,32 @@ void validate(const run_options& options, const std::string& name) {
     }
 }
 
-// Blocks `signals` in this thread and restores the thread's mask on leaving.
+// Blocks `signals` in this thread and restores the thread's mask on leaving; does nothing
+// for null (the thread that made the runner, which blocks them from construction to close).
 class signals_blocked_here {
 public:
-    explicit signals_blocked_here(const std::vector<int>& signals) noexcept {
+    explicit signals_blocked_here(const std::vector<int>* signals) noexcept
+        : active_(signals != nullptr) {
+        if (!active_) {
+            return;
+        }
         sigset_t blocked;
         sigemptyset(&blocked);
-        for (const int signo : signals) {
+        for (const int signo : *signals) {
             sigaddset(&blocked, signo);
         }
         pthread_sigmask(SIG_BLOCK, &blocked, &saved_);
     }
-    ~signals_blocked_here() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    ~signals_blocked_here() {
+        if (active_) {
+            pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+        }
+    }
     signals_blocked_here(const signals_blocked_here&) = delete;
     signals_blocked_here& operator=(const signals_blocked_here&) = delete;
 
 private:
+    bool active_;
     sigset_t saved_;
 };
 
@@ -102,20 +113,24 @@ void refuse_on_a_runtime_thread(const std::string& call) {
 
 runner::runner(run_options options) : runner(options, "weft::runner") {}
 
-runner::runner(const run_options& options, const char* name) : name_(name) {
+runner::runner(const run_options& options, const char* name)
+    : name_(name), maker_(std::this_thread::get_id()) {
     validate(options, name_);
     const std::size_t workers = options.workers != 0
                                     ? options.workers
                                     : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    // The runtime's signal source blocks the watched signals in this thread, so the workers
-    // start with them blocked; this thread then gets its own mask back.
-    const signals_blocked_here keep_this_threads_mask({});
+    // The runtime's signal source blocks the watched signals in this thread until it is
+    // destroyed, so the workers start with them blocked.
     runtime_ = std::make_unique<detail::runtime>(workers, options, name_);
     runtime_->start();
 }
 
 runner::~runner() {
     close();
+}
+
+const std::vector<int>* runner::signals_to_block_here() const noexcept {
+    return std::this_thread::get_id() == maker_ ? nullptr : &runtime_->watched_signals();
 }
 
 void runner::run_frame(detail::frame_header* main, std::coroutine_handle<> handle) {
@@ -126,7 +141,7 @@ void runner::run_frame(detail::frame_header* main, std::coroutine_handle<> handl
     if (!runtime_) {
         throw runtime_error(call + ": the runner is closed");
     }
-    const signals_blocked_here blocked(runtime_->watched_signals());
+    const signals_blocked_here blocked(signals_to_block_here());
     runtime_->run_main(main, handle);
 }
 
@@ -138,7 +153,9 @@ void runner::close() {
     if (!runtime_) {
         return;
     }
-    const signals_blocked_here blocked(runtime_->watched_signals());
+    // On another thread than the maker, the signal source's destructor sets the maker's old
+    // mask here; this thread's own is put back after it.
+    const signals_blocked_here blocked(signals_to_block_here());
     runtime_->shut_down();
     runtime_.reset();
 }

@@ -323,25 +323,52 @@ bool blocked_in_this_thread(int signo) {
     return sigismember(&mask, signo) == 1;
 }
 
-// run() blocks the watched signals in its thread only while it runs, whichever thread
-// calls it; a signal sent during a run reaches the task waiting for it.
-TEST(Runner, BlocksTheWatchedSignalsOnlyWhileItRuns) {
+// A thread inherits its maker's mask; the threads below start from an open one.
+void unblock_sigusr1_here() {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);
+}
+
+// A main that waits for a SIGUSR1 it sends the process, and says whether its thread
+// blocks SIGUSR1.
+weft::coro<bool> receives_sigusr1() {
+    weft::coro<> received = weft::signal_received(SIGUSR1);
+    EXPECT_EQ(kill(getpid(), SIGUSR1), 0);
+    co_await std::move(received);
+    co_return blocked_in_this_thread(SIGUSR1);
+}
+
+// The maker's thread blocks the watched signals from construction to close, as weft::run
+// does for its call; another thread blocks them only while its run() lasts. A signal sent
+// during a run reaches the task waiting for it, whichever thread runs.
+TEST(Runner, BlocksTheWatchedSignalsInTheMakerUntilCloseAndElsewhereDuringRun) {
+    ASSERT_FALSE(blocked_in_this_thread(SIGUSR1));
     weft::runner r(weft::run_options{.workers = 1, .signals = {SIGUSR1}});
-    EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
-    for (int round = 0; round < 2; ++round) {
-        EXPECT_TRUE(r.run([]() -> weft::coro<bool> {
-            weft::coro<> received = weft::signal_received(SIGUSR1);
-            EXPECT_EQ(kill(getpid(), SIGUSR1), 0);
-            co_await std::move(received);
-            co_return blocked_in_this_thread(SIGUSR1);
-        }()));
-        EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
-    }
+    EXPECT_TRUE(blocked_in_this_thread(SIGUSR1));
+    EXPECT_TRUE(r.run(receives_sigusr1()));
+    EXPECT_TRUE(blocked_in_this_thread(SIGUSR1));
     std::thread([&] {
+        unblock_sigusr1_here();
+        EXPECT_TRUE(r.run(receives_sigusr1()));
+        EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
+    }).join();
+    r.close();
+    EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
+}
+
+// Closed on another thread, the runner leaves that thread's mask as it found it.
+TEST(Runner, CloseOnAnotherThreadKeepsThatThreadsMask) {
+    weft::runner r(weft::run_options{.workers = 1, .signals = {SIGUSR1}});
+    std::thread([&] {
+        unblock_sigusr1_here();
         r.close();
         EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
     }).join();
-    EXPECT_FALSE(blocked_in_this_thread(SIGUSR1));
+    // The maker's thread cannot be changed from another: it still blocks the signal.
+    EXPECT_TRUE(blocked_in_this_thread(SIGUSR1));
+    unblock_sigusr1_here();
 }
 
 // Each run's SIGINT cancels that run's main: the count of interrupts starts again with each
