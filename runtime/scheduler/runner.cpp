@@ -80,15 +80,17 @@ private:
     sigset_t saved_;
 };
 
-// Holds busy_ for one run() or close(); throws weft::runtime_error with `refusal` if
+// Holds busy_ for one run() or close(); throws weft::runtime_error, naming `call` (the
+// messages are built only then: run() is on the path benchmarked), with `refusal` if
 // another thread holds it.
 class exclusive_use {
 public:
-    exclusive_use(std::atomic<bool>& busy, const std::string& refusal) : busy_(busy) {
+    exclusive_use(std::atomic<bool>& busy, const char* name, const char* call, const char* refusal)
+        : busy_(busy) {
         // acquire: pairs with the release below, so this thread sees all that the last
         // run() or close() did to the runtime, worker 0's state included.
         if (busy_.exchange(true, std::memory_order_acquire)) {
-            throw runtime_error(refusal);
+            throw runtime_error(std::string(name) + call + refusal);
         }
     }
     ~exclusive_use() {
@@ -102,9 +104,9 @@ private:
     std::atomic<bool>& busy_;
 };
 
-void refuse_on_a_runtime_thread(const std::string& call) {
+void refuse_on_a_runtime_thread(const char* name, const char* call) {
     if (detail::worker::current() != nullptr) {
-        throw runtime_error(call +
+        throw runtime_error(std::string(name) + call +
                             "() cannot be called from a thread that is running a weft runtime");
     }
 }
@@ -134,22 +136,22 @@ const std::vector<int>* runner::signals_to_block_here() const noexcept {
 }
 
 void runner::run_frame(detail::frame_header* main, std::coroutine_handle<> handle) {
-    const std::string call = std::string(name_) + "::run";
-    refuse_on_a_runtime_thread(call);
-    const exclusive_use claimed(busy_, call + ": another thread is running or closing this "
-                                              "runner; run() calls must not overlap");
+    refuse_on_a_runtime_thread(name_, "::run");
+    const exclusive_use claimed(busy_, name_, "::run",
+                                ": another thread is running or closing this runner; run() "
+                                "calls must not overlap");
     if (!runtime_) {
-        throw runtime_error(call + ": the runner is closed");
+        throw runtime_error(std::string(name_) + "::run: the runner is closed");
     }
     const signals_blocked_here blocked(signals_to_block_here());
     runtime_->run_main(main, handle);
 }
 
 void runner::close() {
-    const std::string call = std::string(name_) + "::close";
-    refuse_on_a_runtime_thread(call);
-    const exclusive_use claimed(busy_, call + ": another thread is running this runner; "
-                                              "close it after run() has returned");
+    refuse_on_a_runtime_thread(name_, "::close");
+    const exclusive_use claimed(busy_, name_, "::close",
+                                ": another thread is running this runner; close it after run() "
+                                "has returned");
     if (!runtime_) {
         return;
     }
