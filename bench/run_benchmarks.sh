@@ -14,11 +14,11 @@ cd "$source_dir"
 if [[ -n "${WEFT_BENCH_BUILD_DIR:-}" ]]; then
     build_dir="$WEFT_BENCH_BUILD_DIR"
     cmake --preset release -B "$build_dir"
-    cmake --build "$build_dir" --target spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench sync_bench blocking_bench
+    cmake --build "$build_dir" --target spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench runner_bench sync_bench blocking_bench
 else
     build_dir="$source_dir/build/release"
     cmake --preset release
-    cmake --build --preset release --target spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench sync_bench blocking_bench
+    cmake --build --preset release --target spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench runner_bench sync_bench blocking_bench
 fi
 
 results_dir="$source_dir/build/bench-results"
@@ -49,7 +49,7 @@ cache_value() {
     fi
 } | tee "$results_dir/machine.txt"
 
-for bench in spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench sync_bench blocking_bench; do
+for bench in spawn_bench forkjoin_bench frame_alloc_bench timer_bench sleep_bench cancel_bench generator_bench runner_bench sync_bench blocking_bench; do
     echo "== $bench"
     "$build_dir/bench/$bench" \
         --benchmark_repetitions=5 \

@@ -1,6 +1,6 @@
-// weft::run: the single entry point (asyncio.run). It creates a fresh runtime, runs
-// `main` to completion, shuts the runtime down and returns main's value or rethrows its
-// exception.
+// weft::run: the entry point for the simple case (asyncio.run). It creates a fresh runtime (a
+// weft::runner, weft/runner.hpp, used for this one main), runs `main` to completion, shuts
+// the runtime down and returns main's value or rethrows its exception.
 //
 //     int main() { return weft::run(serve(), weft::run_options{.workers = 2}); }
 //

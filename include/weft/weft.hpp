@@ -16,6 +16,7 @@
 #include <weft/outcome.hpp>
 #include <weft/queue.hpp>
 #include <weft/run.hpp>
+#include <weft/runner.hpp>
 #include <weft/runtime_handle.hpp>
 #include <weft/runtime_stats.hpp>
 #include <weft/semaphore.hpp>

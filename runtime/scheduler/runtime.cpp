@@ -13,7 +13,7 @@ namespace weft::detail {
 
 namespace {
 
-std::vector<int> watched_signals(const run_options& options) {
+std::vector<int> signals_to_watch(const run_options& options) {
     std::vector<int> watched = options.signals;
     if (options.interrupt_cancels_main) {
         watched.push_back(SIGINT);
@@ -23,11 +23,12 @@ std::vector<int> watched_signals(const run_options& options) {
 
 } // namespace
 
-runtime::runtime(std::size_t workers, const run_options& options)
-    : signals_(reactor_, watched_signals(options),
+runtime::runtime(std::size_t workers, const run_options& options, const char* name)
+    : watched_(signals_to_watch(options)),
+      signals_(reactor_, watched_,
                options.interrupt_cancels_main ? interrupt_handler{&runtime::on_interrupt, this}
                                               : interrupt_handler{}),
-      idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace),
+      idle_(workers), registry_(workers), shutdown_grace_(options.shutdown_grace), name_(name),
       exception_handler_(options.exception_handler), virtual_time_(options.virtual_time),
       blocking_(options.virtual_time ? this : nullptr, options.max_blocking_threads,
                 options.blocking_keep_alive, options.shutdown_grace),
@@ -56,42 +57,72 @@ struct leave_when_done : waiter_node {
         auto& self = static_cast<leave_when_done&>(node);
         // seq_cst: worker 0 reads it in its parking re-check (see worker::park).
         self.main_done.store(true, std::memory_order_seq_cst);
+        // The node lives until run_main takes it back from main's waiters, which waits for
+        // this wake to end.
         self.owner.wake_worker(0);
     }
     runtime& owner;
     std::atomic<bool>& main_done;
 };
 
-void report_stragglers(std::size_t count, std::chrono::nanoseconds grace) {
+void report_stragglers(const char* name, std::size_t count, std::chrono::nanoseconds grace) {
     std::fprintf(stderr,
-                 "weft::run: %zu task%s still pending %.3f s after shutdown cancelled %s; "
+                 "%s: %zu task%s still pending %.3f s after shutdown cancelled %s; "
                  "destroying %s without resuming %s\n",
-                 count, count == 1 ? " was" : "s were",
+                 name, count, count == 1 ? " was" : "s were",
                  std::chrono::duration<double>(grace).count(), count == 1 ? "it" : "them",
                  count == 1 ? "it" : "them", count == 1 ? "it" : "them");
 }
 
 } // namespace
 
-void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
-    main_ = main;
-    leave_when_done stopper(*this, main_done_);
-    main->waiters.enqueue(stopper);
-    launch(main, handle, 2, workers_[0].get());
+void runtime::start() {
     try {
         for (std::size_t id = 1; id < workers_.size(); ++id) {
             threads_.emplace_back([this, id] { workers_[id]->run(); });
         }
     } catch (...) {
-        gate_->close();
-        finish(main, stopper);
+        stop_and_join();
         throw;
     }
+}
+
+void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
+    {
+        const std::lock_guard guard(main_mutex_);
+        main_ = main;
+        interrupts_ = 0;
+    }
+    // seq_cst: as every access of main_done_; the last run left it set. No wake of the last
+    // run's stopper is still running: that run took its stopper back.
+    main_done_.store(false, std::memory_order_seq_cst);
+    leave_when_done stopper(*this, main_done_);
+    main->waiters.enqueue(stopper);
+    // launch() without its notify: worker 0 runs main at once, and a worker woken to
+    // steal it would only move main off this thread.
+    // relaxed: the frame is not shared yet; the push's release publishes the count.
+    main->refs.store(2, std::memory_order_relaxed);
+    registry_.add(main, 0);
+    workers_[0]->wake(handle);
     workers_[0]->run_until(main_done_);
+    // Main has ended: this returns once its completion, and so the stopper's wake, is over.
+    main->waiters.remove(stopper);
+    {
+        const std::lock_guard guard(main_mutex_);
+        main_ = nullptr;
+    }
+    // What main left queued on worker 0 would wait for the next run: a woken worker steals it.
+    if (!workers_[0]->ready.empty() || !workers_[0]->forks.empty()) {
+        notify_work();
+    }
+}
+
+void runtime::shut_down() {
     gate_->close();
     drain();
     blocking_.close();
-    finish(main, stopper);
+    stop_and_join();
+    teardown();
 }
 
 void runtime::stop_and_join() noexcept {
@@ -100,15 +131,6 @@ void runtime::stop_and_join() noexcept {
         thread.join();
     }
     threads_.clear();
-}
-
-void runtime::finish(frame_header* main, waiter_node& stopper) {
-    stop_and_join();
-    // Only now, with every other thread joined: after a failed start main has not ended
-    // and a started thread may have been running it. After main's end this finds the
-    // list done and does nothing.
-    main->waiters.remove(stopper);
-    teardown();
 }
 
 // Cancels every pending task and lets worker 0 work with the others until they have all
@@ -161,7 +183,7 @@ bool runtime::wait_for_tasks() {
     } while (!registry_.empty() && now_ns() < drain_deadline_.deadline);
     workers_[0]->timers.cancel(drain_deadline_);
     if (const std::size_t stragglers = registry_.size()) {
-        report_stragglers(stragglers, shutdown_grace_);
+        report_stragglers(name_, stragglers, shutdown_grace_);
         return false;
     }
     return true;
@@ -175,8 +197,11 @@ void runtime::end_drain() {
 
 void runtime::on_interrupt(void* self) noexcept {
     auto& owner = *static_cast<runtime*>(self);
-    // seq_cst: as every read of main_done_; a main that ended has nothing left to cancel.
-    if (++owner.interrupts_ > 1 || owner.main_done_.load(std::memory_order_seq_cst)) {
+    const std::lock_guard guard(owner.main_mutex_);
+    // seq_cst: as every access of main_done_; a main that ended has nothing left to cancel,
+    // and between runs there is no main.
+    if (owner.main_ == nullptr || ++owner.interrupts_ > 1 ||
+        owner.main_done_.load(std::memory_order_seq_cst)) {
         end_process_by(SIGINT);
     }
     request_cancel(owner.main_->task_strand());

@@ -1,19 +1,23 @@
-// The runtime behind one weft::run call: its workers and threads, the injection queue,
-// the idle bookkeeping, the registry of pending tasks, the blocking pool and the gate of
-// its runtime_handles. It lives on run's stack; the calling thread is worker 0.
+// The runtime behind a weft::runner (and so behind each weft::run call): its workers and
+// threads, the injection queue, the idle bookkeeping, the registry of pending tasks, the
+// blocking pool and the gate of its runtime_handles. The runner owns it; start() launches
+// workers 1..n-1 on threads of their own, which run until shut_down(); worker 0 is the
+// thread in run_main or shut_down, whichever thread that is, one at a time.
 //
-// Shutdown: when the main task ends, worker 0 (the thread in run) leaves its loop, closes
-// the gate (handles refuse new work from then on) and drains: it cancels every task still
-// pending, then works on with the others until the registry is empty or the shutdown
-// grace has passed; if they all ended, it closes the generators still suspended (each in a
-// task, asyncio's shutdown_asyncgens) and works on until those tasks end, or a new grace. Then the
-// blocking pool drops the calls not started, and stop() raises `stopping_` and wakes every worker;
-// each finishes the step it is running and leaves its loop. After the threads are joined,
-// teardown() closes the injector, forgets every queued handle and destroys every task still
-// registered (those that outlived the grace, reported on stderr); destroying a task's frame
-// destroys everything it owns (awaited coroutines, gather children) and unlinks its awaiters from
-// what they waited on. Last, it waits for the blocking calls still running and joins the pool's
-// threads.
+// A run: run_main launches main on worker 0 and runs worker 0 until main ends, then
+// returns; the tasks still pending stay, and the other workers keep running them (worker 0
+// runs nothing until the next run_main or shut_down, so what waits on its timers waits for
+// that). Shutdown (shut_down): worker 0 closes the gate (handles refuse new work from then
+// on) and drains: it cancels every task still pending, then works on with the others until
+// the registry is empty or the shutdown grace has passed; if they all ended, it closes the
+// generators still suspended (each in a task, asyncio's shutdown_asyncgens) and works on
+// until those tasks end, or a new grace. Then the blocking pool drops the calls not started,
+// and stop() raises `stopping_` and wakes every worker; each finishes the step it is running
+// and leaves its loop. After the threads are joined, teardown() closes the injector, forgets
+// every queued handle and destroys every task still registered (those that outlived the
+// grace, reported on stderr); destroying a task's frame destroys everything it owns
+// (awaited coroutines, gather children) and unlinks its awaiters from what they waited on.
+// Last, it waits for the blocking calls still running and joins the pool's threads.
 #pragma once
 
 #include <atomic>
@@ -24,6 +28,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -47,16 +52,25 @@ namespace weft::detail {
 
 class runtime final : public blocking_calls_listener {
 public:
-    runtime(std::size_t workers, const run_options& options);
+    // `name` (weft::run, weft::runner) heads what it reports on stderr.
+    runtime(std::size_t workers, const run_options& options, const char* name = "weft::run");
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
     ~runtime();
 
-    // Launches `main` on worker 0, runs worker 0 on this thread until main ends, then
-    // stops and tears down.
+    // Starts the threads of workers 1..n-1. On failure, stops and joins those started and
+    // rethrows.
+    void start();
+    // Launches `main` (a frame whose one reference the caller holds) on worker 0 and runs
+    // worker 0 on this thread until main has ended. Only one thread at a time, and none
+    // during shut_down.
     void run_main(frame_header* main, std::coroutine_handle<> handle);
+    // Cancels and drains the pending tasks, closes the suspended generators, stops and joins
+    // the workers and tears down, with worker 0 on this thread. Once, after start().
+    void shut_down();
 
-    // The one way a task starts (create_task, a runtime_handle, run's main): gives the new
+    // The one way a task starts (create_task, a runtime_handle, generator finalizers; a
+    // run's main is queued the same way, without the notify, by run_main): gives the new
     // task `references` (the running coroutine's, plus one for a task handle if the
     // launcher keeps one), registers it in the shard of `launcher` and queues its first
     // step on launcher's FIFO queue. `launcher` is the calling thread's worker (worker 0
@@ -78,6 +92,9 @@ public:
     detail::reactor& reactor() noexcept { return reactor_; }
     // The signals tasks may wait for (run_options::signals).
     signal_source& signals() noexcept { return signals_; }
+    // The signals the workers block: those, and SIGINT for interrupt_cancels_main. A thread
+    // that acts as worker 0 must block them too, or it could take one the signalfd should.
+    const std::vector<int>& watched_signals() const noexcept { return watched_; }
     blocking_pool& blocking() noexcept { return blocking_; }
     // The gate every runtime_handle of this runtime shares.
     std::shared_ptr<runtime_gate> gate() const noexcept { return gate_; }
@@ -139,22 +156,21 @@ private:
     void end_drain();
     // Stops every worker and joins the threads of those that had started.
     void stop_and_join() noexcept;
-    // The end of run_main, whether main ended or a thread failed to start: takes `stopper`
-    // back from main's waiters, stops and joins the workers and tears down.
-    void finish(frame_header* main, waiter_node& stopper);
     void teardown();
     // run_options::interrupt_cancels_main: the driver, for a SIGINT no task waited for.
     static void on_interrupt(void* self) noexcept;
 
     // First, so destroyed last: tearing down a task closes the sockets it holds.
     detail::reactor reactor_;
-    // Made on run's thread before the workers start, so they inherit its signal mask, and
-    // destroyed there after they are joined, which restores the mask.
+    const std::vector<int> watched_;
+    // Made on the runner's thread before the workers start, so they inherit its signal
+    // mask; the runner gives each thread it uses its own mask back (runner.cpp).
     signal_source signals_;
-    // Main, for the interrupt; set before the workers start.
+    // The running main, for the interrupt, or null between runs; with the SIGINTs handed
+    // to on_interrupt during this run. Under main_mutex_: the driver that calls on_interrupt
+    // may be any worker, and run_main lets go of main's frame after clearing main_.
+    std::mutex main_mutex_;
     frame_header* main_ = nullptr;
-    // SIGINTs handed to on_interrupt: only the driver counts, and the driver role's
-    // acquire and release order each driver after the previous one.
     unsigned interrupts_ = 0;
     std::vector<std::unique_ptr<worker>> workers_;
     detail::injector injector_;
@@ -169,6 +185,7 @@ private:
     std::atomic<bool> drain_over_{false};
     drain_deadline drain_deadline_;
     const std::chrono::nanoseconds shutdown_grace_;
+    const char* const name_;
     const std::function<void(std::exception_ptr)> exception_handler_;
     const bool virtual_time_;
     std::atomic<std::uint64_t> virtual_now_{0};

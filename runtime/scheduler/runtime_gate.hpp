@@ -3,8 +3,9 @@
 // runtime, the gate outlives them all.
 //
 // Invariants: `runtime_` is non-null exactly while the gate is open, and both a launch and
-// the close hold the mutex. The scheduler closes the gate when main's coroutine has ended,
-// before shutdown's drain, and before the scheduler is destroyed. So a launch either got in
+// the close hold the mutex. The scheduler closes the gate when its runner closes (for
+// weft::run, when main's coroutine has ended), before shutdown's drain, and before the
+// scheduler is destroyed. So a launch either got in
 // before the close, and then its task is registered (and queued) before the drain reads
 // the registry, which cancels and awaits it like any task, or it finds the gate closed and
 // is refused; never anything in between, and never a pointer to a dead scheduler.
@@ -29,7 +30,7 @@ public:
     // gate is closed; `body` is then destroyed by its owner without running.
     void launch(coro<>& body, const char* what);
 
-    // The runtime, once main has ended: refuses every later launch.
+    // The runtime, as it shuts down: refuses every later launch.
     void close() noexcept;
 
 private:

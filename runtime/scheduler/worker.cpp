@@ -137,6 +137,11 @@ void worker::run_until(const std::atomic<bool>& leave) {
     leave_ = &leave;
     run();
     leave_ = nullptr;
+    // A worker counted as searching while out of its loop (a runner's worker 0 between
+    // runs) would keep every producer from waking a sleeper.
+    if (searching_) {
+        stop_searching();
+    }
 }
 
 void worker::push_ready(std::coroutine_handle<> handle) {

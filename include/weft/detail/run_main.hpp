@@ -1,11 +1,12 @@
-// How weft::run (include/weft/run.hpp) drives its main coroutine: main becomes the first
-// task of a new runtime, with the one reference run holds, and run_main
-// (runtime/scheduler/run.cpp) runs the runtime until main has ended and the runtime has
-// shut down; run then takes main's result.
+// How weft::run (include/weft/run.hpp) and weft::runner::run (include/weft/runner.hpp)
+// drive a main coroutine: main becomes a task with the one reference its caller's handle
+// holds, the runtime runs it until it has ended (for weft::run, and shuts down), and the
+// caller then takes main's result through that handle.
 #pragma once
 
 #include <atomic>
 #include <coroutine>
+#include <string>
 
 #include <weft/coro.hpp>
 #include <weft/errors.hpp>
@@ -17,23 +18,37 @@ struct run_options;
 
 namespace detail {
 
-// Drives `main` (a task frame whose references the caller set) to completion on a new
-// runtime, then shuts the runtime down.
+// Drives `main` (a task frame whose references the caller set) to completion on a runner
+// of its own (runtime/scheduler/run.cpp), which it closes before returning.
 void run_main(frame_header* main, std::coroutine_handle<> handle, const run_options& options);
+
+// A main coroutine made a task, not launched yet; `owner` holds its one reference.
+template <class T>
+struct main_frame {
+    frame_header* header;
+    std::coroutine_handle<> handle;
+    task<T> owner;
+};
+
+// Throws invalid_state_error, naming `caller`, for an empty coro.
+template <class T>
+main_frame<T> make_main_frame(coro<T> main, const char* caller) {
+    coro_handle<T> handle = coro_access::release(main);
+    if (!handle) {
+        throw invalid_state_error(std::string(caller) +
+                                  ": the coro is empty (moved from or already awaited)");
+    }
+    frame_header* header = make_task(handle);
+    // relaxed: nothing else can see the frame yet. One reference, held by `owner`.
+    header->refs.store(1, std::memory_order_relaxed);
+    return {header, handle, task_access::adopt(handle)};
+}
 
 template <class T>
 T run_to_completion(coro<T> main, const run_options& options) {
-    coro_handle<T> handle = coro_access::release(main);
-    if (!handle) {
-        throw invalid_state_error("weft::run: the coro is empty (moved from or already "
-                                  "awaited)");
-    }
-    frame_header* header = make_task(handle);
-    // relaxed: nothing else can see the frame yet. One reference, held by main_task.
-    header->refs.store(1, std::memory_order_relaxed);
-    task<T> main_task = task_access::adopt(handle);
-    run_main(header, handle, options);
-    return task_access::take_result(main_task);
+    main_frame<T> frame = make_main_frame(std::move(main), "weft::run");
+    run_main(frame.header, frame.handle, options);
+    return task_access::take_result(frame.owner);
 }
 
 } // namespace detail
