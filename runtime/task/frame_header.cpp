@@ -1,4 +1,5 @@
 // Lifetime of task frames and their headers; see include/weft/detail/frame_header.hpp.
+#include <weft/detail/cancel_record.hpp>
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
@@ -16,6 +17,14 @@ void free_header_and_frame(frame_header* header) noexcept {
     header->~frame_header();
     deallocate_frame(header, bytes);
 }
+
+// The last reference to a task, before its frame and header go.
+void forget_task_state(frame_header* header) noexcept {
+    // relaxed: set by a canceller holding a reference, whose release we acquired.
+    if (header->has_cancel_record.load(std::memory_order_relaxed)) {
+        forget_cancel_record(*header);
+    }
+}
 } // namespace
 
 void release_task(frame_header* header, unretrieved_check check) noexcept {
@@ -24,6 +33,7 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
     if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return;
     }
+    forget_task_state(header);
     // relaxed: set before the teardown's release of its reference, which we acquired.
     if (header->torn_down.load(std::memory_order_relaxed)) {
         free_header_and_frame(header);
@@ -64,6 +74,7 @@ void promise_base::free_frame_storage(frame_header* header) noexcept {
         if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
             return;
         }
+        forget_task_state(header);
     }
     free_header_and_frame(header);
 }

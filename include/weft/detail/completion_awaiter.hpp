@@ -163,7 +163,7 @@ public:
                     }
                 }
             }
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         completion_access::mark_retrieved(*source_);
         if constexpr (Owning) {

@@ -56,7 +56,7 @@ template <class Promise>
 void end_strand_of(Promise& promise) noexcept {
     if (end_strand(*promise.strand()) && !promise.ignores_pending_cancel_at_ends() &&
         !promise.result.has_exception()) {
-        promise.result.set_exception(std::make_exception_ptr(cancelled_error()));
+        promise.result.set_exception(delivered_cancellation());
     }
 }
 
@@ -121,7 +121,7 @@ public:
         void await_resume() const {
             if (promise.role_ != frame_role::awaited && !promise.ignores_cancel_at_ends_ &&
                 take_pending_cancel(promise.strand_)) {
-                throw cancelled_error();
+                throw_delivered_cancellation();
             }
         }
     };
@@ -278,7 +278,7 @@ struct cancellation_point {
     }
     void await_resume() const {
         if (cancelled_) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
     }
 
