@@ -69,7 +69,16 @@ cancel_record& record_of(record_shard& shard, frame_header& header) {
 
 } // namespace
 
-bool cancel_task(frame_header& header, cancel_message message) noexcept {
+namespace {
+
+// The message of the counted request whose interruptions this thread is making, so that a
+// task they reach by forwarding (one awaited, or awaited further down) gets it too, as
+// asyncio's Task.cancel(msg) passes msg to what the task awaits.
+thread_local const cancel_message* forwarded_message = nullptr;
+
+// Counts a request on the task and leaves `message` where it will be delivered, then makes
+// the request with request_cancel, outside the lock.
+cancel_result counted_request(frame_header& header, const cancel_message& message) noexcept {
     strand_word& word = header.task_strand();
     record_shard& shard = shard_of(word);
     {
@@ -78,34 +87,49 @@ bool cancel_task(frame_header& header, cancel_message message) noexcept {
         std::uintptr_t seen = word.load(std::memory_order_acquire);
         for (;;) {
             if (seen == ended) {
-                return false;
+                return cancel_result::ended;
             }
+            cancel_record& record = record_of(shard, header);
             if ((seen & (claimed | delivered)) != 0) {
-                ++record_of(shard, header).requests; // one is being delivered: it keeps its message
-                return true;
+                // Being delivered: that cancellation keeps its message, and request_cancel
+                // adds nothing (or finds the cycle this thread's claim makes).
+                ++record.requests;
+                break;
             }
             if ((seen & ~requested) != 0) {
-                break; // a target to interrupt, outside the lock
+                // Suspended on a target: the request will interrupt it, unless the strand
+                // leaves it first; then it is left pending with this message.
+                ++record.requests;
+                record.message = message;
+                break;
             }
             // 0 or requested: the request is or stays pending, with this message (asyncio's
             // last cancel() before the task runs wins). The strand takes the message under
             // this lock, after its acquiring exchange of the word has read this RMW's
             // release (a CAS even when the word stays `requested`), or a later value.
-            cancel_record& record = record_of(shard, header);
             if (word.compare_exchange_weak(seen, requested, std::memory_order_release,
                                            std::memory_order_acquire)) {
                 ++record.requests;
-                record.message = std::move(message);
-                return true;
+                record.message = message;
+                return cancel_result::accepted;
             }
         }
-        // The strand is suspended on a target: the request will interrupt it, unless the
-        // strand leaves it first, and is then left pending with this message.
-        cancel_record& record = record_of(shard, header);
-        ++record.requests;
-        record.message = std::move(message);
     }
-    return request_cancel(word) != cancel_result::ended;
+    const cancel_message* outer = std::exchange(forwarded_message, &message);
+    const cancel_result result = request_cancel(word);
+    forwarded_message = outer;
+    return result;
+}
+
+} // namespace
+
+bool cancel_task(frame_header& header, cancel_message message) noexcept {
+    return counted_request(header, message) != cancel_result::ended;
+}
+
+cancel_result forward_cancel_to_task(frame_header& header) noexcept {
+    static const cancel_message none;
+    return counted_request(header, forwarded_message != nullptr ? *forwarded_message : none);
 }
 
 std::size_t cancel_requests(frame_header& header) noexcept {

@@ -1,8 +1,8 @@
 // Tests a task's cancel record (runtime/task/cancel_record.cpp) through weft::task:
-// cancel(message) and the message the task, its awaiters and the waits it is cancelled in
-// see; which message wins when several requests come before delivery; cancelling()'s count
-// and uncancel(), including dropping an undelivered request at zero; and records ending
-// with their tasks.
+// cancel(message) and the message the task, its awaiters, the waits it is cancelled in and
+// the tasks it forwards the cancellation to see; which message wins when several requests come
+// before delivery; cancelling()'s count and uncancel(), including dropping an undelivered request
+// at zero; and records ending with their tasks.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -83,6 +83,29 @@ TEST(CancelRecord, AnotherTaskAwaitingTheCancelledOneGetsItsMessage) {
             EXPECT_EQ(co_await message_of(outer), "inner only");
             EXPECT_TRUE(outer.cancelled());
             EXPECT_EQ(outer.cancelling(), 0u); // the outer task was never asked to stop
+        }(),
+        one_virtual_worker);
+}
+
+TEST(CancelRecord, ACancellationForwardedToAnAwaitedTaskCarriesTheMessageAndCounts) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::string seen;
+            weft::task<> inner = weft::create_task(sleep_and_record(seen));
+            weft::task<> outer = weft::create_task(
+                [](weft::task<> inner) -> weft::coro<> { co_await inner; }(inner));
+            weft::task<> in_gather = weft::create_task(
+                [](weft::task<> inner) -> weft::coro<> { co_await weft::gather(inner); }(inner));
+            co_await weft::sleep(1s);
+            EXPECT_TRUE(outer.cancel("outer's"));
+            EXPECT_EQ(co_await message_of(outer), "outer's");
+            EXPECT_EQ(seen, "outer's"); // as asyncio passes msg to what the task awaits
+            EXPECT_EQ(inner.cancelling(), 1u);
+            EXPECT_EQ(outer.cancelling(), 1u);
+            // The gather awaiting the ended task has nothing left to forward.
+            in_gather.cancel();
+            EXPECT_EQ(inner.cancelling(), 1u);
+            EXPECT_THROW(co_await in_gather, weft::cancelled_error);
         }(),
         one_virtual_worker);
 }

@@ -21,6 +21,10 @@ namespace weft::detail {
 // the task had ended or was destroyed. The caller holds a handle to the task.
 bool cancel_task(frame_header& header, cancel_message message) noexcept;
 
+// A wait on the task forwarding its awaiter's cancellation to it: counted like a cancel,
+// with the message of the task::cancel whose interruption forwards it, if any.
+cancel_result forward_cancel_to_task(frame_header& header) noexcept;
+
 // weft::task::cancelling: the requests counted and not withdrawn.
 std::size_t cancel_requests(frame_header& header) noexcept;
 

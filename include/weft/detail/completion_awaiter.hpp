@@ -79,6 +79,11 @@ struct completion_access {
     static strand_word& strand(const Source& source) noexcept {
         return source.strand();
     }
+    // Cancels a task on behalf of a wait that forwards its awaiter's cancellation to it.
+    template <class Source>
+    static cancel_result forward_cancel(const Source& source) noexcept {
+        return source.forward_cancel();
+    }
     // Throws invalid_state_error for a task that its runtime destroyed unfinished: it will
     // never complete, and its frame is gone.
     template <class Source>
@@ -175,7 +180,7 @@ public:
 
 private:
     cancel_result forward_cancellation() noexcept {
-        return request_cancel(completion_access::strand(*source_));
+        return completion_access::forward_cancel(*source_);
     }
 
     interruption withdraw() noexcept {

@@ -82,6 +82,8 @@ public:
         // ended; the frame's memory lives as long as this handle.
         return detail::cancel_task(*header(), std::move(message));
     }
+    // An awaiter's cancellation forwarded to the task (see cancel_record.hpp).
+    cancel_result forward_cancel() const noexcept { return forward_cancel_to_task(*header()); }
     // weft::task::cancelling and weft::task::uncancel.
     std::size_t cancel_requests() const noexcept {
         return handle_ ? detail::cancel_requests(*header()) : 0;
