@@ -38,6 +38,10 @@ weft::coro<std::string> message_of(const weft::task<>& t) {
     co_return std::string();
 }
 
+weft::coro<> await_task(weft::task<> t) {
+    co_await t;
+}
+
 TEST(CancelRecord, TheTaskSeesTheMessageAndSoDoItsAwaiters) {
     weft::run(
         []() -> weft::coro<> {
@@ -76,8 +80,7 @@ TEST(CancelRecord, AnotherTaskAwaitingTheCancelledOneGetsItsMessage) {
         []() -> weft::coro<> {
             std::string seen;
             weft::task<> inner = weft::create_task(sleep_and_record(seen));
-            weft::task<> outer = weft::create_task(
-                [](weft::task<> inner) -> weft::coro<> { co_await inner; }(inner));
+            weft::task<> outer = weft::create_task(await_task(inner));
             co_await weft::sleep(1s);
             EXPECT_TRUE(inner.cancel("inner only"));
             EXPECT_EQ(co_await message_of(outer), "inner only");
@@ -92,8 +95,7 @@ TEST(CancelRecord, ACancellationForwardedToAnAwaitedTaskCarriesTheMessageAndCoun
         []() -> weft::coro<> {
             std::string seen;
             weft::task<> inner = weft::create_task(sleep_and_record(seen));
-            weft::task<> outer = weft::create_task(
-                [](weft::task<> inner) -> weft::coro<> { co_await inner; }(inner));
+            weft::task<> outer = weft::create_task(await_task(inner));
             weft::task<> in_gather = weft::create_task(
                 [](weft::task<> inner) -> weft::coro<> { co_await weft::gather(inner); }(inner));
             co_await weft::sleep(1s);

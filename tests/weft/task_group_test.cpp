@@ -616,6 +616,24 @@ TEST(TaskGroup, ACancelledGroupThrowsTheAwaitingTasksMessage) {
         one_virtual_worker);
 }
 
+TEST(TaskGroup, TheGroupsCancellationOfAMemberIsCounted) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> member;
+            try {
+                co_await weft::with_task_group([&](weft::task_group& group) -> weft::coro<> {
+                    member = group.create_task(weft::sleep(1h));
+                    group.create_task(fail_after(1s, "failed"));
+                    co_return;
+                });
+            } catch (const weft::exception_group&) {
+            }
+            EXPECT_TRUE(member.cancelled());
+            EXPECT_EQ(member.cancelling(), 1u);
+        }(),
+        one_virtual_worker);
+}
+
 TEST(TaskGroupRace, FailuresAgainstCancellationOfTheAwaitingTask) {
     constexpr int rounds = 1'000;
     constexpr int members = 16;

@@ -79,6 +79,11 @@ struct completion_access {
     static strand_word& strand(const Source& source) noexcept {
         return source.strand();
     }
+    // A task's frame header, where its cancel record is found.
+    template <class Source>
+    static frame_header& header(const Source& source) noexcept {
+        return *source.header();
+    }
     // Cancels a task on behalf of a wait that forwards its awaiter's cancellation to it.
     template <class Source>
     static cancel_result forward_cancel(const Source& source) noexcept {
