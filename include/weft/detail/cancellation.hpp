@@ -100,15 +100,12 @@ cancel_message take_consumed_message() noexcept;
 [[gnu::noinline]] void rearm_cancel(strand_word& word, cancel_message message) noexcept;
 
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
-// cancel. True if a request was still pending, which ends the strand cancelled.
+// cancel. True if a request was still pending, which ends the strand cancelled; the caller
+// then consumes it with note_consumed, off this inline path.
 inline bool end_strand(strand_word& word) noexcept {
     // acq_rel: release orders the strand's result before a canceller that then finds it
     // ended; acquire pairs with a request's release, like publish_target.
-    if (word.exchange(strand_bits::ended, std::memory_order_acq_rel) != strand_bits::requested) {
-        return false;
-    }
-    note_consumed(word);
-    return true;
+    return word.exchange(strand_bits::ended, std::memory_order_acq_rel) == strand_bits::requested;
 }
 
 // The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
