@@ -16,6 +16,8 @@
 
 #include <weft/errors.hpp>
 
+#include "task/claims.hpp"
+
 namespace weft::detail {
 namespace {
 
@@ -26,7 +28,49 @@ using strand_bits::requested;
 
 struct cancel_record {
     std::size_t requests = 0;
-    cancel_message message; // for the request pending or being delivered
+
+    // The messages of requests made and not yet taken by the strand, oldest first. There are
+    // at most two: a request the strand has just consumed (its exchange of the word done,
+    // its taking of the message, under the lock, not yet) and one made since, which must not
+    // overwrite it. The strand takes them in order, one per consumption.
+    std::array<cancel_message, 2> messages;
+    std::uint8_t untaken = 0;
+
+    // A new request, made while the word read 0 or a bare target. Two requests racing the
+    // strand past a bare target may both issue for what becomes one pending request; a third
+    // then replaces the latest rather than overflow.
+    void issue(cancel_message message) noexcept {
+        if (untaken == messages.size()) {
+            messages[untaken - 1] = std::move(message);
+        } else {
+            messages[untaken++] = std::move(message);
+        }
+    }
+    // A request made while the last one is still pending: its message wins.
+    void replace_latest(cancel_message message) noexcept {
+        if (untaken == 0) {
+            issue(std::move(message)); // the pending request carried none (an internal one)
+        } else {
+            messages[untaken - 1] = std::move(message);
+        }
+    }
+    // The pending request was withdrawn (uncancel).
+    void drop_latest() noexcept {
+        if (untaken != 0) {
+            messages[--untaken].reset();
+        }
+    }
+    // The strand consumed the oldest request.
+    cancel_message take() noexcept {
+        if (untaken == 0) {
+            return nullptr;
+        }
+        cancel_message oldest = std::move(messages[0]);
+        messages[0] = std::move(messages[1]);
+        messages[1].reset();
+        --untaken;
+        return oldest;
+    }
 };
 
 struct alignas(64) record_shard {
@@ -91,26 +135,35 @@ cancel_result counted_request(frame_header& header, const cancel_message& messag
             }
             cancel_record& record = record_of(shard, header);
             if ((seen & (claimed | delivered)) != 0) {
-                // Being delivered: that cancellation keeps its message, and request_cancel
-                // adds nothing (or finds the cycle this thread's claim makes).
+                // Being delivered: that cancellation keeps its message and this request
+                // adds nothing to it, unless this thread's own claim makes it a cycle (see
+                // request_cancel). Decided here, under the lock: a request_cancel after it
+                // could find the strand past the delivery and make a second one.
                 ++record.requests;
-                break;
+                return (seen & claimed) != 0 && claimed_by_this_thread(word)
+                           ? cancel_result::cycle
+                           : cancel_result::accepted;
             }
             if ((seen & ~requested) != 0) {
                 // Suspended on a target: the request will interrupt it, unless the strand
                 // leaves it first; then it is left pending with this message.
                 ++record.requests;
-                record.message = message;
+                record.issue(message);
                 break;
             }
             // 0 or requested: the request is or stays pending, with this message (asyncio's
             // last cancel() before the task runs wins). The strand takes the message under
             // this lock, after its acquiring exchange of the word has read this RMW's
             // release (a CAS even when the word stays `requested`), or a later value.
+            const bool pending = seen == requested;
             if (word.compare_exchange_weak(seen, requested, std::memory_order_release,
                                            std::memory_order_acquire)) {
                 ++record.requests;
-                record.message = message;
+                if (pending) {
+                    record.replace_latest(message);
+                } else {
+                    record.issue(message);
+                }
                 return cancel_result::accepted;
             }
         }
@@ -153,7 +206,7 @@ std::size_t uncancel_task(frame_header& header) noexcept {
         // relaxed: the request carried nothing the strand must see, and a strand racing
         // this CAS to consume it either wins (and is cancelled) or finds 0 and goes on.
         if (word.compare_exchange_strong(pending, 0, std::memory_order_relaxed)) {
-            record->message.reset();
+            record->drop_latest();
         }
     }
     return record->requests;
@@ -180,7 +233,7 @@ void note_consumed(strand_word& word) noexcept {
     record_shard& shard = shard_of(word);
     const std::lock_guard hold(shard.lock);
     if (cancel_record* record = find_record(shard, word)) {
-        consumed_message = std::move(record->message);
+        consumed_message = record->take();
     }
 }
 
@@ -216,7 +269,7 @@ void rearm_cancel(strand_word& word, cancel_message message) noexcept {
     if (word.compare_exchange_strong(idle, requested, std::memory_order_release,
                                      std::memory_order_relaxed)) {
         if (cancel_record* record = find_record(shard, word)) {
-            record->message = std::move(message);
+            record->issue(std::move(message));
         }
     }
 }

@@ -6,6 +6,8 @@
 #include <weft/detail/scheduler.hpp>
 #include <weft/errors.hpp>
 
+#include "task/claims.hpp"
+
 namespace weft::detail {
 namespace {
 
@@ -29,6 +31,8 @@ struct claim_link {
 };
 thread_local const claim_link* claims_held = nullptr;
 
+} // namespace
+
 bool claimed_by_this_thread(const strand_word& word) noexcept {
     for (const claim_link* link = claims_held; link != nullptr; link = link->outer) {
         if (link->word == &word) {
@@ -37,8 +41,6 @@ bool claimed_by_this_thread(const strand_word& word) noexcept {
     }
     return false;
 }
-
-} // namespace
 
 cancel_result request_cancel(strand_word& word) noexcept {
     // acquire: a published target's fields (its interrupt function, its wait) are visible.

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -268,6 +269,53 @@ TEST(CancelRecord, ARecordEndsWithItsTask) {
             }
         }(),
         one_virtual_worker);
+}
+
+// Loops over yields until cancelled; returns the message it was cancelled with.
+weft::coro<std::string> spin_until_cancelled() {
+    try {
+        for (;;) {
+            co_await weft::sleep(0s);
+        }
+    } catch (const weft::cancelled_error& error) {
+        co_return std::string(error.message());
+    }
+}
+
+TEST(CancelRecordRace, MessagesFromAnotherThreadReachTheirOwnTaskOnly) {
+    constexpr int rounds = 200;
+    constexpr int tasks = 8;
+    weft::run(
+        []() -> weft::coro<> {
+            for (int round = 0; round < rounds; ++round) {
+                std::vector<weft::task<std::string>> running;
+                for (int i = 0; i < tasks; ++i) {
+                    running.push_back(weft::create_task(spin_until_cancelled()));
+                }
+                std::thread canceller([&running] {
+                    for (int i = 0; i < tasks; ++i) {
+                        running[i].cancel("task " + std::to_string(i));
+                        running[i].cancel("task " + std::to_string(i) + " again");
+                    }
+                });
+                for (int i = 0; i < tasks; ++i) {
+                    std::string seen;
+                    try {
+                        seen = co_await running[i];
+                    } catch (const weft::cancelled_error& error) {
+                        seen = std::string(error.message()); // cancelled before it ran
+                    }
+                    const std::string sent = "task " + std::to_string(i);
+                    EXPECT_TRUE(seen == sent || seen == sent + " again") << seen;
+                }
+                canceller.join();
+                for (int i = 0; i < tasks; ++i) {
+                    const std::size_t counted = running[i].cancelling();
+                    EXPECT_TRUE(counted == 1 || counted == 2) << counted;
+                }
+            }
+        }(),
+        weft::run_options{.workers = 2});
 }
 
 } // namespace
