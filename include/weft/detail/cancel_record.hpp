@@ -1,11 +1,12 @@
 // A task's cancel record: how many cancellations were requested through its handles and not
 // withdrawn (asyncio's Task.cancelling() count), and the message the request pending or
-// being delivered left for the task. Only a task that was cancelled through a handle has
-// one: the records live in a table beside the frames, so a frame pays nothing for the
-// feature, and a task's header only flags that its record exists, for the last reference
-// to drop it (release_task). The record is guarded by its table shard's lock; a message is
-// written only while the strand word shows it will reach the task (see cancel_task), and
-// taken by the strand as it consumes the cancellation (note_consumed).
+// being delivered left for the task. Only a task cancelled as asyncio counts it (through a
+// handle, by a wait forwarding its awaiter's cancellation, by its task group) has one: the
+// records live in a table beside the frames, so a frame pays nothing for the feature, and
+// a task's header only flags that its record exists, for the last reference to drop it.
+// The record is guarded by its table shard's lock; a message is written only while the
+// strand word shows it will reach the task (see cancel_task), and taken by the strand as
+// it consumes the cancellation (note_consumed).
 #pragma once
 
 #include <cstddef>
