@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,11 +48,25 @@ public:
 // awaiting a cancelled task throws it too. Like asyncio.CancelledError, which derives from
 // BaseException, it derives from no std:: exception, so `catch (const std::exception&)`
 // does not swallow a cancellation by accident. A task may catch it to clean up, awaits
-// included, and should rethrow it.
+// included, and should rethrow it. It carries the message given to task::cancel(message)
+// (asyncio's CancelledError(msg)), shared between copies, so copying never throws.
 class cancelled_error {
 public:
     cancelled_error() noexcept = default;
-    const char* what() const noexcept { return "the weft task was cancelled"; }
+    explicit cancelled_error(std::string message)
+        : message_(std::make_shared<const std::string>(std::move(message))) {}
+
+    // The message given to cancel, or "" for a cancellation without one.
+    std::string_view message() const noexcept {
+        return message_ ? std::string_view(*message_) : std::string_view();
+    }
+    // The message, or "the weft task was cancelled" for a cancellation without one.
+    const char* what() const noexcept {
+        return message_ && !message_->empty() ? message_->c_str() : "the weft task was cancelled";
+    }
+
+private:
+    std::shared_ptr<const std::string> message_;
 };
 
 // A deadline set by weft::wait_for or weft::timeout passed before the work ended; the work

@@ -10,7 +10,10 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
+#include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -49,9 +52,27 @@ public:
     // catch it, clean up, awaits included, and rethrow. A request still pending when the
     // task returns ends it cancelled, and one made before its first step means it never
     // runs. Any thread may call it. Returns false if the task has ended (its exception then
-    // counts as retrieved, as in asyncio), was destroyed at shutdown, or the handle is empty;
-    // a second request before the first is delivered adds nothing.
-    bool cancel() const noexcept { return this->cancel_task(); }
+    // counts as retrieved, as in asyncio), was destroyed at shutdown, or the handle is empty.
+    // Each true return counts one request (cancelling()); a second request before the first
+    // is delivered is counted but delivers nothing more.
+    bool cancel() const noexcept { return this->cancel_task(nullptr); }
+
+    // The same, the cancelled_error the task sees carrying `message` (its message() and
+    // what()), as asyncio's CancelledError(msg). Requests made while the task runs replace
+    // each other's message (the last wins); one made while a cancellation is already being
+    // delivered to it neither delivers its message nor changes the one delivered.
+    bool cancel(std::string message) const {
+        return this->cancel_task(std::make_shared<const std::string>(std::move(message)));
+    }
+
+    // The cancellation requests counted by cancel() and not withdrawn by uncancel()
+    // (asyncio's Task.cancelling()); 0 for an empty handle.
+    std::size_t cancelling() const noexcept { return this->cancel_requests(); }
+
+    // Withdraws one counted request, never going below 0, and returns how many are left
+    // (asyncio's Task.uncancel()). Reaching 0 also drops a request not yet delivered, as
+    // asyncio 3.13 does. For a task that caught cancelled_error and goes on on purpose.
+    std::size_t uncancel() const noexcept { return this->withdraw_cancel_request(); }
 
     // True once the task ended by cancelled_error (asyncio's Task.cancelled).
     bool cancelled() const noexcept {

@@ -6,6 +6,8 @@
 // the list, cancelled before it ran, passes the notification to the next waiter.
 #include <weft/condition.hpp>
 
+#include <optional>
+
 namespace weft {
 
 class condition::notification {
@@ -38,13 +40,13 @@ public:
             return;
         }
         if (detail::leave_target(*waiter_.strand, waiter_)) {
-            throw cancelled_error();
+            detail::throw_delivered_cancellation();
         }
         // Notified; a cancellation that arrived before it ran still ends the wait, as in
         // asyncio, and the notification is not lost with it.
         if (detail::take_pending_cancel(*waiter_.strand)) {
             target_.wake(1); // the next waiter gets the notification instead
-            throw cancelled_error();
+            detail::throw_delivered_cancellation();
         }
     }
 
@@ -55,15 +57,15 @@ private:
 };
 
 coro<> condition::wait() {
-    bool cancelled = false;
+    std::optional<cancelled_error> cancelled; // kept to rethrow, with its message
     try {
         co_await notification(*this);
-    } catch (const cancelled_error&) {
-        cancelled = true;
+    } catch (const cancelled_error& error) {
+        cancelled = error;
     }
     co_await lock_.acquire_uncancellable();
     if (cancelled) {
-        throw cancelled_error();
+        throw *cancelled;
     }
 }
 

@@ -6,6 +6,8 @@
 #include <weft/detail/scheduler.hpp>
 #include <weft/errors.hpp>
 
+#include "task/claims.hpp"
+
 namespace weft::detail {
 namespace {
 
@@ -29,6 +31,8 @@ struct claim_link {
 };
 thread_local const claim_link* claims_held = nullptr;
 
+} // namespace
+
 bool claimed_by_this_thread(const strand_word& word) noexcept {
     for (const claim_link* link = claims_held; link != nullptr; link = link->outer) {
         if (link->word == &word) {
@@ -37,8 +41,6 @@ bool claimed_by_this_thread(const strand_word& word) noexcept {
     }
     return false;
 }
-
-} // namespace
 
 cancel_result request_cancel(strand_word& word) noexcept {
     // acquire: a published target's fields (its interrupt function, its wait) are visible.
@@ -150,6 +152,9 @@ bool leave_target_contended(strand_word& word, cancel_target& target) noexcept {
         // relaxed: the acquire load above already ordered the interruption before us; a
         // canceller racing this exchange can only be claiming, and then one of us retries.
         if (word.compare_exchange_weak(seen, 0, std::memory_order_relaxed)) {
+            if (cancelled) {
+                note_consumed(word);
+            }
             return cancelled;
         }
     }
@@ -161,8 +166,12 @@ bool take_pending_cancel_contended(strand_word& word) noexcept {
     std::uintptr_t expected = requested;
     // acquire: pairs with request_cancel's release, as a delivery in publish_target does.
     // relaxed on failure: nothing was pending, and nothing is read on that path.
-    return word.compare_exchange_strong(expected, 0, std::memory_order_acquire,
-                                        std::memory_order_relaxed);
+    if (!word.compare_exchange_strong(expected, 0, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+        return false;
+    }
+    note_consumed(word);
+    return true;
 }
 
 } // namespace weft::detail

@@ -554,6 +554,86 @@ TEST(TaskGroup, TenThousandMembersOnTwoWorkers) {
 // refuses it). Whatever wins, every member ends exactly once, the await ends only after
 // all of them, and it throws the exception_group with every failure if any member failed,
 // else cancelled_error.
+// asyncio 3.11's bug class in a group: a member fails while the awaiting task is cancelled
+// from outside. The failures still take priority (the await throws the exception_group),
+// but the cancellation is not swallowed: it stays pending, counted, with its message, and
+// the task's next suspension point delivers it (asyncio 3.13 re-cancels the parent).
+TEST(TaskGroup, AFailureDoesNotSwallowACancellationOfTheAwaitingTask) {
+    weft::run(
+        []() -> weft::coro<> {
+            std::atomic<int> cancelled{0};
+            bool saw_group = false;
+            bool went_on = false;
+            weft::task<> outer = weft::create_task([](std::atomic<int>& cancelled, bool& saw_group,
+                                                      bool& went_on) -> weft::coro<> {
+                try {
+                    co_await weft::with_task_group([&](weft::task_group& group) -> weft::coro<> {
+                        group.create_task(fail_after(10s, "member failed"));
+                        co_await sleeper(1h, cancelled, 1s); // cleans up for a second
+                    });
+                } catch (const weft::exception_group& failures) {
+                    saw_group = true;
+                    EXPECT_EQ(messages_of(failures), std::vector<std::string>{"member failed"});
+                }
+                co_await weft::sleep(1s); // the outer cancellation lands here
+                went_on = true;
+            }(cancelled, saw_group, went_on));
+            co_await weft::sleep(10s + 500ms); // the body is cleaning up after the failure
+            EXPECT_TRUE(outer.cancel("from outside"));
+            try {
+                co_await outer;
+                ADD_FAILURE() << "the outer cancellation was swallowed";
+            } catch (const weft::cancelled_error& error) {
+                EXPECT_EQ(error.message(), "from outside");
+            }
+            EXPECT_TRUE(saw_group);
+            EXPECT_FALSE(went_on);
+            EXPECT_EQ(cancelled.load(), 1);
+            EXPECT_EQ(outer.cancelling(), 1u);
+        }(),
+        one_virtual_worker);
+}
+
+// Without a failure the group's await itself throws the cancellation, with its message.
+TEST(TaskGroup, ACancelledGroupThrowsTheAwaitingTasksMessage) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> outer = weft::create_task([]() -> weft::coro<> {
+                try {
+                    co_await weft::with_task_group([](weft::task_group& group) -> weft::coro<> {
+                        group.create_task(weft::sleep(1h));
+                        co_await weft::sleep(1h);
+                    });
+                } catch (const weft::cancelled_error& error) {
+                    EXPECT_EQ(error.message(), "stop");
+                    throw;
+                }
+            }());
+            co_await weft::sleep(1s);
+            outer.cancel("stop");
+            EXPECT_THROW(co_await outer, weft::cancelled_error);
+        }(),
+        one_virtual_worker);
+}
+
+TEST(TaskGroup, TheGroupsCancellationOfAMemberIsCounted) {
+    weft::run(
+        []() -> weft::coro<> {
+            weft::task<> member;
+            try {
+                co_await weft::with_task_group([&](weft::task_group& group) -> weft::coro<> {
+                    member = group.create_task(weft::sleep(1h));
+                    group.create_task(fail_after(1s, "failed"));
+                    co_return;
+                });
+            } catch (const weft::exception_group&) {
+            }
+            EXPECT_TRUE(member.cancelled());
+            EXPECT_EQ(member.cancelling(), 1u);
+        }(),
+        one_virtual_worker);
+}
+
 TEST(TaskGroupRace, FailuresAgainstCancellationOfTheAwaitingTask) {
     constexpr int rounds = 1'000;
     constexpr int members = 16;

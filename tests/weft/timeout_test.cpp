@@ -162,6 +162,91 @@ TEST(WaitFor, CancellingTheAwaiterCancelsTheWorkAndThrowsCancelledError) {
         two_virtual_workers);
 }
 
+// The bug class asyncio 3.11 fixed with cancelling()/uncancel(): a timeout whose deadline
+// fires as the awaiting task is cancelled from outside must end in that cancellation, not
+// in a timeout_error that swallows it. Both orders of the two at the same instant, and the
+// outer cancellation arriving while the work still cleans up after the deadline.
+weft::coro<> cancel_at(std::chrono::nanoseconds when, const weft::task<>& target) {
+    co_await weft::sleep(when);
+    target.cancel("from outside");
+}
+
+weft::coro<> under_timeout(std::chrono::nanoseconds limit, std::chrono::nanoseconds cleanup,
+                           std::atomic<int>& cleaned) {
+    co_await weft::timeout(limit,
+                           [&]() -> weft::coro<> { co_await slow_to_stop(1h, cleanup, cleaned); });
+}
+
+TEST(Timeout, AnOuterCancellationAtTheDeadlineIsNotSwallowed) {
+    for (const bool canceller_first : {true, false}) {
+        for (const std::chrono::milliseconds cancel_after :
+             {10000ms, 10500ms}) { // at the deadline, in cleanup
+            weft::run(
+                [](bool canceller_first, std::chrono::nanoseconds cancel_after) -> weft::coro<> {
+                    std::atomic<int> cleaned{0};
+                    weft::task<> victim;
+                    weft::task<> canceller;
+                    if (canceller_first) {
+                        canceller = weft::create_task(cancel_at(cancel_after, victim));
+                        co_await weft::sleep(0s); // its timer goes in first
+                        victim = weft::create_task(under_timeout(10s, 1s, cleaned));
+                    } else {
+                        victim = weft::create_task(under_timeout(10s, 1s, cleaned));
+                        co_await weft::sleep(0s);
+                        canceller = weft::create_task(cancel_at(cancel_after, victim));
+                    }
+                    try {
+                        co_await victim;
+                        ADD_FAILURE() << "the task was not cancelled";
+                    } catch (const weft::cancelled_error& error) {
+                        EXPECT_EQ(error.message(), "from outside");
+                    } catch (const weft::timeout_error&) {
+                        ADD_FAILURE() << "the timeout swallowed the outer cancellation";
+                    }
+                    EXPECT_TRUE(victim.cancelled());
+                    EXPECT_EQ(victim.cancelling(), 1u);
+                    co_await canceller;
+                }(canceller_first, cancel_after),
+                one_virtual_worker);
+        }
+    }
+}
+
+// An outer cancellation that comes just after the timeout ended in timeout_error is not
+// lost either: the task's next suspension point delivers it.
+TEST(Timeout, AnOuterCancellationJustAfterTheTimeoutIsDeliveredNext) {
+    weft::run(
+        []() -> weft::coro<> {
+            bool timed_out = false;
+            bool went_on = false;
+            weft::task<> victim;
+            victim = weft::create_task([](const weft::task<>& self, bool& timed_out,
+                                          bool& went_on) -> weft::coro<> {
+                try {
+                    co_await weft::timeout(10s, []() -> weft::coro<> { co_await weft::sleep(1h); });
+                } catch (const weft::timeout_error&) {
+                    timed_out = true;
+                }
+                self.cancel("right after"); // as if from outside, before the next await
+                co_await weft::sleep(1s);
+                went_on = true;
+            }(victim, timed_out, went_on));
+            EXPECT_EQ(
+                co_await [](const weft::task<>& t) -> weft::coro<std::string> {
+                    try {
+                        co_await t;
+                    } catch (const weft::cancelled_error& error) {
+                        co_return std::string(error.message());
+                    }
+                    co_return std::string("not cancelled");
+                }(victim),
+                "right after");
+            EXPECT_TRUE(timed_out);
+            EXPECT_FALSE(went_on);
+        }(),
+        one_virtual_worker);
+}
+
 TEST(WaitFor, AwaitingAnEmptyCoroOrTwiceIsAnError) {
     weft::run(
         []() -> weft::coro<> {

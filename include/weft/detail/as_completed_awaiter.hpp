@@ -147,7 +147,7 @@ public:
 
     task<T> await_resume() {
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         return stream_->take_arrival();
     }

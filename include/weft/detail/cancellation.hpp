@@ -12,6 +12,11 @@
 // A request still pending when the strand starts ends it before its first step, and one
 // pending when it returns a value ends it cancelled (asyncio never loses a cancel()).
 //
+// A request may leave a message (task::cancel(message)) in the strand's cancel record
+// (cancel_record.hpp). The strand takes it as it consumes the cancellation: when a
+// suspension ends cancelled (leave_target), when it takes a pending request, or when one
+// is pending at its end. The throw that follows on the same thread carries it.
+//
 // Only the strand itself publishes and leaves a target; only cancellers claim one. While a
 // canceller holds the claim, leave_target() waits, so the target (which lives in the
 // suspended frame) outlives the interruption. A target is one of two kinds:
@@ -25,6 +30,9 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
 
 namespace weft::detail {
 
@@ -69,8 +77,31 @@ inline constexpr std::uintptr_t delivered = 4;
 inline constexpr std::uintptr_t ended = delivered;
 } // namespace strand_bits
 
+// The message a cancellation carries (task::cancel(message)); null for none. Shared, so
+// handing it on never throws.
+using cancel_message = std::shared_ptr<const std::string>;
+
+// The strand's own thread, as it consumes a cancellation: takes the message the request
+// left in the strand's cancel record, if any, for the throw that follows on this thread.
+[[gnu::noinline]] void note_consumed(strand_word& word) noexcept;
+
+// The cancelled_error for the cancellation this thread consumed last, with its message;
+// each call takes the message, so it serves the one throw that follows the consumption.
+[[noreturn, gnu::noinline]] void throw_delivered_cancellation();
+[[gnu::noinline]] std::exception_ptr delivered_cancellation() noexcept;
+// The message itself, for an awaiter that decides later what to throw.
+cancel_message take_consumed_message() noexcept;
+// A cancelled_error carrying `message`.
+[[noreturn, gnu::noinline]] void throw_cancellation(const cancel_message& message);
+
+// The strand's own thread, running with no target published, after it consumed a
+// cancellation it does not end in (a task group that throws its failures instead): leaves
+// the request pending again, with its message, for the strand's next suspension point.
+[[gnu::noinline]] void rearm_cancel(strand_word& word, cancel_message message) noexcept;
+
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
-// cancel. True if a request was still pending, which ends the strand cancelled.
+// cancel. True if a request was still pending, which ends the strand cancelled; the caller
+// then consumes it with note_consumed, off this inline path.
 inline bool end_strand(strand_word& word) noexcept {
     // acq_rel: release orders the strand's result before a canceller that then finds it
     // ended; acquire pairs with a request's release, like publish_target.

@@ -79,6 +79,16 @@ struct completion_access {
     static strand_word& strand(const Source& source) noexcept {
         return source.strand();
     }
+    // A task's frame header, where its cancel record is found.
+    template <class Source>
+    static frame_header& header(const Source& source) noexcept {
+        return *source.header();
+    }
+    // Cancels a task on behalf of a wait that forwards its awaiter's cancellation to it.
+    template <class Source>
+    static cancel_result forward_cancel(const Source& source) noexcept {
+        return source.forward_cancel();
+    }
     // Throws invalid_state_error for a task that its runtime destroyed unfinished: it will
     // never complete, and its frame is gone.
     template <class Source>
@@ -163,7 +173,7 @@ public:
                     }
                 }
             }
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         completion_access::mark_retrieved(*source_);
         if constexpr (Owning) {
@@ -175,7 +185,7 @@ public:
 
 private:
     cancel_result forward_cancellation() noexcept {
-        return request_cancel(completion_access::strand(*source_));
+        return completion_access::forward_cancel(*source_);
     }
 
     interruption withdraw() noexcept {

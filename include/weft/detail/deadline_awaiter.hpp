@@ -94,7 +94,7 @@ public:
                                                      "began; the work was not started");
         }
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
-            throw cancelled_error(); // the work and the watchdog have ended
+            throw_delivered_cancellation(); // the work and the watchdog have ended
         }
         outcome<T>& result = work_.promise().result;
         if (state().expired() && result.has_exception() && is_cancellation(result.exception())) {

@@ -29,6 +29,9 @@ struct alignas(16) frame_header {
     // Set, on the destroying thread, just before a task's frame is destroyed: an exception
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
+    // Set once the task has a cancel record (cancel_record.hpp), which its last reference
+    // then drops. In what was padding: the header does not grow.
+    std::atomic<bool> has_cancel_record{false};
     std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
     std::atomic<bool> torn_down{false};

@@ -67,7 +67,7 @@ public:
 
     auto await_resume() {
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
-            throw cancelled_error(); // every child has ended
+            throw_delivered_cancellation(); // every child has ended
         }
         if constexpr (ReturnExceptions) {
             return children_.outcomes();

@@ -103,7 +103,7 @@ public:
     // its end either: that would never come (the cancellation found the cycle).
     void cancel() noexcept {
         if constexpr (!completion_access::is_future<Source>) {
-            if (request_cancel(completion_access::strand(source_)) != cancel_result::cycle) {
+            if (completion_access::forward_cancel(source_) != cancel_result::cycle) {
                 return;
             }
         }

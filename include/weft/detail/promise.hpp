@@ -50,13 +50,22 @@ void report_if_unretrieved(frame_header* header) noexcept {
     }
 }
 
-// Ends the strand of a task or a gather child (see cancellation.hpp): a cancellation still
-// pending when it returned a value ends it cancelled instead, as asyncio's Task does.
+// A cancellation was pending as the strand ended: consumed, with its message, it ends a
+// strand that returned a value cancelled instead, as asyncio's Task does. Out of line, so
+// that end_strand_of stays small enough to inline into every final suspension.
+template <class Promise>
+[[gnu::noinline]] void end_with_pending_cancel(Promise& promise) noexcept {
+    note_consumed(*promise.strand());
+    if (!promise.ignores_pending_cancel_at_ends() && !promise.result.has_exception()) {
+        promise.result.set_exception(delivered_cancellation());
+    }
+}
+
+// Ends the strand of a task or a gather child (see cancellation.hpp).
 template <class Promise>
 void end_strand_of(Promise& promise) noexcept {
-    if (end_strand(*promise.strand()) && !promise.ignores_pending_cancel_at_ends() &&
-        !promise.result.has_exception()) {
-        promise.result.set_exception(std::make_exception_ptr(cancelled_error()));
+    if (end_strand(*promise.strand())) [[unlikely]] {
+        end_with_pending_cancel(promise);
     }
 }
 
@@ -121,7 +130,7 @@ public:
         void await_resume() const {
             if (promise.role_ != frame_role::awaited && !promise.ignores_cancel_at_ends_ &&
                 take_pending_cancel(promise.strand_)) {
-                throw cancelled_error();
+                throw_delivered_cancellation();
             }
         }
     };
@@ -278,7 +287,7 @@ struct cancellation_point {
     }
     void await_resume() const {
         if (cancelled_) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
     }
 

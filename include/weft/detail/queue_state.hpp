@@ -83,7 +83,7 @@ public:
             }
             wake();
             if (cancelled) {
-                throw cancelled_error();
+                throw_delivered_cancellation();
             }
         }
         if (shut_down) {
@@ -106,7 +106,7 @@ public:
             }
             wake();
             if (cancelled) {
-                throw cancelled_error();
+                throw_delivered_cancellation();
             }
         } else if (waiter.shut_down) {
             throw queue_shut_down("weft::queue::get: the queue is shut down and empty");
@@ -207,7 +207,7 @@ private:
     // whether it was served and a cancellation reached it before it ran.
     static bool cancelled_after_service(queue_waiter<T>& waiter) {
         if (waiter.strand != nullptr && leave_target(*waiter.strand, waiter)) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         return waiter.served && waiter.strand != nullptr && take_pending_cancel(*waiter.strand);
     }

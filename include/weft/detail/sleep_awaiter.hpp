@@ -61,7 +61,7 @@ public:
         const bool cancelled = timer_.strand != nullptr && leave_target(*timer_.strand, timer_);
         if constexpr (Throws) {
             if (cancelled) {
-                throw cancelled_error();
+                throw_delivered_cancellation();
             }
         } else {
             return !cancelled;

@@ -53,14 +53,21 @@ public:
         return group_.state_.arrive() ? transfer_to(awaiting, awaiting) : std::noop_coroutine();
     }
 
+    // Failures take priority over a cancellation of the awaiting task, as in asyncio; the
+    // cancellation is then left pending, so that the task's next suspension point delivers
+    // it (asyncio 3.13 cancels the parent again): a task group never swallows it.
     value_type await_resume() {
         const bool cancelled = strand_ != nullptr && leave_target(*strand_, *this);
+        cancel_message message = cancelled ? take_consumed_message() : nullptr;
         std::vector<std::exception_ptr> errors = group_.state_.finish();
         if (!errors.empty()) {
+            if (cancelled) {
+                rearm_cancel(*strand_, std::move(message));
+            }
             throw exception_group(std::move(errors));
         }
         if (cancelled) {
-            throw cancelled_error();
+            throw_cancellation(message);
         }
         return task_access::take_result(body_task_);
     }

@@ -18,6 +18,7 @@
 
 #include <weft/awaitable.hpp>
 #include <weft/coro.hpp>
+#include <weft/detail/cancel_record.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/completion_awaiter.hpp>
 #include <weft/detail/scheduler.hpp>
@@ -45,12 +46,15 @@ class group_state;
 // One member of a group: its task, the waiter that learns of the task's end, and its place
 // in the group's list. The group owns it from admission until it is reclaimed after the
 // task ended; holding the task keeps the frame, and so the strand word, alive meanwhile.
+// The group cancels a member as task::cancel() does, so the member's cancelling() counts it,
+// as asyncio's TaskGroup counts its t.cancel().
 struct group_member : waiter_node {
     virtual ~group_member() = default;
 
     group_state* group = nullptr;
-    // The member task's, which cancelling it goes through; null until the task is launched.
-    strand_word* strand = nullptr;
+    // The member task's header, which cancelling it goes through; null until the task is
+    // launched.
+    frame_header* task_header = nullptr;
     group_member* older = nullptr; // the list of members, guarded by the group's lock
     group_member* newer = nullptr;
     group_member* next_ended = nullptr; // the stack of ended members, then their reclaiming
@@ -187,17 +191,17 @@ private:
     void attach(typed_member<T>& member, const task<T>& launched) noexcept {
         const std::lock_guard hold(lock_);
         member.handle = launched;
-        member.strand = &completion_access::strand(launched);
+        member.task_header = &completion_access::header(launched);
         if (phase_ != phase::open) {
-            request_cancel(*member.strand); // delivered at its first suspension
+            cancel_task(*member.task_header, nullptr); // delivered at its first suspension
         }
     }
 
     // Under the lock.
     void cancel_members() noexcept {
         for (group_member* member = newest_; member != nullptr; member = member->older) {
-            if (member->strand != nullptr) { // else not yet attached: attach cancels it
-                request_cancel(*member->strand);
+            if (member->task_header != nullptr) { // else not yet attached: attach cancels it
+                cancel_task(*member->task_header, nullptr);
             }
         }
     }

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <utility>
 
+#include <weft/detail/cancel_record.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
@@ -68,7 +70,7 @@ public:
     }
 
     // weft::task::cancel.
-    bool cancel_task() const noexcept {
+    bool cancel_task(cancel_message message) const noexcept {
         if (!handle_) {
             return false;
         }
@@ -78,7 +80,16 @@ public:
         }
         // A task that ended, or that the runtime's teardown destroyed, has its strand marked
         // ended; the frame's memory lives as long as this handle.
-        return request_cancel(strand()) == cancel_result::accepted;
+        return detail::cancel_task(*header(), std::move(message));
+    }
+    // An awaiter's cancellation forwarded to the task (see cancel_record.hpp).
+    cancel_result forward_cancel() const noexcept { return forward_cancel_to_task(*header()); }
+    // weft::task::cancelling and weft::task::uncancel.
+    std::size_t cancel_requests() const noexcept {
+        return handle_ ? detail::cancel_requests(*header()) : 0;
+    }
+    std::size_t withdraw_cancel_request() const noexcept {
+        return handle_ ? uncancel_task(*header()) : 0;
     }
 
     // The result that result() and exception() read, which then counts as retrieved.

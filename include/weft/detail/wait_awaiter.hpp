@@ -99,7 +99,7 @@ public:
 
     wait_result<T> await_resume() {
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         stop_watching();
         wait_result<T> result;

@@ -119,7 +119,7 @@ public:
     }
     void await_resume() {
         if (waiter_.strand != nullptr && leave_target(*waiter_.strand, waiter_)) {
-            throw cancelled_error();
+            throw_delivered_cancellation();
         }
         if constexpr (hands_over) {
             if (waiter_.queue != nullptr) { // it waited, and the primitive handed it the thing
@@ -127,7 +127,7 @@ public:
                     waiter_.strand != nullptr && take_pending_cancel(*waiter_.strand);
                 target_->end_handoff(cancelled);
                 if (cancelled) {
-                    throw cancelled_error();
+                    throw_delivered_cancellation();
                 }
             }
         }
