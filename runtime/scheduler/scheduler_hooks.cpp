@@ -67,6 +67,19 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
     if (count == 0) {
         return join.arrive() ? join.parent : std::noop_coroutine();
     }
+    // acquire: pairs with the release of every task or future child that already arrived,
+    // so that a count equal to count + 1 means every child still out is one of `forks`.
+    if (join.remaining.load(std::memory_order_acquire) == count + 1) {
+        // No child can arrive before it is launched, so the awaiting coroutine gives up its
+        // share with a plain store instead of an RMW. release: the store heads the release
+        // sequence the children's arrivals continue, so the last one sees this coroutine's
+        // launch writes and, through the acquire above, the early arrivals' results.
+        join.remaining.store(count, std::memory_order_release);
+        if (count > 1) {
+            join.launcher->push_forks(forks + 1, count - 1);
+        }
+        return forks[0];
+    }
     if (count > 1) {
         join.launcher->push_forks(forks + 1, count - 1);
     }

@@ -1,7 +1,9 @@
 // The countdown that joins a gather's children. It starts at children + 1: every child
-// takes one away when it ends, and the awaiting coroutine takes the extra one after it has
-// launched them all, so whichever arrives last resumes the awaiter, with no lock and no
-// chance of resuming it while children are still being launched.
+// takes one away when it ends, and the awaiting coroutine gives up the extra one as it
+// launches them, so whichever arrives last resumes the awaiter, with no lock and no chance
+// of resuming it while children are still being launched. When every child still out is a
+// coroutine not yet launched, none can arrive meanwhile, and the extra one goes with a
+// plain store instead of an RMW (launch_children).
 #pragma once
 
 #include <atomic>
