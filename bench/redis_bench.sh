@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Loads two Redis-protocol servers with redis-benchmark, in alternating rounds:
-# examples/mini_redis (weft, 2 workers) and redis-server (single-threaded, persistence off:
+# examples/mini_redis (weft, 2 workers unless told) and redis-server (single-threaded, persistence off:
 # --save '' --appendonly no), each on its own port, both started here. Each round runs, for
 # each server in turn, `redis-benchmark -t ping,set,get,incr -c 50 -n 200000 --csv` without
 # pipelining and with -P 16; the summary gives, per mode and command, the median of the
@@ -10,7 +10,8 @@
 #
 # Usage: bench/redis_bench.sh [build directory, default build/release]
 # Environment: WEFT_REDIS_ROUNDS (default 5), WEFT_REDIS_REQUESTS (default 200000),
-# WEFT_REDIS_CLIENTS (default 50). Raw CSV goes to build/bench-results/redis/.
+# WEFT_REDIS_CLIENTS (default 50), WEFT_REDIS_WORKERS (mini_redis's workers, default 2).
+# Raw CSV goes to build/bench-results/redis/.
 set -euo pipefail
 
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,7 @@ rounds="${WEFT_REDIS_ROUNDS:-5}"
 requests="${WEFT_REDIS_REQUESTS:-200000}"
 clients="${WEFT_REDIS_CLIENTS:-50}"
 commands=ping,set,get,incr
-workers=2
+workers="${WEFT_REDIS_WORKERS:-2}"
 
 [[ -x "$build_dir/examples/mini_redis" ]] || {
     echo "redis_bench: $build_dir/examples/mini_redis is missing; build the release preset" >&2
