@@ -102,6 +102,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A weft::context_var read where it has no value and no default (asyncio's LookupError).
+class lookup_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // A weft::barrier was aborted, or reset while the task waited at it (asyncio's
 // BrokenBarrierError, a RuntimeError).
 class broken_barrier_error : public std::runtime_error {

@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -74,6 +75,12 @@ public:
     // asyncio 3.13 does. For a task that caught cancelled_error and goes on on purpose.
     std::size_t uncancel() const noexcept { return this->withdraw_cancel_request(); }
 
+    // The task's name (asyncio's Task.get_name): the one given to create_task or set_name,
+    // or "Task-N", N counting the tasks whose default name was needed, in that order. Any
+    // thread may ask or rename; a name must not be empty (weft::invalid_argument).
+    std::string name() const { return this->task_name(); }
+    void set_name(std::string name) const { this->rename(std::move(name)); }
+
     // True once the task ended by cancelled_error (asyncio's Task.cancelled).
     bool cancelled() const noexcept {
         return done() && detail::is_cancellation(this->stored_result().exception());
@@ -96,27 +103,34 @@ private:
     explicit task(detail::coro_handle<T> handle) noexcept : detail::task_ref<T>(handle) {}
 };
 
+// How create_task makes a task: `create_task(work(), {.name = "worker-1"})`. The name is
+// copied by create_task: a view is all it needs (and g++ 12 would mis-copy a string that
+// lives in a co_await expression's temporaries).
+struct task_options {
+    std::string_view name; // empty: the default name (task::name)
+};
+
 // Schedules `body` on the current runtime and returns its task at once; the body starts
 // at a later scheduling point, not inside create_task. Throws weft::runtime_error outside
-// a runtime, invalid_state_error for an empty coro.
+// a runtime, invalid_state_error for an empty coro. The task starts with a copy of the
+// creating code's context (weft::context_var).
 template <class T>
 task<T> create_task(coro<T> body) {
-    const detail::coro_handle<T> handle = detail::coro_access::peek(body);
-    if (!handle) {
-        throw invalid_state_error("weft::create_task: the coro is empty (moved from or "
-                                  "already awaited)");
-    }
-    if (!detail::launch_task(detail::make_task(handle), handle)) {
-        detail::throw_outside_runtime("weft::create_task");
-    }
-    detail::coro_access::release(body);
-    return detail::task_access::adopt(handle);
+    return detail::task_access::launch(body, {});
+}
+
+// The same with options; a name given must not be empty (weft::invalid_argument).
+template <class T>
+task<T> create_task(coro<T> body, task_options options) {
+    return detail::task_access::launch(body, options.name);
 }
 
 // Any other awaitable (a sleep, a gather, a future) runs inside a coroutine made for it.
 template <awaitable A>
-requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(A&& awaitable) {
-    return create_task(detail::await_in_coro<std::remove_cvref_t<A>>(std::forward<A>(awaitable)));
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(A&& awaitable,
+                                                                      task_options options = {}) {
+    return create_task(detail::await_in_coro<std::remove_cvref_t<A>>(std::forward<A>(awaitable)),
+                       std::move(options));
 }
 
 } // namespace weft

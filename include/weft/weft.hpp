@@ -1,12 +1,15 @@
 // The umbrella header: everything a weft program uses.
 #pragma once
 
+#include <weft/any_task.hpp>
 #include <weft/awaitable.hpp>
 #include <weft/barrier.hpp>
 #include <weft/clock.hpp>
 #include <weft/completion_order.hpp>
 #include <weft/condition.hpp>
+#include <weft/context_var.hpp>
 #include <weft/coro.hpp>
+#include <weft/current_task.hpp>
 #include <weft/errors.hpp>
 #include <weft/event.hpp>
 #include <weft/future.hpp>

@@ -34,6 +34,7 @@ std::exception_ptr shut_down_error() noexcept {
 } // namespace
 
 void submit_blocking(runtime& target, blocking_job& job) noexcept {
+    job.context = current_context();
     blocking_pool_of(target).submit(job);
 }
 
@@ -110,6 +111,7 @@ void blocking_pool::work(thread_list::iterator self) noexcept {
         lock.unlock();
         const bool runs = job->claim();
         if (runs) {
+            const thread_context_scope caller_context(std::move(job->context));
             job->invoke();
         }
         lock.lock();

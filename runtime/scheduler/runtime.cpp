@@ -1,12 +1,15 @@
 // The runtime object: start, stop and teardown; see runtime.hpp.
 #include "scheduler/runtime.hpp"
+#include "scheduler/task_identity.hpp"
 
 #include <signal.h>
 
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include <weft/any_task.hpp>
 #include <weft/detail/waiter_list.hpp>
 
 namespace weft::detail {
@@ -65,13 +68,29 @@ struct leave_when_done : waiter_node {
     std::atomic<bool>& main_done;
 };
 
-void report_stragglers(const char* name, std::size_t count, std::chrono::nanoseconds grace) {
+// The names of the first few, so that the report says which tasks ignored the cancellation.
+std::string straggler_names(const std::vector<any_task>& stragglers) {
+    constexpr std::size_t named = 8;
+    std::string names;
+    for (std::size_t i = 0; i < stragglers.size() && i < named; ++i) {
+        names += (i == 0 ? "" : ", ") + stragglers[i].name();
+    }
+    if (stragglers.size() > named) {
+        names += ", ...";
+    }
+    return names;
+}
+
+void report_stragglers(const char* name, const std::vector<any_task>& stragglers,
+                       std::chrono::nanoseconds grace) {
+    const std::size_t count = stragglers.size();
     std::fprintf(stderr,
-                 "%s: %zu task%s still pending %.3f s after shutdown cancelled %s; "
+                 "%s: %zu task%s still pending %.3f s after shutdown cancelled %s (%s); "
                  "destroying %s without resuming %s\n",
                  name, count, count == 1 ? " was" : "s were",
                  std::chrono::duration<double>(grace).count(), count == 1 ? "it" : "them",
-                 count == 1 ? "it" : "them", count == 1 ? "it" : "them");
+                 straggler_names(stragglers).c_str(), count == 1 ? "it" : "them",
+                 count == 1 ? "it" : "them");
 }
 
 } // namespace
@@ -102,6 +121,8 @@ void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
     // steal it would only move main off this thread.
     // relaxed: the frame is not shared yet; the push's release publishes the count.
     main->refs.store(2, std::memory_order_relaxed);
+    // On the calling thread, off any strand: main starts with a copy of its context.
+    inherit_context(main->task_strand());
     registry_.add(main, 0);
     workers_[0]->wake(handle);
     workers_[0]->run_until(main_done_);
@@ -182,7 +203,7 @@ bool runtime::wait_for_tasks() {
         drain_over_.exchange(false, std::memory_order_seq_cst);
     } while (!registry_.empty() && now_ns() < drain_deadline_.deadline);
     workers_[0]->timers.cancel(drain_deadline_);
-    if (const std::size_t stragglers = registry_.size()) {
+    if (const std::vector<any_task> stragglers = pending_tasks(*this); !stragglers.empty()) {
         report_stragglers(name_, stragglers, shutdown_grace_);
         return false;
     }

@@ -24,8 +24,10 @@ void runtime_gate::launch(coro<>& body, const char* what) {
     handle.promise().ignore_pending_cancel_at_ends();
     worker* here = worker::current();
     const bool on_own_worker = here != nullptr && &here->owner() == runtime_;
+    frame_header* header = make_task(handle);
+    inherit_context(header->task_strand());
     // One reference, the running coroutine's: no task handle exists.
-    runtime_->launch(make_task(handle), handle, 1, on_own_worker ? here : nullptr);
+    runtime_->launch(header, handle, 1, on_own_worker ? here : nullptr);
 }
 
 void runtime_gate::close() noexcept {

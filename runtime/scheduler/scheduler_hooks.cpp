@@ -1,5 +1,6 @@
 // The out-of-line functions declared in include/weft/detail/scheduler.hpp: the only way
 // header code reaches worker-local state (see that header for why).
+#include <weft/detail/context_store.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/errors.hpp>
@@ -40,6 +41,7 @@ bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept 
     if (here == nullptr) {
         return false;
     }
+    inherit_context(header->task_strand());
     // Two references: the running coroutine's and the caller's task handle.
     here->owner().launch(header, handle, 2, here);
     return true;
@@ -54,12 +56,12 @@ void enter_join(gather_join& join, const char* what) {
     join.launcher = here;
 }
 
-void complete_task(frame_header* header, unretrieved_check check) noexcept {
+void complete_task(frame_header* header, const unretrieved_check* check) noexcept {
     runtime& owner = worker::current()->owner();
     owner.registry().remove(header);
     owner.task_ended();
-    header->waiters.complete([] {});
-    release_task(header, check);
+    header->waiters.complete([] {}, check);
+    release_task(header, *check);
 }
 
 std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,

@@ -15,6 +15,7 @@
 #include <weft/detail/symmetric_transfer.hpp>
 
 #include "scheduler/runtime.hpp"
+#include "task/running_strand.hpp"
 
 namespace weft::detail {
 namespace {
@@ -112,6 +113,8 @@ void worker::run() {
         count(tasks_run_);
         io_budget_ = io_operations_per_step;
         resumed_ = next;
+        // A weft coroutine names its strand as it resumes; anything else runs in none.
+        this_thread_strand = nullptr;
         next.resume();
         // A hand-over through the trampoline continues the same step, like the symmetric
         // transfer it stands for: it is not counted as a task run, and nothing else runs
@@ -122,6 +125,9 @@ void worker::run() {
         }
     }
     this_thread_worker = nullptr;
+    // The strand last resumed may end while this thread is off the runtime (a runner's
+    // caller between runs).
+    this_thread_strand = nullptr;
 }
 
 std::coroutine_handle<> defer_to_trampoline(std::coroutine_handle<> suspending,

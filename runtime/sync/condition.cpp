@@ -32,6 +32,7 @@ public:
     // Throws invalid_state_error if the lock was not locked (and so not released), and
     // cancelled_error if the wait was cancelled (the lock was released all the same).
     void await_resume() {
+        detail::resume_in(waiter_.strand);
         if (lock_not_held_) {
             throw invalid_state_error("weft::condition::wait: the lock is not locked; acquire "
                                       "it before waiting");

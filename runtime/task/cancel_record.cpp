@@ -11,12 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <unordered_map>
 #include <utility>
 
 #include <weft/errors.hpp>
 
 #include "task/claims.hpp"
+#include "task/side_table.hpp"
 
 namespace weft::detail {
 namespace {
@@ -73,12 +73,8 @@ struct cancel_record {
     }
 };
 
-struct alignas(64) record_shard {
-    std::mutex lock;
-    std::unordered_map<const strand_word*, cancel_record> records;
-};
-
-std::array<record_shard, 16> shards;
+side_table<strand_word, cancel_record> table;
+using record_shard = side_table<strand_word, cancel_record>::shard;
 
 // How many records exist, so that a strand consuming a cancellation skips the table when
 // no task was ever cancelled through a handle (the runtime's own cancellations, such as a
@@ -89,13 +85,12 @@ std::atomic<std::size_t> records_live{0};
 thread_local cancel_message consumed_message;
 
 record_shard& shard_of(const strand_word& word) noexcept {
-    return shards[(reinterpret_cast<std::uintptr_t>(&word) >> 6) % shards.size()];
+    return table.shard_of(word);
 }
 
 // Under the shard's lock.
 cancel_record* find_record(record_shard& shard, const strand_word& word) noexcept {
-    const auto found = shard.records.find(&word);
-    return found == shard.records.end() ? nullptr : &found->second;
+    return shard.find(word);
 }
 
 // Under the shard's lock; the caller holds a handle to the task.
@@ -106,7 +101,7 @@ cancel_record& record_of(record_shard& shard, frame_header& header) {
         // release of its word by this canceller (or this lock), which orders these before;
         // the last reference acquires the flag with the count of references.
         records_live.fetch_add(1, std::memory_order_relaxed);
-        header.has_cancel_record.store(true, std::memory_order_relaxed);
+        header.side_records.fetch_or(side_record::cancel, std::memory_order_relaxed);
     }
     return place->second;
 }

@@ -3,9 +3,11 @@
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/task_name.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "task/exception_handler.hpp"
 
@@ -18,6 +20,17 @@ void free_header_and_frame(frame_header* header) noexcept {
     deallocate_frame(header, bytes);
 }
 
+// The last reference to a finished task runs its check, which may read the task's records
+// (its name), so they go after it. A null check: the reference did not know the result
+// type; the task finished (its running reference is gone and the teardown did not destroy
+// it), so its waiter list keeps the check.
+void check_finished(frame_header* header, unretrieved_check check) noexcept {
+    if (check == nullptr) {
+        check = *static_cast<const unretrieved_check*>(header->waiters.keepsake());
+    }
+    check(header);
+}
+
 // The last reference to a task: frees a torn-down frame, or checks the result and
 // destroys the frame.
 void end_last_reference(frame_header* header, unretrieved_check check) noexcept {
@@ -25,17 +38,35 @@ void end_last_reference(frame_header* header, unretrieved_check check) noexcept 
     if (header->torn_down.load(std::memory_order_relaxed)) {
         free_header_and_frame(header);
     } else {
-        check(header);
+        check_finished(header, check);
         destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
     }
 }
 
-// The same for a task that has a cancel record, which goes first. Out of line and reached
-// by a tail call, so that release_task's common path keeps needing no stack frame.
-[[gnu::noinline]] void end_last_reference_with_record(frame_header* header,
-                                                      unretrieved_check check) noexcept {
-    forget_cancel_record(*header);
-    end_last_reference(header, check);
+// The last reference drops the task's records in the side tables (side_records).
+void forget_side_records(frame_header& header, std::uint8_t records) noexcept {
+    if ((records & side_record::cancel) != 0) {
+        forget_cancel_record(header);
+    }
+    if ((records & side_record::name) != 0) {
+        forget_task_name(header);
+    }
+}
+
+// The same for a task with side records. Out of line and reached by a tail call, so that
+// release_task's common path keeps needing no stack frame.
+[[gnu::noinline]] void end_last_reference_with_records(frame_header* header,
+                                                       unretrieved_check check) noexcept {
+    // relaxed: as torn_down in end_last_reference.
+    if (header->torn_down.load(std::memory_order_relaxed)) {
+        forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+        free_header_and_frame(header);
+        return;
+    }
+    check_finished(header, check);
+    // relaxed: this thread's check may have added a record; the others were acquired.
+    forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+    destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
 }
 } // namespace
 
@@ -45,15 +76,15 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
     if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return;
     }
-    // relaxed: set by a canceller holding a reference, whose release we acquired.
-    if (header->has_cancel_record.load(std::memory_order_relaxed)) [[unlikely]] {
-        end_last_reference_with_record(header, check);
+    // relaxed: set by a holder of a reference, whose release we acquired.
+    if (header->side_records.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+        end_last_reference_with_records(header, check);
         return;
     }
     end_last_reference(header, check);
 }
 
-void report_unretrieved(std::exception_ptr error, unretrieved_source source) noexcept {
+void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
     if (const exception_handler* handler = running_exception_handler()) {
         try {
             (*handler)(error);
@@ -62,15 +93,21 @@ void report_unretrieved(std::exception_ptr error, unretrieved_source source) noe
         }
         return;
     }
-    const char* format = source == unretrieved_source::task
-                             ? "weft: a task failed and its exception was never retrieved: %s\n"
-                             : "weft: a future's exception was never retrieved: %s\n";
     try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& failure) {
-        std::fprintf(stderr, format, failure.what());
+        const std::string failed = task != nullptr
+                                       ? "task " + task_name_for_report(*task) + " failed and its"
+                                       : std::string("a future's");
+        std::string what = "an exception that is not a std::exception";
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& failure) {
+            what = failure.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "weft: %s exception was never retrieved: %s\n", failed.c_str(),
+                     what.c_str());
     } catch (...) {
-        std::fprintf(stderr, format, "an exception that is not a std::exception");
+        std::fputs("weft: an exception was never retrieved (and describing it failed)\n", stderr);
     }
 }
 
@@ -85,9 +122,7 @@ void promise_base::free_frame_storage(frame_header* header) noexcept {
             return;
         }
         // relaxed: as in release_task.
-        if (header->has_cancel_record.load(std::memory_order_relaxed)) {
-            forget_cancel_record(*header);
-        }
+        forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
     }
     free_header_and_frame(header);
 }

@@ -60,7 +60,7 @@ bool begin_sleep(sleep_timer& timer, std::coroutine_handle<> sleeper, deadline_k
                 return false;
             }
             leave_target(*strand, timer);
-            timer.strand = nullptr;
+            timer.driver = nullptr;
         }
         schedule(here->owner().home(), sleeper);
         return true;

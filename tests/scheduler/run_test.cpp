@@ -197,7 +197,8 @@ TEST(Run, TaskHandleOutlivingItsRuntimeSeesItCancelled) {
 // cancelled before it starts would end instead of straggling).
 weft::coro<weft::task<int>> leaves_a_straggler(weft::future<> gate, std::atomic<int>& destroyed) {
     weft::task<int> t = weft::create_task(
-        weft::testing::ignores_cancellation(gate, weft::testing::destruction_counter(destroyed)));
+        weft::testing::ignores_cancellation(gate, weft::testing::destruction_counter(destroyed)),
+        {.name = "straggler"});
     co_await weft::sleep(0s); // on one worker, t has run up to its wait by now
     co_return t;
 }
@@ -214,7 +215,7 @@ TEST(Run, TaskIgnoringCancellationIsReportedAndTornDownAfterTheGrace) {
             .workers = 1, .virtual_time = true, .shutdown_grace = std::chrono::seconds(3)});
     const std::string report = ::testing::internal::GetCapturedStderr();
     EXPECT_NE(report.find("weft::run: 1 task was still pending 3.000 s after shutdown "
-                          "cancelled it"),
+                          "cancelled it (straggler)"),
               std::string::npos)
         << report;
     EXPECT_EQ(destroyed.load(), 1);

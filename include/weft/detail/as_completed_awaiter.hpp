@@ -146,6 +146,7 @@ public:
     }
 
     task<T> await_resume() {
+        resume_in(strand_);
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             throw_delivered_cancellation();
         }

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <weft/detail/context_store.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/outcome.hpp>
 
@@ -73,6 +74,9 @@ public:
 
     // The awaiting coroutine, at most one.
     waiter_list waiters;
+    // The caller's context (context_store.hpp), set as the call is submitted: the pool
+    // thread runs the call in it.
+    context_ptr context;
     // The pool's FIFO link, used only under the pool's lock.
     blocking_job* next_queued = nullptr;
 

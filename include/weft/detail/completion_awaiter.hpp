@@ -159,6 +159,7 @@ public:
         }
     }
     value_type await_resume() {
+        resume_in(strand_);
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             if constexpr (Forwards) {
                 // The task, cancelled too, has ended: a failure of its own (say, in its

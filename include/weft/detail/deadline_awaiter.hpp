@@ -55,6 +55,7 @@ public:
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         enter_join(join_, what_);
+        join_.parent_strand = strand_of(awaiting);
         const clock::rep now = clock::now().time_since_epoch().count();
         const clock::rep deadline = deadline_from(now);
         const bool passed = deadline <= now;
@@ -89,6 +90,7 @@ public:
     }
 
     T await_resume() {
+        resume_in(strand_);
         if (dropped_) {
             throw timeout_error(std::string(what_) + ": the deadline had passed when the await "
                                                      "began; the work was not started");

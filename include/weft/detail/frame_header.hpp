@@ -1,6 +1,6 @@
 // The header that precedes every frame allocated by a weft promise. It holds what a task
-// needs beyond its coroutine: the shared-ownership count, the list of awaiters, and the
-// links of the runtime's registry of pending tasks.
+// needs beyond its coroutine: the shared-ownership count, the list of awaiters, the links
+// of the runtime's registry of pending tasks, and flags for what side tables know of it.
 //
 // Why outside the frame: the runtime may have to destroy a pending task's frame at
 // shutdown while task handles to it still exist. The header outlives the frame in that
@@ -23,15 +23,27 @@
 
 namespace weft::detail {
 
+struct frame_header;
+
+// Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
+using unretrieved_check = void (*)(frame_header* header) noexcept;
+
+// The side tables that may hold a record of a task, as bits of frame_header::side_records:
+// a task pays for a feature only once it is used on it.
+namespace side_record {
+inline constexpr std::uint8_t cancel = 1; // cancel_record.hpp
+inline constexpr std::uint8_t name = 2;   // task_name.hpp
+} // namespace side_record
+
 struct alignas(16) frame_header {
     std::atomic<std::uint32_t> refs{0};
     std::uint16_t registry_shard = 0;
     // Set, on the destroying thread, just before a task's frame is destroyed: an exception
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
-    // Set once the task has a cancel record (cancel_record.hpp), which its last reference
-    // then drops. In what was padding: the header does not grow.
-    std::atomic<bool> has_cancel_record{false};
+    // The side tables holding a record of the task (side_record bits), which its last
+    // reference then drops. In what was padding: the header does not grow.
+    std::atomic<std::uint8_t> side_records{0};
     std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
     std::atomic<bool> torn_down{false};
@@ -65,9 +77,6 @@ struct alignas(16) frame_header {
 static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
 static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included, pays for it");
 
-// Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
-using unretrieved_check = void (*)(frame_header* header) noexcept;
-
 // Destroys a task's frame (suspended anywhere, or ended); every destruction of a task frame
 // goes through it, and promise.hpp's destroy_frame serves every other weft frame. A
 // destructor that throws while the frame's locals are destroyed ends the program with
@@ -79,16 +88,13 @@ inline void destroy_task_frame(std::coroutine_handle<> handle) noexcept {
 }
 
 // Drops one task reference; the last one runs `check` on a finished task, then destroys
-// the frame (or frees a torn-down one).
+// the frame (or frees a torn-down one). A null `check` is a reference that does not know
+// the task's result type: the check complete_task left in the waiter list is run instead.
 void release_task(frame_header* header, unretrieved_check check) noexcept;
 
-// What failed with an exception nobody retrieved.
-enum class unretrieved_source : bool { task, future };
-
 // Hands an exception nobody retrieved to the current runtime's exception handler, or
-// writes it to stderr (asyncio's "Task exception was never retrieved", "Future exception
-// was never retrieved").
-[[gnu::noinline]] void report_unretrieved(std::exception_ptr error,
-                                          unretrieved_source source) noexcept;
+// writes it to stderr with the task's name (asyncio's "Task exception was never
+// retrieved", "Future exception was never retrieved"). `task` is null for a future.
+[[gnu::noinline]] void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept;
 
 } // namespace weft::detail

@@ -26,7 +26,7 @@ struct future_state {
         }
         const std::exception_ptr error = result.exception();
         if (error && !is_cancellation(error)) {
-            report_unretrieved(error, unretrieved_source::future);
+            report_unretrieved(error, nullptr);
         }
     }
 

@@ -54,6 +54,7 @@ public:
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
         enter_join(join_, "weft::gather");
         join_.parent = awaiting;
+        join_.parent_strand = strand_of(awaiting);
         auto forks = children_.prepare(join_);
         // Published once every child is prepared and before any can end the gather (the
         // join waits for this coroutine's own arrival in launch_children).
@@ -66,6 +67,7 @@ public:
     }
 
     auto await_resume() {
+        resume_in(strand_);
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             throw_delivered_cancellation(); // every child has ended
         }

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <limits>
 
+#include <weft/detail/cancellation.hpp>
+
 namespace weft::detail {
 
 class runtime;
@@ -42,6 +44,9 @@ struct gather_join {
     std::atomic<std::size_t> remaining;
     std::atomic<std::size_t> first_failure{no_failure};
     std::coroutine_handle<> parent;
+    // The awaiting coroutine's strand (null if it is not a weft coroutine), where a child's
+    // current task and context are found.
+    strand_word* parent_strand = nullptr;
     runtime* home = nullptr;
     // The worker that launches the children, between enter_join and launch_children (no
     // suspension lies between them, so it is the thread's worker throughout).

@@ -19,6 +19,7 @@
 #include <weft/detail/frame_allocator.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/gather_join.hpp>
+#include <weft/detail/running_strand.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/symmetric_transfer.hpp>
 #include <weft/errors.hpp>
@@ -46,9 +47,14 @@ void report_if_unretrieved(frame_header* header) noexcept {
     Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
     const std::exception_ptr error = promise.result.exception();
     if (error && !is_cancellation(error)) {
-        report_unretrieved(error, unretrieved_source::task);
+        report_unretrieved(error, header);
     }
 }
+
+// The check, as an object whose address a finished task's waiter list keeps (complete_task),
+// for a reference that does not know the task's result type (weft::any_task).
+template <class Promise>
+inline constexpr unretrieved_check unretrieved_check_of = &report_if_unretrieved<Promise>;
 
 // A cancellation was pending as the strand ended: consumed, with its message, it ends a
 // strand that returned a value cancelled instead, as asyncio's Task does. Out of line, so
@@ -103,14 +109,25 @@ struct final_awaiter {
     template <class Promise>
     [[gnu::noinline]] static void end_task(std::coroutine_handle<Promise> self) noexcept {
         end_strand_of(self.promise());
-        complete_task(frame_header::of(self.address()), &report_if_unretrieved<Promise>);
+        complete_task(frame_header::of(self.address()), &unretrieved_check_of<Promise>);
     }
 
     void await_resume() const noexcept {}
 };
 
+class promise_base;
+
+// Forgets the context the strand rooted at `root` had (context_store.hpp).
+void forget_strand_context(promise_base& root) noexcept;
+
 class promise_base {
 public:
+    ~promise_base() {
+        if (has_context_) {
+            forget_strand_context(*this);
+        }
+    }
+
     static void* operator new(std::size_t bytes) {
         void* memory = allocate_frame(bytes + sizeof(frame_header));
         auto* header = ::new (memory) frame_header();
@@ -128,8 +145,11 @@ public:
         bool await_ready() const noexcept { return false; }
         void await_suspend(std::coroutine_handle<>) const noexcept {}
         void await_resume() const {
-            if (promise.role_ != frame_role::awaited && !promise.ignores_cancel_at_ends_ &&
-                take_pending_cancel(promise.strand_)) {
+            if (promise.role_ == frame_role::awaited) {
+                return;
+            }
+            enter_strand(&promise.strand_);
+            if (!promise.ignores_cancel_at_ends_ && take_pending_cancel(promise.strand_)) {
                 throw_delivered_cancellation();
             }
         }
@@ -165,9 +185,32 @@ public:
     std::uint32_t child_index() const noexcept { return child_index_; }
 
     // The task role: the frame completes a task when it ends.
-    void become_task() noexcept { role_ = frame_role::task; }
+    void become_task(frame_header& header) noexcept {
+        role_ = frame_role::task;
+        link_ = &header;
+    }
 
     frame_role role() const noexcept { return role_; }
+
+    // The promise of the root (a task or a gather child) whose strand word `word` is.
+    static promise_base& root_of(strand_word& word) noexcept {
+        return *reinterpret_cast<promise_base*>(reinterpret_cast<std::uintptr_t>(&word) -
+                                                offsetof(promise_base, strand_));
+    }
+    // For the task role: its header.
+    frame_header& task_header() const noexcept { return *static_cast<frame_header*>(link_); }
+    // For a gather child: the strand of the coroutine awaiting its gather, or null if that
+    // is not a weft coroutine.
+    strand_word* enclosing_strand() const noexcept { return join().parent_strand; }
+    // A gather child that stands for a block asyncio runs inline in the awaiting task (a
+    // timeout's body): it shares that task's context.
+    bool runs_inline() const noexcept {
+        return role_ == frame_role::gather_child && ignores_cancel_at_ends_;
+    }
+    // Whether the context store holds a context for this root's strand; read and written
+    // under the store's lock for that strand (context_store.cpp).
+    bool has_context() const noexcept { return has_context_; }
+    void set_has_context(bool has) noexcept { has_context_ = has; }
 
     // Set just before destroy_frame (below) destroys the frame.
     void mark_destroying() noexcept { destroying_ = true; }
@@ -206,6 +249,7 @@ private:
     frame_role role_ = frame_role::awaited;
     bool ignores_cancel_at_ends_ = false;
     bool destroying_ = false;
+    bool has_context_ = false;
 
     // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
     static void free_frame_storage(frame_header* header) noexcept;
@@ -257,8 +301,8 @@ void destroy_frame(coro_handle<T> handle) noexcept {
 // Makes `handle`'s frame a task: the role, and where the header finds its strand word.
 template <class T>
 frame_header* make_task(coro_handle<T> handle) noexcept {
-    handle.promise().become_task();
     frame_header* header = frame_header::of(handle.address());
+    handle.promise().become_task(*header);
     header->strand_offset =
         static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(handle.promise().strand()) -
                                    reinterpret_cast<std::uintptr_t>(handle.address()));

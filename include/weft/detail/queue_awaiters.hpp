@@ -51,7 +51,10 @@ public:
         this->prepare(awaiting, "weft::queue::put");
         return this->target_->begin_put(this->waiter_);
     }
-    void await_resume() { this->target_->end_put(this->waiter_); }
+    void await_resume() {
+        resume_in(this->waiter_.strand);
+        this->target_->end_put(this->waiter_);
+    }
 };
 
 template <class T, class Order>
@@ -64,7 +67,10 @@ public:
         this->prepare(awaiting, "weft::queue::get");
         return this->target_->begin_get(this->waiter_);
     }
-    T await_resume() { return this->target_->end_get(this->waiter_); }
+    T await_resume() {
+        resume_in(this->waiter_.strand);
+        return this->target_->end_get(this->waiter_);
+    }
 };
 
 } // namespace weft::detail

@@ -34,8 +34,9 @@ struct frame_header;
 [[noreturn]] void throw_outside_runtime(const char* what);
 
 // Called from a task's final suspension: unregisters it, wakes its awaiters and drops the
-// reference the running coroutine held (`check` as in release_task).
+// reference the running coroutine held (`*check` as in release_task; the waiter list keeps
+// `check` for references that do not know the task's result type).
 [[gnu::noinline]] void complete_task(frame_header* header,
-                                     void (*check)(frame_header* header) noexcept) noexcept;
+                                     void (*const* check)(frame_header* header) noexcept) noexcept;
 
 } // namespace weft::detail

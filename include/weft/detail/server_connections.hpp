@@ -94,7 +94,7 @@ inline coro<> end_connections(std::vector<task<>> connections) {
     for (const task<>& each : ended.done) {
         const std::exception_ptr error = each.exception();
         if (error && !weft::detail::is_cancellation(error)) {
-            weft::detail::report_unretrieved(error, weft::detail::unretrieved_source::task);
+            weft::detail::report_unretrieved(error, weft::detail::task_access::header_of(each));
         }
     }
 }

@@ -12,6 +12,7 @@
 #include <weft/clock.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/running_strand.hpp>
 #include <weft/detail/timer_entry.hpp>
 #include <weft/errors.hpp>
 
@@ -24,8 +25,10 @@ class timer_driver;
 // it.
 struct sleep_timer : timer_entry, cancel_target {
     std::coroutine_handle<> sleeper;
-    timer_driver* driver = nullptr; // the driver whose wheel holds the entry
-    strand_word* strand = nullptr;  // the sleeper's strand while the sleep is cancellable
+    // The driver whose wheel holds the entry; null for a yield (a zero delay), which is no
+    // longer the strand's cancel target when it suspends.
+    timer_driver* driver = nullptr;
+    strand_word* strand = nullptr; // the sleeper's strand (null: not a weft coroutine's)
 };
 
 // How a sleep's amount reads: a duration from now, or a time point on weft::clock.
@@ -58,7 +61,9 @@ public:
         return begin_sleep(timer_, sleeper, Kind, strand_of(sleeper));
     }
     auto await_resume() {
-        const bool cancelled = timer_.strand != nullptr && leave_target(*timer_.strand, timer_);
+        resume_in(timer_.strand);
+        const bool cancelled = timer_.strand != nullptr && timer_.driver != nullptr &&
+                               leave_target(*timer_.strand, timer_);
         if constexpr (Throws) {
             if (cancelled) {
                 throw_delivered_cancellation();

@@ -57,6 +57,7 @@ public:
     // cancellation is then left pending, so that the task's next suspension point delivers
     // it (asyncio 3.13 cancels the parent again): a task group never swallows it.
     value_type await_resume() {
+        resume_in(strand_);
         const bool cancelled = strand_ != nullptr && leave_target(*strand_, *this);
         cancel_message message = cancelled ? take_consumed_message() : nullptr;
         std::vector<std::exception_ptr> errors = group_.state_.finish();

@@ -8,17 +8,48 @@
 
 #include <atomic>
 #include <cstddef>
+#include <string>
 #include <utility>
 
 #include <weft/detail/cancel_record.hpp>
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/frame_header.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/task_name.hpp>
 #include <weft/detail/waiter_list.hpp>
 #include <weft/errors.hpp>
 #include <weft/outcome.hpp>
 
 namespace weft::detail {
+
+// The cancel() of a task handle, typed or not, on a task it holds a reference to.
+inline bool cancel_through_handle(frame_header& header, cancel_message message) noexcept {
+    if (header.waiters.done()) {
+        // relaxed: as task_ref::mark_retrieved.
+        header.exception_retrieved.store(true, std::memory_order_relaxed);
+        return false;
+    }
+    // A task that ended, or that the runtime's teardown destroyed, has its strand marked
+    // ended; the frame's memory lives as long as the handle.
+    return cancel_task(header, std::move(message));
+}
+
+// The name of the task a handle refers to (task_name.hpp); empty handles have none.
+inline std::string task_name_of(frame_header* header) {
+    if (header == nullptr) {
+        throw invalid_state_error("weft::task is empty: it has no name");
+    }
+    return task_name(*header);
+}
+inline void rename_task(frame_header* header, std::string name) {
+    if (header == nullptr) {
+        throw invalid_state_error("weft::task is empty: it cannot be named");
+    }
+    if (name.empty()) {
+        throw invalid_argument("weft::task::set_name: a task's name must not be empty");
+    }
+    set_task_name(*header, std::move(name));
+}
 
 template <class T>
 class task_ref {
@@ -71,16 +102,7 @@ public:
 
     // weft::task::cancel.
     bool cancel_task(cancel_message message) const noexcept {
-        if (!handle_) {
-            return false;
-        }
-        if (finished()) {
-            mark_retrieved();
-            return false;
-        }
-        // A task that ended, or that the runtime's teardown destroyed, has its strand marked
-        // ended; the frame's memory lives as long as this handle.
-        return detail::cancel_task(*header(), std::move(message));
+        return handle_ && cancel_through_handle(*header(), std::move(message));
     }
     // An awaiter's cancellation forwarded to the task (see cancel_record.hpp).
     cancel_result forward_cancel() const noexcept { return forward_cancel_to_task(*header()); }
@@ -90,6 +112,11 @@ public:
     }
     std::size_t withdraw_cancel_request() const noexcept {
         return handle_ ? uncancel_task(*header()) : 0;
+    }
+    // weft::task::name and weft::task::set_name.
+    std::string task_name() const { return task_name_of(handle_ ? header() : nullptr); }
+    void rename(std::string name) const {
+        rename_task(handle_ ? header() : nullptr, std::move(name));
     }
 
     // The result that result() and exception() read, which then counts as retrieved.

@@ -98,6 +98,7 @@ public:
     }
 
     wait_result<T> await_resume() {
+        resume_in(strand_);
         if (strand_ != nullptr && leave_target(*strand_, *this)) {
             throw_delivered_cancellation();
         }

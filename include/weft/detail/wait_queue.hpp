@@ -14,6 +14,7 @@
 
 #include <coroutine>
 #include <mutex>
+#include <type_traits>
 
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/promise.hpp>
@@ -114,10 +115,17 @@ public:
         waiter_.home = &require_running_runtime(what_);
         if constexpr (Cancellable) {
             waiter_.strand = strand_of(awaiting);
+        } else {
+            resumes_in_ = strand_of(awaiting);
         }
         return target_->begin_wait(waiter_);
     }
     void await_resume() {
+        if constexpr (Cancellable) {
+            resume_in(waiter_.strand);
+        } else {
+            resume_in(resumes_in_);
+        }
         if (waiter_.strand != nullptr && leave_target(*waiter_.strand, waiter_)) {
             throw_delivered_cancellation();
         }
@@ -142,9 +150,14 @@ private:
         }
     }();
 
+    struct no_strand {};
+
     Primitive* target_;
     const char* what_;
     queued_waiter waiter_;
+    // A cancellable waiter keeps its strand in waiter_.strand; this one keeps it here, only to
+    // name it as it resumes (running_strand.hpp).
+    [[no_unique_address]] std::conditional_t<Cancellable, no_strand, strand_word*> resumes_in_{};
 };
 
 } // namespace weft::detail

@@ -78,9 +78,10 @@ public:
         return was_linked;
     }
 
-    // Runs `publish()` and wakes every waiter, once. Returns false if already done.
+    // Runs `publish()` and wakes every waiter, once. Returns false if already done. The list
+    // then keeps `keepsake` for its owner (a finished task's check, see complete_task).
     template <class Publish>
-    bool complete(Publish&& publish) {
+    bool complete(Publish&& publish, const void* keepsake = nullptr) {
         const std::uintptr_t word = lock();
         if ((word & done_bit) != 0) {
             unlock(word);
@@ -102,9 +103,14 @@ public:
             node->wake(*node);
             node = next;
         }
+        keepsake_ = keepsake;
         unlock(done_bit | lock_bit);
         return true;
     }
+
+    // What complete() was given to keep; read by a thread that learned through some other
+    // synchronisation with the completing one that the list is done.
+    const void* keepsake() const noexcept { return keepsake_; }
 
 private:
     // The word holds the head node's address with the two flags in its low bits, which a
@@ -143,7 +149,12 @@ private:
     }
 
     std::atomic<std::uintptr_t> word_{0};
-    waiter_node* tail_ = nullptr;
+    // Once the list is done no node is appended or unlinked, so the tail's word is free to
+    // keep what complete() was given.
+    union {
+        waiter_node* tail_ = nullptr;
+        const void* keepsake_;
+    };
 };
 
 } // namespace weft::detail

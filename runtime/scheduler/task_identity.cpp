@@ -1,0 +1,75 @@
+// weft::current_task() and weft::all_tasks() (include/weft/current_task.hpp).
+//
+// The running task is found from the thread's running strand (running_strand.hpp): a task's
+// strand is its own; a gather child's leads, through its join, to the strand of the
+// coroutine awaiting the gather, and on up to a task. That task has not ended: its strand
+// is running or waiting on the gather, so its running reference keeps it alive while a new
+// handle's reference is added. all_tasks() adds its references under the registry's shard
+// locks, before which no registered task can end.
+#include <weft/current_task.hpp>
+#include <weft/detail/promise.hpp>
+#include <weft/detail/scheduler.hpp>
+#include <weft/detail/task_access.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <vector>
+
+#include "scheduler/runtime.hpp"
+#include "scheduler/task_identity.hpp"
+#include "task/running_strand.hpp"
+
+namespace weft {
+namespace {
+
+detail::frame_header* running_task(detail::strand_word* strand) noexcept {
+    while (strand != nullptr) {
+        detail::promise_base& root = detail::promise_base::root_of(*strand);
+        if (root.role() == detail::frame_role::task) {
+            return &root.task_header();
+        }
+        strand = root.enclosing_strand();
+    }
+    return nullptr;
+}
+
+any_task share(detail::frame_header* header) noexcept {
+    // relaxed: as task_ref's copy; the caller knows the task alive (see above).
+    header->refs.fetch_add(1, std::memory_order_relaxed);
+    return detail::task_access::adopt_any(header);
+}
+
+} // namespace
+
+any_task current_task() {
+    detail::require_running_runtime("weft::current_task");
+    detail::frame_header* header = running_task(detail::this_thread_strand);
+    return header != nullptr ? share(header) : any_task();
+}
+
+std::vector<any_task> all_tasks() {
+    return detail::pending_tasks(detail::require_running_runtime("weft::all_tasks"));
+}
+
+std::vector<any_task> detail::pending_tasks(runtime& here) {
+    std::vector<any_task> pending;
+    // Allocation happens outside the registry's spin locks: the room is made first, and a
+    // registry that outgrew it meanwhile is read again with more.
+    for (std::size_t room = here.registry().size() + 16;; room *= 2) {
+        pending.clear();
+        pending.reserve(room);
+        bool fitted = true;
+        here.registry().for_each([&](detail::frame_header* header) {
+            if (pending.size() == room) {
+                fitted = false;
+            } else {
+                pending.push_back(share(header));
+            }
+        });
+        if (fitted) {
+            return pending;
+        }
+    }
+}
+
+} // namespace weft
