@@ -1,6 +1,5 @@
 // The runtime object: start, stop and teardown; see runtime.hpp.
 #include "scheduler/runtime.hpp"
-#include "scheduler/task_identity.hpp"
 
 #include <signal.h>
 
@@ -11,6 +10,9 @@
 
 #include <weft/any_task.hpp>
 #include <weft/detail/waiter_list.hpp>
+
+#include "scheduler/task_identity.hpp"
+#include "task/context_in_use.hpp"
 
 namespace weft::detail {
 

@@ -10,6 +10,7 @@
 #include <weft/runtime_handle.hpp>
 
 #include "scheduler/runtime.hpp"
+#include "task/context_in_use.hpp"
 
 namespace weft {
 

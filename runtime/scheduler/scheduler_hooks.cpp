@@ -1,6 +1,5 @@
 // The out-of-line functions declared in include/weft/detail/scheduler.hpp: the only way
 // header code reaches worker-local state (see that header for why).
-#include <weft/detail/context_store.hpp>
 #include <weft/detail/gather_join.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/errors.hpp>
@@ -8,6 +7,7 @@
 #include <string>
 
 #include "scheduler/runtime.hpp"
+#include "task/context_in_use.hpp"
 
 namespace weft::detail {
 

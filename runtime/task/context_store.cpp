@@ -15,6 +15,7 @@
 
 #include <weft/detail/promise.hpp>
 
+#include "task/context_in_use.hpp"
 #include "task/running_strand.hpp"
 #include "task/side_table.hpp"
 
@@ -23,19 +24,39 @@ namespace {
 
 side_table<strand_word, context_ptr> strand_contexts;
 
-// How many strands have an entry: none means every strand sees an empty context, which
-// spares a spawn the walk. A walk that matters finds entries made before it (see above),
-// whose increments precede this load in the count's modification order, so relaxed loads
-// never read 0 while such an entry lives.
-std::atomic<std::size_t> strand_contexts_live{0};
+} // namespace
+
+// How many strand entries and non-empty thread contexts exist: none means every context is
+// empty, which spares a spawn the walk. A walk that matters finds entries made before it
+// (see above), and a thread sees its own context's increment, so a relaxed load never
+// reads 0 while a context it could read exists: those increments precede the load in the
+// count's modification order.
+std::atomic<std::size_t> contexts_live{0};
+
+namespace {
 
 // The context of code on no strand.
 thread_local context_ptr thread_context;
 
+// Replaces the thread's own context, keeping contexts_live's count of non-empty ones.
+void set_thread_context(context_ptr replacement) noexcept {
+    const bool had = thread_context != nullptr;
+    const bool has = replacement != nullptr;
+    thread_context = std::move(replacement);
+    if (had != has) {
+        // relaxed: see contexts_live.
+        if (has) {
+            contexts_live.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            contexts_live.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+}
+
 // The strand whose context `strand` sees: its own root's, or an enclosing one's.
 context_ptr strand_context(strand_word* strand) noexcept {
-    // relaxed: see strand_contexts_live.
-    if (strand_contexts_live.load(std::memory_order_relaxed) == 0) {
+    // relaxed: see contexts_live.
+    if (contexts_live.load(std::memory_order_relaxed) == 0) {
         return nullptr;
     }
     while (strand != nullptr) {
@@ -64,8 +85,8 @@ void store_strand_context(strand_word& strand, context_ptr replacement) {
     std::swap(shard.records[&strand], replacement);
     if (!root.has_context()) {
         root.set_has_context(true);
-        // relaxed: see strand_contexts_live.
-        strand_contexts_live.fetch_add(1, std::memory_order_relaxed);
+        // relaxed: see contexts_live.
+        contexts_live.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
@@ -96,21 +117,22 @@ const void* current_context_owner() noexcept {
 const void* replace_current_context(context_ptr replacement) {
     strand_word* owner = context_owner(this_thread_strand);
     if (owner == nullptr) {
-        thread_context = std::move(replacement);
+        set_thread_context(std::move(replacement));
         return &thread_context;
     }
     store_strand_context(*owner, std::move(replacement));
     return owner;
 }
 
-thread_context_scope::thread_context_scope(context_ptr scoped) noexcept
-    : saved_(std::exchange(thread_context, std::move(scoped))) {}
-
-thread_context_scope::~thread_context_scope() {
-    thread_context = std::move(saved_);
+thread_context_scope::thread_context_scope(context_ptr scoped) noexcept : saved_(thread_context) {
+    set_thread_context(std::move(scoped));
 }
 
-void inherit_context(strand_word& task_strand) {
+thread_context_scope::~thread_context_scope() {
+    set_thread_context(std::move(saved_));
+}
+
+void inherit_context_slow(strand_word& task_strand) {
     if (context_ptr inherited = current_context()) {
         store_strand_context(task_strand, std::move(inherited));
     }
@@ -124,8 +146,8 @@ void forget_strand_context(promise_base& root) noexcept {
     const auto found = shard.records.find(&strand);
     dropped = std::move(found->second);
     shard.records.erase(found);
-    // relaxed: see strand_contexts_live.
-    strand_contexts_live.fetch_sub(1, std::memory_order_relaxed);
+    // relaxed: see contexts_live.
+    contexts_live.fetch_sub(1, std::memory_order_relaxed);
 }
 
 } // namespace weft::detail

@@ -6,7 +6,7 @@
 
 namespace weft::detail {
 
-constinit thread_local strand_word* this_thread_strand = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local strand_word* this_thread_strand = nullptr;
 
 void enter_strand(strand_word* strand) noexcept {
     this_thread_strand = strand;
@@ -14,6 +14,11 @@ void enter_strand(strand_word* strand) noexcept {
 
 strand_word* running_strand() noexcept {
     return this_thread_strand;
+}
+
+bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
+    this_thread_strand = &strand;
+    return !ignores_pending && take_pending_cancel(strand);
 }
 
 } // namespace weft::detail

@@ -53,8 +53,4 @@ private:
     context_ptr saved_;
 };
 
-// At a task's launch, on the launching thread, before the task can run: the task's strand
-// starts with the context the launching thread sees.
-void inherit_context(strand_word& task_strand);
-
 } // namespace weft::detail

@@ -123,7 +123,7 @@ void forget_strand_context(promise_base& root) noexcept;
 class promise_base {
 public:
     ~promise_base() {
-        if (has_context_) {
+        if (has_context_) [[unlikely]] {
             forget_strand_context(*this);
         }
     }
@@ -145,11 +145,8 @@ public:
         bool await_ready() const noexcept { return false; }
         void await_suspend(std::coroutine_handle<>) const noexcept {}
         void await_resume() const {
-            if (promise.role_ == frame_role::awaited) {
-                return;
-            }
-            enter_strand(&promise.strand_);
-            if (!promise.ignores_cancel_at_ends_ && take_pending_cancel(promise.strand_)) {
+            if (promise.role_ != frame_role::awaited &&
+                start_strand(promise.strand_, promise.ignores_cancel_at_ends_)) {
                 throw_delivered_cancellation();
             }
         }

@@ -18,6 +18,12 @@ namespace weft::detail {
 [[gnu::noinline]] void enter_strand(strand_word* strand) noexcept;
 [[gnu::noinline]] strand_word* running_strand() noexcept;
 
+// A task or gather child, as it starts: names its strand, and says whether a cancellation
+// pending for it ends it before its first step (not so when `ignores_pending`; see
+// promise_base::ignore_pending_cancel_at_ends). One call, so every coroutine's start stays
+// small.
+[[gnu::noinline]] bool start_strand(strand_word& strand, bool ignores_pending) noexcept;
+
 // An awaiter's await_resume: names the strand it kept at its suspension, if any (none when
 // it did not suspend, or for a coroutine that is not weft's).
 inline void resume_in(strand_word* strand) noexcept {
