@@ -60,11 +60,9 @@ public:
     // The stored exception, or null. Throws invalid_state_error if not done.
     std::exception_ptr exception() const { return checked_result().exception(); }
 
-    // Calls `callback(future)` once the future is done (asyncio's Future.add_done_callback),
-    // on a worker of the runtime calling this, even when a thread outside it completes the
-    // future, and never inline: a future already done has it called soon. As
-    // task::add_done_callback; callbacks still waiting when the runtime shuts down are
-    // dropped unrun (docs/api.md).
+    // As task::add_done_callback (asyncio's Future.add_done_callback), on the calling
+    // runtime even when a thread outside it completes the future. Callbacks still waiting
+    // when the runtime shuts down are dropped unrun (docs/api.md, "Done callbacks").
     template <std::invocable<const future&> Callback>
     done_callback_id add_done_callback(Callback&& callback) const {
         return detail::add_done_callback(*this, std::forward<Callback>(callback),

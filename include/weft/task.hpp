@@ -68,20 +68,17 @@ public:
         return this->cancel_task(std::make_shared<const std::string>(std::move(message)));
     }
 
-    // Calls `callback(task)` once the task is done (asyncio's Task.add_done_callback), on a
-    // worker of the runtime calling this, never inline: a task already done has it called
-    // soon. The callbacks added on one runtime run one after another in the order added. An
-    // exception it throws goes to the runtime's exception handler. Throws runtime_error
-    // outside a runtime, invalid_state_error for an empty handle or a task destroyed at
-    // shutdown. Shutdown runs the callbacks of the tasks it cancels (docs/api.md).
+    // asyncio's Task.add_done_callback: calls `callback(task)` once the task is done, on a
+    // worker of the runtime calling this, never inline, in the order added; what it throws
+    // goes to the exception handler. Throws runtime_error outside a runtime, and
+    // invalid_state_error for an empty handle (docs/api.md, "Done callbacks").
     template <std::invocable<const task&> Callback>
     done_callback_id add_done_callback(Callback&& callback) const {
         return detail::add_done_callback(*this, std::forward<Callback>(callback),
                                          "weft::task::add_done_callback");
     }
 
-    // Takes back a callback that has not started running (asyncio's remove_done_callback
-    // returns how many it took back); false if it ran, runs, or was removed.
+    // Takes back a callback that has not started; false if it ran, runs or was removed.
     bool remove_done_callback(done_callback_id id) const noexcept {
         return !this->empty() && detail::remove_done_callback(this->waiters(), id);
     }
