@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -286,9 +287,12 @@ TEST(DoneCallback, ShutdownRunsTheCallbacksOfTheTasksItCancels) {
             never.add_done_callback(
                 [&future_runs, counter = weft::testing::destruction_counter(destructions)](
                     const weft::future<int>&) mutable { ++future_runs; });
+            // Lets the task and both runners suspend: on one worker, the shutdown then
+            // cancels each of them before any runs again, the task's runner first or not.
+            co_await weft::sleep(std::chrono::seconds(0));
             co_return; // main ends with both pending: the shutdown cancels the task
         }(ran_cancelled, future_ran, destroyed),
-        weft::run_options{.workers = 2});
+        weft::run_options{.workers = 1});
     EXPECT_EQ(ran_cancelled.load(), 3);
     EXPECT_EQ(future_ran.load(), 0);
     EXPECT_EQ(destroyed.load(), 1); // dropped unrun, not leaked
