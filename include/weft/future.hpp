@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <coroutine>
 #include <exception>
 #include <memory>
@@ -19,7 +20,9 @@
 
 #include <weft/detail/awaitable_kind.hpp>
 #include <weft/detail/completion_awaiter.hpp>
+#include <weft/detail/done_callbacks.hpp>
 #include <weft/detail/future_state.hpp>
+#include <weft/done_callback_id.hpp>
 #include <weft/errors.hpp>
 #include <weft/outcome.hpp>
 
@@ -56,6 +59,20 @@ public:
 
     // The stored exception, or null. Throws invalid_state_error if not done.
     std::exception_ptr exception() const { return checked_result().exception(); }
+
+    // As task::add_done_callback (asyncio's Future.add_done_callback), on the calling
+    // runtime even when a thread outside it completes the future. Callbacks still waiting
+    // when the runtime shuts down are dropped unrun (docs/api.md, "Done callbacks").
+    template <std::invocable<const future&> Callback>
+    done_callback_id add_done_callback(Callback&& callback) const {
+        return detail::add_done_callback(*this, std::forward<Callback>(callback),
+                                         "weft::future::add_done_callback");
+    }
+
+    // As task::remove_done_callback.
+    bool remove_done_callback(done_callback_id id) const noexcept {
+        return state_ && detail::remove_done_callback(state_->waiters, id);
+    }
 
     auto operator co_await() const& { return detail::completion_awaiter<future, false>(*this); }
     auto operator co_await() && {

@@ -9,6 +9,7 @@
 // result is taken (other handles then see the moved-from value).
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
@@ -23,8 +24,10 @@
 #include <weft/detail/await_in_coro.hpp>
 #include <weft/detail/awaitable_kind.hpp>
 #include <weft/detail/completion_awaiter.hpp>
+#include <weft/detail/done_callbacks.hpp>
 #include <weft/detail/task_access.hpp>
 #include <weft/detail/task_ref.hpp>
+#include <weft/done_callback_id.hpp>
 #include <weft/errors.hpp>
 
 namespace weft {
@@ -64,6 +67,21 @@ public:
     // delivered to it neither delivers its message nor changes the one delivered.
     bool cancel(std::string message) const {
         return this->cancel_task(std::make_shared<const std::string>(std::move(message)));
+    }
+
+    // asyncio's Task.add_done_callback: calls `callback(task)` once the task is done, on a
+    // worker of the runtime calling this, never inline, in the order added; what it throws
+    // goes to the exception handler. Throws runtime_error outside a runtime, and
+    // invalid_state_error for an empty handle (docs/api.md, "Done callbacks").
+    template <std::invocable<const task&> Callback>
+    done_callback_id add_done_callback(Callback&& callback) const {
+        return detail::add_done_callback(*this, std::forward<Callback>(callback),
+                                         "weft::task::add_done_callback");
+    }
+
+    // Takes back a callback that has not started; false if it ran, runs or was removed.
+    bool remove_done_callback(done_callback_id id) const noexcept {
+        return !this->empty() && detail::remove_done_callback(this->waiters(), id);
     }
 
     // The cancellation requests counted by cancel() and not withdrawn by uncancel()

@@ -205,7 +205,7 @@ bool runtime::wait_for_tasks() {
         drain_over_.exchange(false, std::memory_order_seq_cst);
     } while (!registry_.empty() && now_ns() < drain_deadline_.deadline);
     workers_[0]->timers.cancel(drain_deadline_);
-    if (const std::vector<any_task> stragglers = pending_tasks(*this); !stragglers.empty()) {
+    if (const std::vector<any_task> stragglers = pending_tasks(*this, true); !stragglers.empty()) {
         report_stragglers(name_, stragglers, shutdown_grace_);
         return false;
     }

@@ -26,7 +26,8 @@ detail::frame_header* running_task(detail::strand_word* strand) noexcept {
     while (strand != nullptr) {
         detail::promise_base& root = detail::promise_base::root_of(*strand);
         if (root.role() == detail::frame_role::task) {
-            return &root.task_header();
+            detail::frame_header& task = root.task_header();
+            return task.internal() ? nullptr : &task;
         }
         strand = root.enclosing_strand();
     }
@@ -48,10 +49,10 @@ any_task current_task() {
 }
 
 std::vector<any_task> all_tasks() {
-    return detail::pending_tasks(detail::require_running_runtime("weft::all_tasks"));
+    return detail::pending_tasks(detail::require_running_runtime("weft::all_tasks"), false);
 }
 
-std::vector<any_task> detail::pending_tasks(runtime& here) {
+std::vector<any_task> detail::pending_tasks(runtime& here, bool with_internal) {
     std::vector<any_task> pending;
     // Allocation happens outside the registry's spin locks: the room is made first, and a
     // registry that outgrew it meanwhile is read again with more.
@@ -60,6 +61,9 @@ std::vector<any_task> detail::pending_tasks(runtime& here) {
         pending.reserve(room);
         bool fitted = true;
         here.registry().for_each([&](detail::frame_header* header) {
+            if (!with_internal && header->internal()) {
+                return;
+            }
             if (pending.size() == room) {
                 fitted = false;
             } else {

@@ -29,10 +29,13 @@ struct frame_header;
 using unretrieved_check = void (*)(frame_header* header) noexcept;
 
 // The side tables that may hold a record of a task, as bits of frame_header::side_records:
-// a task pays for a feature only once it is used on it.
+// a task pays for a feature only once it is used on it. One more bit, set before the launch
+// and never cleared, marks a task the runtime runs for itself (a done callbacks' runner, a
+// generator's closer), which current_task() and all_tasks() do not show.
 namespace side_record {
-inline constexpr std::uint8_t cancel = 1; // cancel_record.hpp
-inline constexpr std::uint8_t name = 2;   // task_name.hpp
+inline constexpr std::uint8_t cancel = 1;   // cancel_record.hpp
+inline constexpr std::uint8_t name = 2;     // task_name.hpp
+inline constexpr std::uint8_t internal = 4; // not a record: an internal task
 } // namespace side_record
 
 struct alignas(16) frame_header {
@@ -42,7 +45,8 @@ struct alignas(16) frame_header {
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
     // The side tables holding a record of the task (side_record bits), which its last
-    // reference then drops. In what was padding: the header does not grow.
+    // reference then drops, and the internal mark. In what was padding: the header does
+    // not grow.
     std::atomic<std::uint8_t> side_records{0};
     std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
@@ -66,6 +70,16 @@ struct alignas(16) frame_header {
     static frame_header* of(void* frame) noexcept {
         return reinterpret_cast<frame_header*>(reinterpret_cast<std::uintptr_t>(frame) -
                                                sizeof(frame_header));
+    }
+
+    // Before the launch, on the launching thread: a task of the runtime's own.
+    void mark_internal() noexcept {
+        // relaxed: the launch that shares the task publishes it.
+        side_records.fetch_or(side_record::internal, std::memory_order_relaxed);
+    }
+    bool internal() const noexcept {
+        // relaxed: set before the launch, which the reader's view of the task follows.
+        return (side_records.load(std::memory_order_relaxed) & side_record::internal) != 0;
     }
 
     strand_word& task_strand() noexcept {

@@ -241,7 +241,9 @@ coro<> finalize_generator(generator_handle<T> frame) {
 // shutdown's, which reaches every task): it closes a generator, shielded.
 inline frame_header* make_closer_task(coro<> closer) noexcept {
     coro_access::promise(closer).ignore_pending_cancel_at_ends();
-    return make_task(coro_access::release(closer));
+    frame_header* header = make_task(coro_access::release(closer));
+    header->mark_internal();
+    return header;
 }
 
 template <class T>
