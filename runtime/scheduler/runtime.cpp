@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <weft/any_task.hpp>
+#include <weft/detail/cancel_record.hpp>
 #include <weft/detail/waiter_list.hpp>
 
 #include "scheduler/task_identity.hpp"
@@ -165,7 +166,8 @@ void runtime::stop_and_join() noexcept {
 // a task of its own, and waited for the same way.
 void runtime::drain() {
     draining_.store(true, std::memory_order_seq_cst);
-    registry_.for_each([](frame_header* task) { request_cancel(task->task_strand()); });
+    // Counted, as asyncio.run's task.cancel() is (task::cancelling()).
+    registry_.for_each([](frame_header* task) { cancel_task(*task, nullptr); });
     if (!wait_for_tasks()) {
         return;
     }

@@ -198,6 +198,28 @@ TEST(CancelRecord, CancellingCountsRequestsOnATaskNotDone) {
         one_virtual_worker);
 }
 
+// The shutdown's cancellation of a task still pending when main ends counts, as
+// asyncio.run's task.cancel() does.
+TEST(CancelRecord, TheShutdownsCancellationIsCounted) {
+    std::size_t counted = 0;
+    weft::run(
+        [](std::size_t& out) -> weft::coro<> {
+            weft::task<> pending;
+            pending =
+                weft::create_task([](const weft::task<>& self, std::size_t& seen) -> weft::coro<> {
+                    try {
+                        co_await weft::sleep(std::chrono::hours(1));
+                    } catch (const weft::cancelled_error&) {
+                        seen = self.cancelling();
+                        throw;
+                    }
+                }(pending, out));
+            co_await weft::sleep(1s);
+        }(counted),
+        one_virtual_worker);
+    EXPECT_EQ(counted, 1u);
+}
+
 TEST(CancelRecord, UncancelWithdrawsOneRequestAndNeverGoesBelowZero) {
     weft::run(
         []() -> weft::coro<> {
