@@ -35,14 +35,24 @@ std::atomic<std::size_t> contexts_live{0};
 
 namespace {
 
-// The context of code on no strand.
-thread_local context_ptr thread_context;
+// The context of code on no strand, counted in contexts_live while it is not empty; a
+// thread that ends with one gives its count back.
+struct own_context {
+    context_ptr value;
+    ~own_context() {
+        if (value != nullptr) {
+            // relaxed: see contexts_live.
+            contexts_live.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+};
+thread_local own_context thread_context;
 
 // Replaces the thread's own context, keeping contexts_live's count of non-empty ones.
 void set_thread_context(context_ptr replacement) noexcept {
-    const bool had = thread_context != nullptr;
+    const bool had = thread_context.value != nullptr;
     const bool has = replacement != nullptr;
-    thread_context = std::move(replacement);
+    thread_context.value = std::move(replacement);
     if (had != has) {
         // relaxed: see contexts_live.
         if (has) {
@@ -106,7 +116,7 @@ strand_word* context_owner(strand_word* strand) noexcept {
 
 context_ptr current_context() noexcept {
     strand_word* strand = this_thread_strand;
-    return strand == nullptr ? thread_context : strand_context(strand);
+    return strand == nullptr ? thread_context.value : strand_context(strand);
 }
 
 const void* current_context_owner() noexcept {
@@ -124,7 +134,8 @@ const void* replace_current_context(context_ptr replacement) {
     return owner;
 }
 
-thread_context_scope::thread_context_scope(context_ptr scoped) noexcept : saved_(thread_context) {
+thread_context_scope::thread_context_scope(context_ptr scoped) noexcept
+    : saved_(thread_context.value) {
     set_thread_context(std::move(scoped));
 }
 

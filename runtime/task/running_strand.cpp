@@ -12,10 +12,6 @@ void enter_strand(strand_word* strand) noexcept {
     this_thread_strand = strand;
 }
 
-strand_word* running_strand() noexcept {
-    return this_thread_strand;
-}
-
 bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
     this_thread_strand = &strand;
     return !ignores_pending && take_pending_cancel(strand);

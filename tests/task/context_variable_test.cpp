@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "task/context_in_use.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -172,6 +173,18 @@ TEST(ContextVar, ValuesGoWithTheFramesThatHeldThem) {
             weft::run_options{.workers = 2});
     }
     EXPECT_EQ(destroyed.load(), 20);
+}
+
+// A thread that ends with a context of its own gives back its count of live contexts, so
+// that spawns elsewhere go back to skipping the copy (context_in_use.hpp).
+TEST(ContextVar, AThreadEndingWithAContextGivesItsCountBack) {
+    weft::context_var<int> v("v");
+    const std::size_t before = weft::detail::contexts_live.load();
+    std::thread([&] {
+        v.set(1);
+        EXPECT_EQ(weft::detail::contexts_live.load(), before + 1);
+    }).join();
+    EXPECT_EQ(weft::detail::contexts_live.load(), before);
 }
 
 } // namespace

@@ -4,10 +4,11 @@
 //   - by a task or gather child as it starts (promise_base::start_awaiter);
 //   - by every weft awaiter that suspends a weft coroutine, as it resumes: it kept the
 //     strand for cancellation already (resume_in), and whoever resumed the coroutine may
-//     have been running another strand on this thread;
-//   - by a gather's last child before it transfers to the awaiting coroutine.
+//     have been running another strand on this thread (a gather's awaiter, resumed by the
+//     last child's transfer, names the awaiting coroutine's).
 // Other symmetric transfers stay in one strand (into and out of a coro awaited inline or a
 // generator), and the first child a gather starts names its own.
+// The runtime's own code reads it directly (runtime/task/running_strand.hpp).
 #pragma once
 
 #include <weft/detail/cancellation.hpp>
@@ -16,7 +17,6 @@ namespace weft::detail {
 
 // Out of line, as every access to a thread_local from header code (see scheduler.hpp).
 [[gnu::noinline]] void enter_strand(strand_word* strand) noexcept;
-[[gnu::noinline]] strand_word* running_strand() noexcept;
 
 // A task or gather child, as it starts: names its strand, and says whether a cancellation
 // pending for it ends it before its first step (not so when `ignores_pending`; see
