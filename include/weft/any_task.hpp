@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -23,7 +24,7 @@ public:
     any_task() noexcept = default;
 
     template <class T>
-    any_task(const task<T>& typed) noexcept // NOLINT: every task is a task
+    any_task(const task<T>& typed) noexcept // implicit: a task of any type is one
         : task_handle(detail::task_access::share_header(typed)) {}
 
     explicit operator bool() const noexcept { return header() != nullptr; }
