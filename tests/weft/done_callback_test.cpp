@@ -380,6 +380,7 @@ TEST(DoneCallback, RunsOutsideAnyTaskInTheAddersContext) {
                 ran.set();
             });
             var.set("changed after");
+            co_await weft::sleep(std::chrono::seconds(0)); // the runner now waits for t
             gate.set_result();
             co_await ran.wait();
             co_await t;

@@ -108,8 +108,8 @@ public:
     bool await_suspend(std::coroutine_handle<Promise> runner) {
         prepare(runner, "weft: running done callbacks");
         waiter_list& waiters = completion_access::waiters(source_);
+        strand_ = strand_of(runner);
         if constexpr (completion_access::is_future<Source>) {
-            strand_ = strand_of(runner);
             interrupt = &on_cancel;
             return waiters.enqueue(*this, [this] { return publish_target(*strand_, *this); });
         } else {
@@ -117,8 +117,11 @@ public:
         }
     }
     void await_resume() noexcept {
-        if (strand_ != nullptr && leave_target(*strand_, *this)) {
-            take_consumed_message(); // the cancellation only ends the wait: nothing is thrown
+        resume_in(strand_); // the callbacks run in the runner's context, its adder's
+        if constexpr (completion_access::is_future<Source>) {
+            if (strand_ != nullptr && leave_target(*strand_, *this)) {
+                take_consumed_message(); // the cancellation only ends the wait
+            }
         }
     }
 
