@@ -64,7 +64,7 @@ void forget_side_records(frame_header& header, std::uint8_t records) noexcept {
         return;
     }
     check_finished(header, check);
-    // relaxed: this thread's check may have added a record; the others were acquired.
+    // relaxed: every record's flag was acquired with the count of references.
     forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
     destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
 }
