@@ -45,6 +45,21 @@ public:
         bottom_.store(bottom + static_cast<std::int64_t>(count), std::memory_order_release);
     }
 
+    // Owner only: push() of one handle, with the growth out of the inline path (a gather
+    // of two children pushes one).
+    void push_one(std::coroutine_handle<> handle) {
+        // relaxed, acquire, relaxed: as in push().
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+        const std::int64_t top = top_.load(std::memory_order_acquire);
+        ring* buffer = ring_.load(std::memory_order_relaxed);
+        if (bottom - top >= buffer->capacity) [[unlikely]] {
+            buffer = grow(buffer, top, bottom, bottom - top + 1);
+        }
+        buffer->put(bottom, handle.address());
+        // release: as in push().
+        bottom_.store(bottom + 1, std::memory_order_release);
+    }
+
     // Owner only: the newest item, or null.
     std::coroutine_handle<> pop() noexcept {
         // relaxed, both: the owner's own bottom_, and a top_ that can only have grown since
@@ -124,7 +139,8 @@ private:
     };
 
     // A ring of at least `needed` slots, and at least twice the old one.
-    ring* grow(ring* old, std::int64_t top, std::int64_t bottom, std::int64_t needed) {
+    [[gnu::noinline]] ring* grow(ring* old, std::int64_t top, std::int64_t bottom,
+                                 std::int64_t needed) {
         std::int64_t capacity = old->capacity * 2;
         while (capacity < needed) {
             capacity *= 2;

@@ -177,7 +177,8 @@ private:
     }
 
     // Moves the older half plus `extra` to the injector; false if a thief got in first.
-    bool move_half_to(injector& overflow, std::uint32_t real, std::coroutine_handle<> extra) {
+    [[gnu::noinline]] bool move_half_to(injector& overflow, std::uint32_t real,
+                                        std::coroutine_handle<> extra) {
         constexpr std::uint32_t half = capacity / 2;
         std::uint64_t expected = pack(real, real);
         // acq_rel: claims the half against thieves, as a steal would.

@@ -41,7 +41,7 @@ runtime::runtime(std::size_t workers, const run_options& options, const char* na
       gate_(std::make_shared<runtime_gate>(*this)) {
     workers_.reserve(workers);
     for (std::size_t id = 0; id < workers; ++id) {
-        workers_.push_back(std::make_unique<worker>(*this, id));
+        workers_.push_back(std::make_unique<worker>(*this, id, workers));
     }
 }
 

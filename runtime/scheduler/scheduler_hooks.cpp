@@ -77,7 +77,9 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
         // sequence the children's arrivals continue, so the last one sees this coroutine's
         // launch writes and, through the acquire above, the early arrivals' results.
         join.remaining.store(count, std::memory_order_release);
-        if (count > 1) {
+        if (count == 2) {
+            join.launcher->push_fork(forks[1]);
+        } else if (count > 2) {
             join.launcher->push_forks(forks + 1, count - 1);
         }
         return forks[0];

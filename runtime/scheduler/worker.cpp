@@ -80,10 +80,11 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 
 } // namespace
 
-worker::worker(runtime& owner, std::size_t id) noexcept
-    : waker(owner), timers(*this, owner.virtual_time()), id_(id),
-      timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
-      injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
+worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
+    : waker(owner), timers(*this, owner.virtual_time()), id_(id), has_peers_(workers > 1),
+      overflow_(owner.injector()), timer_check_tick_(timer_check_interval),
+      io_poll_tick_(io_poll_interval), injector_check_tick_(injector_check_interval),
+      fifo_check_tick_(fifo_check_interval),
       next_periodic_tick_(std::min(
           {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval})),
       random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
@@ -150,13 +151,8 @@ void worker::run_until(const std::atomic<bool>& leave) {
     }
 }
 
-void worker::push_ready(std::coroutine_handle<> handle) {
-    ready.push(handle, owner().injector());
-    notify_others();
-}
-
 void worker::wake(std::coroutine_handle<> handle) noexcept {
-    ready.push(handle, owner().injector());
+    ready.push(handle, overflow_);
 }
 
 void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
@@ -164,11 +160,8 @@ void worker::push_forks(std::coroutine_handle<>* handles, std::size_t count) {
     notify_others();
 }
 
-void worker::notify_others() {
-    // A lone worker is running, so it will find what it queued itself.
-    if (owner().worker_count() > 1) {
-        owner().notify_work();
-    }
+void worker::notify_peers() {
+    owner().notify_work();
 }
 
 worker_stats worker::stats() const noexcept {

@@ -37,7 +37,8 @@ class runtime;
 
 class worker final : public waker {
 public:
-    worker(runtime& owner, std::size_t id) noexcept;
+    // Worker `id` of the `workers` that `owner` runs.
+    worker(runtime& owner, std::size_t id, std::size_t workers) noexcept;
 
     // The worker running on this thread, or nullptr. Out of line: see scheduler.hpp.
     [[gnu::noinline]] static worker* current() noexcept;
@@ -51,13 +52,20 @@ public:
     void run_until(const std::atomic<bool>& leave);
 
     // Owner thread only.
-    void push_ready(std::coroutine_handle<> handle);
+    void push_ready(std::coroutine_handle<> handle) {
+        ready.push(handle, overflow_);
+        notify_others();
+    }
     // The waker, for a timer that fired or a socket the reactor saw ready, on the owner
     // thread: queues without waking another worker, because the caller (fire_due_timers,
     // a poll) wakes one once for the whole batch, and a lone woken task is best run by this
     // worker, which is about to look for work anyway.
     void wake(std::coroutine_handle<> handle) noexcept override;
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
+    void push_fork(std::coroutine_handle<> handle) {
+        forks.push_one(handle);
+        notify_others();
+    }
     // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
     // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
     // suspended (the trampoline, symmetric_transfer.hpp); else false.
@@ -102,7 +110,13 @@ private:
     bool fire_due_timers();
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it.
-    void notify_others();
+    void notify_others() {
+        if (has_peers_) {
+            notify_peers();
+        }
+    }
+    // notify_others() where there are other workers.
+    void notify_peers();
     bool leave_requested() const noexcept {
         // seq_cst: read in the parking re-check, like stopping(); see runtime::drain.
         return leave_ != nullptr && leave_->load(std::memory_order_seq_cst);
@@ -133,6 +147,11 @@ private:
     }
 
     const std::size_t id_;
+    // Whether the runtime has other workers to notify of queued work; a lone worker finds
+    // what it queued itself.
+    const bool has_peers_;
+    // The runtime's injector, where a full FIFO queue moves half of itself.
+    injector& overflow_;
     bool searching_ = false;
     const std::atomic<bool>* leave_ = nullptr;
     // Steps taken, the step each periodic check is next due on (the intervals are in
