@@ -9,7 +9,7 @@
 #   JSON_DIR         where spawn_bench.json, forkjoin_bench.json and sleep_bench.json are
 #                    (default build/bench-results, where bench/run_benchmarks.sh writes them)
 #   --run BUILD_DIR  first configure BUILD_DIR with the release preset, build the three
-#                    benchmarks, and run them into JSON_DIR (about 4 minutes on 2 cores); the
+#                    benchmarks, and run them into JSON_DIR (about 3 minutes on 2 cores); the
 #                    load average before and after goes to JSON_DIR/plot_load.txt
 set -euo pipefail
 

@@ -24,7 +24,7 @@ set key top left
 set tics nomirror
 set xtics scale 0 offset 0,0.3
 
-set multiplot title "Spawn and join: wall time per task, median of 5 runs (lower is better)"
+set multiplot title "Spawn and join: wall time per task, median of 5 repetitions (lower is better)"
 
 set lmargin at screen 0.09
 set rmargin at screen 0.76

@@ -26,7 +26,7 @@ set xlabel "percentile of lateness" offset 0,0.3
 set arrow 1 from -0.5,30 to 0.5,30 nohead dt 2 lw 1.5 lc "red" front
 set arrow 2 from 0.5,150 to 1.5,150 nohead dt 2 lw 1.5 lc "red" front
 
-set multiplot title "Timer lateness: deadline to resumption, median of 5 runs (lower is better)"
+set multiplot title "Timer lateness: deadline to resumption, median of 5 repetitions (lower is better)"
 set tmargin at screen 0.86
 set bmargin at screen 0.20
 
