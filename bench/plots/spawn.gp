@@ -47,7 +47,7 @@ set rmargin at screen 0.99
 unset logscale y
 set yrange [0:*]
 set format y "%.0f"
-set ylabel "µs per node" offset 1.5,0
+set ylabel "µs per node" offset 0.5,0
 set xlabel "worker threads" offset 0,-0.6
 set xrange [-0.6:1.6]
 set title "matmul 1024" offset 0,-0.5
