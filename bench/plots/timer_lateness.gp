@@ -11,6 +11,14 @@ set output output
 bar = 0.28
 shown(v) = v >= 100 ? sprintf("%.0f", v) : v >= 1 ? sprintf("%.1f", v) : sprintf("%.2f", v)
 panel(file) = data_dir."/".file
+# One panel's bars and their values, as the rest of a plot command after its file: columns
+# 2, 3, 4 are 1 worker, 2 workers and the floor.
+bars = 'using ($0 - bar):2 with boxes lc rgb "#1f77b4" notitle, ' . \
+       '"" using 0:3:xtic(1) with boxes lc rgb "#2ca02c" notitle, ' . \
+       '"" using ($0 + bar):4 with boxes lc rgb "gray60" notitle, ' . \
+       '"" using ($0 - bar):2:(shown($2)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, ' . \
+       '"" using 0:3:(shown($3)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, ' . \
+       '"" using ($0 + bar):4:(shown($4)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle'
 
 set style fill solid 0.85 border lc "black"
 set boxwidth bar
@@ -34,24 +42,14 @@ set lmargin at screen 0.09
 set rmargin at screen 0.52
 set ylabel "µs late (log scale)"
 set title "10,000 tasks, each sleeping 1-50 ms"
-plot panel("lateness_many.dat") using ($0 - bar):2 with boxes lc rgb "#1f77b4" notitle, \
-     "" using 0:3:xtic(1) with boxes lc rgb "#2ca02c" notitle, \
-     "" using ($0 + bar):4 with boxes lc rgb "gray60" notitle, \
-     "" using ($0 - bar):2:(shown($2)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
-     "" using 0:3:(shown($3)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
-     "" using ($0 + bar):4:(shown($4)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle
+plot panel("lateness_many.dat") @bars
 
 set lmargin at screen 0.56
 set rmargin at screen 0.99
 unset ylabel
 set format y ""
 set title "one task sleeping 1 ms, 1,000 times in a row"
-plot panel("lateness_chain.dat") using ($0 - bar):2 with boxes lc rgb "#1f77b4" notitle, \
-     "" using 0:3:xtic(1) with boxes lc rgb "#2ca02c" notitle, \
-     "" using ($0 + bar):4 with boxes lc rgb "gray60" notitle, \
-     "" using ($0 - bar):2:(shown($2)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
-     "" using 0:3:(shown($3)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
-     "" using ($0 + bar):4:(shown($4)) with labels rotate by 90 left offset 0,0.4 font ",8" notitle
+plot panel("lateness_chain.dat") @bars
 
 # The legend, in a third plot across the whole width below the panels: a horizontal key
 # wraps at its plot's width.
