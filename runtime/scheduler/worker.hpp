@@ -61,7 +61,9 @@ public:
     // a poll) wakes one once for the whole batch, and a lone woken task is best run by this
     // worker, which is about to look for work anyway.
     void wake(std::coroutine_handle<> handle) noexcept override;
+    // Owner thread only: gather children onto the fork stack (fork_deque::push's order).
     void push_forks(std::coroutine_handle<>* handles, std::size_t count);
+    // push_forks of one child, inline: the one fork of a gather of two.
     void push_fork(std::coroutine_handle<> handle) {
         forks.push_one(handle);
         notify_others();
