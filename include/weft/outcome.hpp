@@ -4,6 +4,7 @@
 #pragma once
 
 #include <exception>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -23,36 +24,99 @@ class outcome {
 public:
     using value_type = T;
 
-    bool has_value() const noexcept { return state_.index() == 1; }
-    bool has_exception() const noexcept { return state_.index() == 2; }
+    outcome() noexcept {}
+    outcome(const outcome& other) requires std::is_copy_constructible_v<T> { copy_from(other); }
+    outcome(outcome&& other) noexcept(
+        std::is_nothrow_move_constructible_v<T>) requires std::is_move_constructible_v<T> {
+        move_from(other);
+    }
+    outcome& operator=(const outcome& other) requires std::is_copy_constructible_v<T> {
+        if (this != &other) {
+            reset();
+            copy_from(other);
+        }
+        return *this;
+    }
+    outcome& operator=(outcome&& other) noexcept(
+        std::is_nothrow_move_constructible_v<T>) requires std::is_move_constructible_v<T> {
+        if (this != &other) {
+            reset();
+            move_from(other);
+        }
+        return *this;
+    }
+    ~outcome() { reset(); }
+
+    bool has_value() const noexcept { return state_ == state::value; }
+    bool has_exception() const noexcept { return state_ == state::error; }
 
     // The value. Rethrows the stored exception; throws invalid_state_error if empty.
-    T& value() & { return check(), std::get<1>(state_); }
-    const T& value() const& { return check(), std::get<1>(state_); }
-    T&& value() && { return check(), std::move(std::get<1>(state_)); }
+    T& value() & { return check(), value_; }
+    const T& value() const& { return check(), value_; }
+    T&& value() && { return check(), std::move(value_); }
 
     // The stored exception, or a null exception_ptr.
-    std::exception_ptr exception() const noexcept {
-        return has_exception() ? std::get<2>(state_) : nullptr;
-    }
+    std::exception_ptr exception() const noexcept { return has_exception() ? error_ : nullptr; }
 
     template <class... Args>
     void emplace_value(Args&&... args) {
-        state_.template emplace<1>(std::forward<Args>(args)...);
+        reset();
+        // Through const void*: T may be const.
+        ::new (const_cast<void*>(static_cast<const void*>(&value_))) T(std::forward<Args>(args)...);
+        state_ = state::value;
     }
-    void set_exception(std::exception_ptr error) noexcept { state_.template emplace<2>(error); }
+    void set_exception(std::exception_ptr error) noexcept {
+        reset();
+        ::new (static_cast<void*>(&error_)) std::exception_ptr(std::move(error));
+        state_ = state::error;
+    }
 
 private:
+    // A tagged union rather than std::variant: the result of every coroutine lives here, and
+    // a variant's destruction and access visit or check its index more than once.
+    enum class state : unsigned char { empty, value, error };
+
     void check() const {
-        if (has_exception()) {
-            std::rethrow_exception(std::get<2>(state_));
+        if (state_ != state::value) [[unlikely]] {
+            throw_not_value();
         }
-        if (!has_value()) {
-            throw invalid_state_error("weft::outcome holds no value yet");
+    }
+    [[noreturn]] void throw_not_value() const {
+        if (has_exception()) {
+            std::rethrow_exception(error_);
+        }
+        throw invalid_state_error("weft::outcome holds no value yet");
+    }
+    // Empty afterwards; what was held is destroyed.
+    void reset() noexcept {
+        if (state_ == state::value) {
+            value_.~T();
+        } else if (state_ == state::error) {
+            error_.~exception_ptr();
+        }
+        state_ = state::empty;
+    }
+    // Both on an empty *this.
+    void copy_from(const outcome& other) {
+        if (other.state_ == state::value) {
+            emplace_value(other.value_);
+        } else if (other.state_ == state::error) {
+            set_exception(other.error_);
+        }
+    }
+    void move_from(outcome& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        if (other.state_ == state::value) {
+            emplace_value(std::move(other.value_));
+        } else if (other.state_ == state::error) {
+            set_exception(std::move(other.error_));
         }
     }
 
-    std::variant<std::monostate, T, std::exception_ptr> state_;
+    union {
+        T value_;
+        std::exception_ptr error_;
+    };
+    state state_ = state::empty;
 };
 
 template <>
