@@ -24,15 +24,17 @@ class outcome {
 public:
     using value_type = T;
 
-    outcome() noexcept {}
-    outcome(const outcome& other) requires std::is_copy_constructible_v<T> { copy_from(other); }
+    outcome() noexcept : error_() {}
+    outcome(const outcome& other) requires std::is_copy_constructible_v<T> : error_() {
+        copy_from(other);
+    }
     outcome(outcome&& other) noexcept(
-        std::is_nothrow_move_constructible_v<T>) requires std::is_move_constructible_v<T> {
+        std::is_nothrow_move_constructible_v<T>) requires std::is_move_constructible_v<T>
+        : error_() {
         move_from(other);
     }
     outcome& operator=(const outcome& other) requires std::is_copy_constructible_v<T> {
         if (this != &other) {
-            reset();
             copy_from(other);
         }
         return *this;
@@ -40,15 +42,20 @@ public:
     outcome& operator=(outcome&& other) noexcept(
         std::is_nothrow_move_constructible_v<T>) requires std::is_move_constructible_v<T> {
         if (this != &other) {
-            reset();
             move_from(other);
         }
         return *this;
     }
-    ~outcome() { reset(); }
+    ~outcome() {
+        if (holds_value_) {
+            value_.~T();
+        } else {
+            error_.~exception_ptr();
+        }
+    }
 
-    bool has_value() const noexcept { return state_ == state::value; }
-    bool has_exception() const noexcept { return state_ == state::error; }
+    bool has_value() const noexcept { return holds_value_; }
+    bool has_exception() const noexcept { return !holds_value_ && error_ != nullptr; }
 
     // The value. Rethrows the stored exception; throws invalid_state_error if empty.
     T& value() & { return check(), value_; }
@@ -56,58 +63,64 @@ public:
     T&& value() && { return check(), std::move(value_); }
 
     // The stored exception, or a null exception_ptr.
-    std::exception_ptr exception() const noexcept { return has_exception() ? error_ : nullptr; }
+    std::exception_ptr exception() const noexcept { return holds_value_ ? nullptr : error_; }
 
     template <class... Args>
     void emplace_value(Args&&... args) {
-        reset();
-        // Through const void*: T may be const.
-        ::new (const_cast<void*>(static_cast<const void*>(&value_))) T(std::forward<Args>(args)...);
-        state_ = state::value;
+        clear();
+        error_.~exception_ptr();
+        try {
+            // Through const void*: T may be const.
+            ::new (const_cast<void*>(static_cast<const void*>(&value_)))
+                T(std::forward<Args>(args)...);
+        } catch (...) {
+            ::new (static_cast<void*>(&error_)) std::exception_ptr();
+            throw;
+        }
+        holds_value_ = true;
     }
     void set_exception(std::exception_ptr error) noexcept {
-        reset();
-        ::new (static_cast<void*>(&error_)) std::exception_ptr(std::move(error));
-        state_ = state::error;
+        clear();
+        error_ = std::move(error);
     }
 
 private:
     // A tagged union rather than std::variant: the result of every coroutine lives here, and
-    // a variant's destruction and access visit or check its index more than once.
-    enum class state : unsigned char { empty, value, error };
+    // a variant's destruction and access visit or check its index more than once. Without a
+    // value, error_ is always constructed: null while the outcome is empty.
 
     void check() const {
-        if (state_ != state::value) [[unlikely]] {
+        if (!holds_value_) [[unlikely]] {
             throw_not_value();
         }
     }
     [[noreturn]] void throw_not_value() const {
-        if (has_exception()) {
+        if (error_ != nullptr) {
             std::rethrow_exception(error_);
         }
         throw invalid_state_error("weft::outcome holds no value yet");
     }
-    // Empty afterwards; what was held is destroyed.
-    void reset() noexcept {
-        if (state_ == state::value) {
+    // Empty afterwards: a value is destroyed, an exception dropped.
+    void clear() noexcept {
+        if (holds_value_) {
             value_.~T();
-        } else if (state_ == state::error) {
-            error_.~exception_ptr();
+            ::new (static_cast<void*>(&error_)) std::exception_ptr();
+            holds_value_ = false;
+        } else {
+            error_ = nullptr;
         }
-        state_ = state::empty;
     }
-    // Both on an empty *this.
     void copy_from(const outcome& other) {
-        if (other.state_ == state::value) {
+        if (other.holds_value_) {
             emplace_value(other.value_);
-        } else if (other.state_ == state::error) {
+        } else {
             set_exception(other.error_);
         }
     }
     void move_from(outcome& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
-        if (other.state_ == state::value) {
+        if (other.holds_value_) {
             emplace_value(std::move(other.value_));
-        } else if (other.state_ == state::error) {
+        } else {
             set_exception(std::move(other.error_));
         }
     }
@@ -116,7 +129,7 @@ private:
         T value_;
         std::exception_ptr error_;
     };
-    state state_ = state::empty;
+    bool holds_value_ = false;
 };
 
 template <>
