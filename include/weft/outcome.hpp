@@ -67,15 +67,21 @@ public:
 
     template <class... Args>
     void emplace_value(Args&&... args) {
-        clear();
-        error_.~exception_ptr();
-        try {
-            // Through const void*: T may be const.
-            ::new (const_cast<void*>(static_cast<const void*>(&value_)))
-                T(std::forward<Args>(args)...);
-        } catch (...) {
-            ::new (static_cast<void*>(&error_)) std::exception_ptr();
-            throw;
+        if (holds_value_) {
+            value_.~T();
+            holds_value_ = false;
+        } else {
+            error_.~exception_ptr();
+        }
+        if constexpr (std::is_nothrow_constructible_v<T, Args&&...>) {
+            construct_value(std::forward<Args>(args)...);
+        } else {
+            try {
+                construct_value(std::forward<Args>(args)...);
+            } catch (...) {
+                ::new (static_cast<void*>(&error_)) std::exception_ptr();
+                throw;
+            }
         }
         holds_value_ = true;
     }
@@ -89,6 +95,11 @@ private:
     // a variant's destruction and access visit or check its index more than once. Without a
     // value, error_ is always constructed: null while the outcome is empty.
 
+    template <class... Args>
+    void construct_value(Args&&... args) {
+        // Through const void*: T may be const.
+        ::new (const_cast<void*>(static_cast<const void*>(&value_))) T(std::forward<Args>(args)...);
+    }
     void check() const {
         if (!holds_value_) [[unlikely]] {
             throw_not_value();

@@ -186,7 +186,7 @@ private:
                                            std::memory_order_acq_rel, std::memory_order_relaxed)) {
             return false;
         }
-        std::array<std::coroutine_handle<>, half + 1> batch;
+        std::array<std::coroutine_handle<>, half + 1>& batch = overflow_batch_;
         for (std::uint32_t i = 0; i < half; ++i) {
             // relaxed: the owner wrote these slots.
             batch[i] = std::coroutine_handle<>::from_address(
@@ -200,6 +200,8 @@ private:
     alignas(64) std::atomic<std::uint64_t> head_{0};
     alignas(64) std::atomic<std::uint32_t> tail_{0};
     std::array<std::atomic<void*>, capacity> slots_{};
+    // move_half_to's batch, a member so that no overflow zeroes an array first. Owner only.
+    std::array<std::coroutine_handle<>, capacity / 2 + 1> overflow_batch_;
 };
 
 } // namespace weft::detail

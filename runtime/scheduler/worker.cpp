@@ -20,16 +20,13 @@
 namespace weft::detail {
 namespace {
 
-thread_local worker* this_thread_worker = nullptr;
+// Initial-exec, like the running strand (docs/architecture.md): every spawn reads it.
+[[gnu::tls_model("initial-exec")]] constinit thread_local worker* this_thread_worker = nullptr;
 
 // Steal rounds before parking; with the back-off below about 20 to 50 microseconds, long
 // enough to bridge the gaps of a producer that spawns steadily, short enough that an idle
 // runtime goes to sleep at once on a human scale.
 constexpr unsigned search_rounds = 24;
-// Handles taken from the injector at once: half the FIFO queue, the size of the batches a
-// full queue moves there, so a burst of spawns bounces through the injector's lock once
-// per 128 tasks each way.
-constexpr std::size_t injector_batch = local_queue::capacity / 2;
 // Steps between two looks at the injector before the worker's own queues (Tokio's
 // global_queue_interval is 61): a worker whose tasks keep making more would otherwise never
 // reach the tasks queued from outside. Prime, so it rarely falls on the same step as the
@@ -91,6 +88,22 @@ worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
 
 worker* worker::current() noexcept {
     return this_thread_worker;
+}
+
+// Inline into the loop, its only caller: a call here is paid on every step.
+[[gnu::always_inline]] inline std::coroutine_handle<> worker::next_local() {
+    if (++tick_ == next_periodic_tick_) {
+        if (std::coroutine_handle<> next = periodic_checks()) {
+            return next;
+        }
+    }
+    if (std::coroutine_handle<> next = forks.pop()) {
+        return next;
+    }
+    if (std::coroutine_handle<> next = ready.pop()) {
+        return next;
+    }
+    return pop_injector();
 }
 
 void worker::run() {
@@ -182,21 +195,6 @@ bool worker::fire_due_timers() {
     return fired != 0;
 }
 
-std::coroutine_handle<> worker::next_local() {
-    if (++tick_ == next_periodic_tick_) {
-        if (std::coroutine_handle<> next = periodic_checks()) {
-            return next;
-        }
-    }
-    if (std::coroutine_handle<> next = forks.pop()) {
-        return next;
-    }
-    if (std::coroutine_handle<> next = ready.pop()) {
-        return next;
-    }
-    return pop_injector();
-}
-
 // Each check keeps the step it is next due on; the loop compares against the earliest.
 std::coroutine_handle<> worker::periodic_checks() {
     const auto due = [this](std::uint64_t& due_tick, std::uint64_t interval) {
@@ -232,7 +230,7 @@ std::coroutine_handle<> worker::periodic_checks() {
 }
 
 std::coroutine_handle<> worker::pop_injector() {
-    std::array<std::coroutine_handle<>, injector_batch> batch;
+    std::array<std::coroutine_handle<>, injector_batch>& batch = from_injector_;
     // One to run now, the rest into the FIFO queue in one go, as many as it has room for.
     const std::size_t taken = owner().injector().pop_batch(
         batch.data(), std::min<std::size_t>(batch.size(), ready.room() + 1));

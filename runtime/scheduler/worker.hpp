@@ -16,6 +16,7 @@
 // makes: the lower layers queue the tasks they wake through it, never through the worker.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -175,6 +176,11 @@ private:
     // where the compiler makes symmetric transfer a tail call.
     std::coroutine_handle<> resumed_;
     std::coroutine_handle<> resume_next_;
+    // Handles taken from the injector at once: half the FIFO queue, the size of the batches a
+    // full queue moves there, so a burst of spawns goes through the injector's lock once per
+    // 128 tasks each way. They land here, a member, so that no pop zeroes an array first.
+    static constexpr std::size_t injector_batch = local_queue::capacity / 2;
+    std::array<std::coroutine_handle<>, injector_batch> from_injector_;
 };
 
 } // namespace weft::detail

@@ -4,10 +4,11 @@
 //
 // The fast paths are a handful of instructions: take the head of a class's list, or push onto
 // it while the class holds fewer than 256 KiB. The thread's state is trivially constructible
-// and destructible, so reaching it is one thread-pointer-relative access with no guard; a
-// separate thread_local, touched on the first slow path only, hands the thread's frames to the
-// pool when the thread ends and leaves the lists empty and full, so every later call takes the
-// slow path, which then goes to the pool (frees) or the backing allocator (allocations).
+// and destructible, so it needs no guard; the fast paths reach it through a pointer that the
+// thread's first slow path sets. That path also creates a separate thread_local which hands
+// the thread's frames to the pool when the thread ends and leaves the lists empty and full,
+// so every later call takes the slow path, which then goes to the pool (frees) or the
+// backing allocator (allocations).
 //
 // An empty list takes a frame from the thread's current slab of that class (64 KiB, cut from
 // a 1 MiB arena of the backing allocator, carved by a pointer bump), and, once that slab is used
@@ -218,6 +219,17 @@ struct thread_frames {
 };
 
 constinit thread_local thread_frames frames{};
+// Lists that are empty and without room, for every thread to read and none to write: the
+// fast paths' view of a thread's lists until its first slow path arms the hand-back.
+constinit const thread_frames unarmed_frames{};
+// What the fast paths read: `unarmed_frames`, then `frames` once armed, so they need no test
+// of their own. Initial-exec (docs/architecture.md): as position-independent code the
+// library would reach `frames` as if through __tls_get_addr, and the fast paths would save
+// the registers a call clobbers. A pointer, not the lists themselves: a library's
+// initial-exec variables take the static TLS block, which has only a few hundred bytes to
+// spare for one loaded by dlopen.
+[[gnu::tls_model("initial-exec")]] constinit thread_local const thread_frames* armed_frames =
+    &unarmed_frames;
 
 // Bytes left in the class's current slab; 0 before the first (both ends null).
 std::size_t slab_room(std::size_t size_class) noexcept {
@@ -263,6 +275,7 @@ void arm_thread_exit_hand_back() {
     (void)hand_back;
     frames.registered = true;
     frames.room = list_limit;
+    armed_frames = &frames;
 }
 
 // An empty list and a used-up slab, or no lists at all (ThreadSanitizer).
@@ -336,17 +349,20 @@ void push_onto_list(free_block* block, std::size_t size_class) noexcept {
 } // namespace
 
 void* allocate_small_frame(std::size_t size_class) {
+    // Writes only once a test passed, which `unarmed_frames` never lets happen.
+    auto* const mine = const_cast<thread_frames*>(armed_frames);
     if (caching) {
-        if (free_block* block = frames.heads[size_class]) [[likely]] {
-            frames.heads[size_class] = block->next;
-            ++frames.room[size_class];
+        if (free_block* block = mine->heads[size_class]) [[likely]] {
+            mine->heads[size_class] = block->next;
+            ++mine->room[size_class];
             ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
             return block;
         }
         // A burst of new frames (a million tasks spawned at once) carves the slab inline.
-        char* next = frames.slab_next[size_class];
-        if (slab_room(size_class) >= block_bytes(size_class)) [[likely]] {
-            frames.slab_next[size_class] = next + block_bytes(size_class);
+        char* next = mine->slab_next[size_class];
+        const auto slab_left = static_cast<std::size_t>(mine->slab_end[size_class] - next);
+        if (slab_left >= block_bytes(size_class)) [[likely]] {
+            mine->slab_next[size_class] = next + block_bytes(size_class);
             return next;
         }
     }
@@ -354,9 +370,16 @@ void* allocate_small_frame(std::size_t size_class) {
 }
 
 void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
-    if (caching && frames.room[size_class] != 0) [[likely]] {
+    // An empty list (its oldest block to set) takes the slow path too, which keeps this one
+    // to tests, a link and a push.
+    // As in allocate_small_frame.
+    auto* const mine = const_cast<thread_frames*>(armed_frames);
+    free_block* const head = mine->heads[size_class];
+    if (caching && mine->room[size_class] != 0 && head != nullptr) [[likely]] {
         auto* block = static_cast<free_block*>(frame);
-        push_onto_list(block, size_class);
+        block->next = head;
+        mine->heads[size_class] = block;
+        --mine->room[size_class];
         poison_behind_link(block, size_class);
         return;
     }

@@ -111,19 +111,15 @@ void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
     }
 }
 
-void promise_base::free_frame_storage(frame_header* header) noexcept {
-    // acquire: pairs with release_task. The count is non-zero here only when shutdown
-    // destroys a pending task that still has handles or its running reference.
-    if (header->refs.load(std::memory_order_acquire) != 0) {
-        // relaxed: published by the release half of the fetch_sub below.
-        header->torn_down.store(true, std::memory_order_relaxed);
-        // acq_rel: as in release_task.
-        if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-            return;
-        }
-        // relaxed: as in release_task.
-        forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+void promise_base::release_torn_down_storage(frame_header* header) noexcept {
+    // relaxed: published by the release half of the fetch_sub below.
+    header->torn_down.store(true, std::memory_order_relaxed);
+    // acq_rel: as in release_task.
+    if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        return;
     }
+    // relaxed: as in release_task.
+    forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
     free_header_and_frame(header);
 }
 

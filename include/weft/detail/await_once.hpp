@@ -13,13 +13,18 @@ class await_once {
 public:
     // `what` names the awaitable as a user wrote it ("weft::gather").
     void claim(const char* what) {
-        if (claimed_) {
-            throw invalid_state_error(std::string("a ") + what + " can be awaited only once");
+        if (claimed_) [[unlikely]] {
+            throw_awaited_twice(what);
         }
         claimed_ = true;
     }
 
 private:
+    // Out of line, so that claim() stays a test and a store inlined into every await.
+    [[noreturn, gnu::noinline, gnu::cold]] static void throw_awaited_twice(const char* what) {
+        throw invalid_state_error(std::string("a ") + what + " can be awaited only once");
+    }
+
     bool claimed_ = false;
 };
 

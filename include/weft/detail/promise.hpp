@@ -134,8 +134,18 @@ public:
         header->allocated_bytes = static_cast<std::uint32_t>(bytes + sizeof(frame_header));
         return header->frame();
     }
-    static void operator delete(void* frame, std::size_t) noexcept {
-        free_frame_storage(frame_header::of(frame));
+    // `bytes` is what operator new was asked for, a constant of the coroutine: the size
+    // class is known here, and the common case is one test and the allocator's list push.
+    static void operator delete(void* frame, std::size_t bytes) noexcept {
+        frame_header* header = frame_header::of(frame);
+        // acquire: pairs with release_task. The count is non-zero here only when shutdown
+        // destroys a pending task that still has handles or its running reference.
+        if (header->refs.load(std::memory_order_acquire) != 0) [[unlikely]] {
+            release_torn_down_storage(header);
+            return;
+        }
+        static_assert(std::is_trivially_destructible_v<frame_header>);
+        deallocate_frame(header, bytes + sizeof(frame_header));
     }
 
     // A task or gather child whose cancellation was requested before its first step ends
@@ -248,8 +258,9 @@ private:
     bool destroying_ = false;
     bool has_context_ = false;
 
-    // Frees the frame's storage, or leaves it to the last task handle (see frame_header).
-    static void free_frame_storage(frame_header* header) noexcept;
+    // A frame destroyed while references to its task remain: the last of them frees the
+    // storage (see frame_header).
+    [[gnu::noinline]] static void release_torn_down_storage(frame_header* header) noexcept;
 };
 
 template <class T>
