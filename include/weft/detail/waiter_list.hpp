@@ -82,11 +82,30 @@ public:
     // then keeps `keepsake` for its owner (a finished task's check, see complete_task).
     template <class Publish>
     bool complete(Publish&& publish, const void* keepsake = nullptr) {
+        std::uintptr_t idle = 0;
+        // acquire, as in lock(): a list that nobody waits on, neither done nor locked (a task
+        // that ends before anyone awaits it), is locked by one CAS, and the wake loop below
+        // folds away; relaxed on failure, since lock() reloads.
+        if (word_.compare_exchange_strong(idle, lock_bit, std::memory_order_acquire,
+                                          std::memory_order_relaxed)) [[likely]] {
+            return complete_locked(lock_bit, publish, keepsake);
+        }
         const std::uintptr_t word = lock();
         if ((word & done_bit) != 0) {
             unlock(word);
             return false;
         }
+        return complete_locked(word, publish, keepsake);
+    }
+
+    // What complete() was given to keep; read by a thread that learned through some other
+    // synchronisation with the completing one that the list is done.
+    const void* keepsake() const noexcept { return keepsake_; }
+
+private:
+    // complete() once it holds the lock, the list not done: `word` is the locked word.
+    template <class Publish>
+    bool complete_locked(std::uintptr_t word, Publish& publish, const void* keepsake) {
         try {
             publish();
         } catch (...) {
@@ -108,11 +127,6 @@ public:
         return true;
     }
 
-    // What complete() was given to keep; read by a thread that learned through some other
-    // synchronisation with the completing one that the list is done.
-    const void* keepsake() const noexcept { return keepsake_; }
-
-private:
     // The word holds the head node's address with the two flags in its low bits, which a
     // node's alignment leaves zero: a list costs two words, so a task header stays small.
     static constexpr std::uintptr_t lock_bit = 1;
