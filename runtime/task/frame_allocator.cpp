@@ -370,9 +370,8 @@ void* allocate_small_frame(std::size_t size_class) {
 }
 
 void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
-    // An empty list (its oldest block to set) takes the slow path too, which keeps this one
-    // to tests, a link and a push.
-    // As in allocate_small_frame.
+    // Writes only once the tests passed, as in allocate_small_frame. An empty list (its oldest
+    // block to set) takes the slow path too, which keeps this one to tests, a link and a push.
     auto* const mine = const_cast<thread_frames*>(armed_frames);
     free_block* const head = mine->heads[size_class];
     if (caching && mine->room[size_class] != 0 && head != nullptr) [[likely]] {
