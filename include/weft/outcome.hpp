@@ -86,8 +86,13 @@ public:
         holds_value_ = true;
     }
     void set_exception(std::exception_ptr error) noexcept {
-        clear();
-        error_ = std::move(error);
+        if (holds_value_) {
+            value_.~T();
+            ::new (static_cast<void*>(&error_)) std::exception_ptr(std::move(error));
+            holds_value_ = false;
+        } else {
+            error_ = std::move(error);
+        }
     }
 
 private:
@@ -110,16 +115,6 @@ private:
             std::rethrow_exception(error_);
         }
         throw invalid_state_error("weft::outcome holds no value yet");
-    }
-    // Empty afterwards: a value is destroyed, an exception dropped.
-    void clear() noexcept {
-        if (holds_value_) {
-            value_.~T();
-            ::new (static_cast<void*>(&error_)) std::exception_ptr();
-            holds_value_ = false;
-        } else {
-            error_ = nullptr;
-        }
     }
     void copy_from(const outcome& other) {
         if (other.holds_value_) {

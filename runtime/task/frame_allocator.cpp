@@ -311,14 +311,14 @@ void arm_thread_exit_hand_back() {
     return block;
 }
 
-void push_onto_list(free_block* block, std::size_t size_class) noexcept {
-    free_block* head = frames.heads[size_class];
+void push_onto_list(thread_frames& lists, free_block* block, std::size_t size_class) noexcept {
+    free_block* head = lists.heads[size_class];
     if (head == nullptr) {
-        frames.tails[size_class] = block;
+        lists.tails[size_class] = block;
     }
     block->next = head;
-    frames.heads[size_class] = block;
-    --frames.room[size_class];
+    lists.heads[size_class] = block;
+    --lists.room[size_class];
 }
 
 // A full list, or no lists at all (ThreadSanitizer).
@@ -343,7 +343,7 @@ void push_onto_list(free_block* block, std::size_t size_class) noexcept {
                     frames.tails[size_class]);
         frames.room[size_class] = list_limit[size_class];
     }
-    push_onto_list(block, size_class);
+    push_onto_list(frames, block, size_class);
 }
 
 } // namespace
@@ -373,12 +373,9 @@ void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
     // Writes only once the tests passed, as in allocate_small_frame. An empty list (its oldest
     // block to set) takes the slow path too, which keeps this one to tests, a link and a push.
     auto* const mine = const_cast<thread_frames*>(armed_frames);
-    free_block* const head = mine->heads[size_class];
-    if (caching && mine->room[size_class] != 0 && head != nullptr) [[likely]] {
+    if (caching && mine->room[size_class] != 0 && mine->heads[size_class] != nullptr) [[likely]] {
         auto* block = static_cast<free_block*>(frame);
-        block->next = head;
-        mine->heads[size_class] = block;
-        --mine->room[size_class];
+        push_onto_list(*mine, block, size_class);
         poison_behind_link(block, size_class);
         return;
     }
