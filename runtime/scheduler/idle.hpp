@@ -37,6 +37,14 @@ public:
     // Takes `id` off the sleepers' list after a late re-check found work. False if a
     // producer already claimed it, in which case its unpark is on the way.
     bool leave_sleep(std::size_t id);
+    // For a producer, before claim_sleeper: whether it may find a sleeper to wake, false in
+    // the common case that a searcher exists or everyone is awake. Inline, as it runs after
+    // every push a worker makes while it has peers.
+    bool wants_a_wake() const noexcept {
+        // seq_cst: claim_sleeper's first load, moved here; the load half of the producer's
+        // store->load check.
+        return should_wake(state_.load(std::memory_order_seq_cst));
+    }
     // For a producer: picks a sleeper to wake and counts it awake and searching, or none
     // if a searcher exists or nobody sleeps.
     std::optional<std::size_t> claim_sleeper();

@@ -28,6 +28,7 @@
 #include "io/io_budget.hpp"
 #include "park/parker.hpp"
 #include "scheduler/fork_deque.hpp"
+#include "scheduler/idle.hpp"
 #include "scheduler/local_queue.hpp"
 #include "task/waker.hpp"
 #include "time/timer_driver.hpp"
@@ -112,13 +113,14 @@ private:
     // Fires every timer whose deadline has come; true if any fired.
     bool fire_due_timers();
     void stop_searching();
-    // After queuing work on this worker: lets an idle worker come and steal it.
+    // After queuing work on this worker: lets an idle worker come and steal it. The common
+    // answer, nobody to wake (all awake, or one already searching), is one inline load.
     void notify_others() {
-        if (has_peers_) {
+        if (peers_ != nullptr && peers_->wants_a_wake()) {
             notify_peers();
         }
     }
-    // notify_others() where there are other workers.
+    // notify_others() once a sleeper may need waking.
     void notify_peers();
     bool leave_requested() const noexcept {
         // seq_cst: read in the parking re-check, like stopping(); see runtime::drain.
@@ -150,9 +152,9 @@ private:
     }
 
     const std::size_t id_;
-    // Whether the runtime has other workers to notify of queued work; a lone worker finds
-    // what it queued itself.
-    const bool has_peers_;
+    // The runtime's idle counts, or null when there are no other workers to notify of
+    // queued work: a lone worker finds what it queued itself.
+    const idle* const peers_;
     // The runtime's injector, where a full FIFO queue moves half of itself.
     injector& overflow_;
     bool searching_ = false;
