@@ -27,28 +27,17 @@ public:
     static constexpr std::uint32_t capacity = 256;
 
     // Owner only.
+    // The queue with room is the inline path; a full one goes out of line, so that the
+    // callers on the spawn path keep few registers.
     void push(std::coroutine_handle<> handle, injector& overflow) {
         // relaxed: only the owner writes tail_.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
-        for (;;) {
-            // acquire: a thief's finishing CAS (release) hands back the slots it copied.
-            const auto [steal, real] = unpack(head_.load(std::memory_order_acquire));
-            if (tail - steal < capacity) {
-                // relaxed: published by the release store of tail_ below.
-                slots_[tail % capacity].store(handle.address(), std::memory_order_relaxed);
-                // release: a thief that reads this tail sees the slot written.
-                tail_.store(tail + 1, std::memory_order_release);
-                return;
-            }
-            if (steal != real) {
-                // A thief is copying out of a full queue: send this one item aside.
-                overflow.push(handle);
-                return;
-            }
-            if (move_half_to(overflow, real, handle)) {
-                return;
-            }
+        // acquire: a thief's finishing CAS (release) hands back the slots it copied.
+        if (tail - unpack(head_.load(std::memory_order_acquire)).first < capacity) [[likely]] {
+            store_at_tail(tail, handle);
+            return;
         }
+        push_when_full(handle, overflow);
     }
 
     // Owner only: how many pushes fit before the queue overflows.
@@ -174,6 +163,35 @@ private:
     }
     static constexpr std::pair<std::uint32_t, std::uint32_t> unpack(std::uint64_t head) noexcept {
         return {static_cast<std::uint32_t>(head >> 32), static_cast<std::uint32_t>(head)};
+    }
+
+    void store_at_tail(std::uint32_t tail, std::coroutine_handle<> handle) noexcept {
+        // relaxed: published by the release store of tail_ below.
+        slots_[tail % capacity].store(handle.address(), std::memory_order_relaxed);
+        // release: a thief that reads this tail sees the slot written.
+        tail_.store(tail + 1, std::memory_order_release);
+    }
+
+    // push() found the queue full: sends half of it, with `handle`, to the injector, unless
+    // a thief is copying out of it (then only `handle`) or frees room first.
+    [[gnu::noinline]] void push_when_full(std::coroutine_handle<> handle, injector& overflow) {
+        // relaxed: only the owner writes tail_.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        for (;;) {
+            // acquire: as in push.
+            const auto [steal, real] = unpack(head_.load(std::memory_order_acquire));
+            if (tail - steal < capacity) {
+                store_at_tail(tail, handle);
+                return;
+            }
+            if (steal != real) {
+                overflow.push(handle);
+                return;
+            }
+            if (move_half_to(overflow, real, handle)) {
+                return;
+            }
+        }
     }
 
     // Moves the older half plus `extra` to the injector; false if a thief got in first.
