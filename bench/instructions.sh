@@ -37,6 +37,12 @@ launcher=()
 if command -v ccache >/dev/null; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
+# A build directory configured with another compiler would make cmake start over and drop
+# the flags given below, leaving an unoptimised build: start it afresh instead.
+cache="$build_dir/CMakeCache.txt"
+if [[ -f "$cache" ]] && ! grep -qx "CMAKE_CXX_COMPILER:[A-Z]*=${CXX:-g++}" "$cache"; then
+    rm -rf "$cache" "$build_dir/CMakeFiles"
+fi
 cmake -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER="${CXX:-g++}" -DCMAKE_CXX_FLAGS="" \
     -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG" "${launcher[@]}" \
