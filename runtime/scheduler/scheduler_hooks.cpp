@@ -12,7 +12,7 @@
 namespace weft::detail {
 
 runtime* running_runtime() noexcept {
-    worker* here = worker::current();
+    worker* here = worker::on_this_thread();
     return here ? &here->owner() : nullptr;
 }
 
@@ -28,7 +28,7 @@ runtime& require_running_runtime(const char* what) {
 }
 
 void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
-    worker* here = worker::current();
+    worker* here = worker::on_this_thread();
     if (here != nullptr && &here->owner() == &target) {
         here->push_ready(handle);
     } else {
@@ -37,7 +37,7 @@ void schedule(runtime& target, std::coroutine_handle<> handle) noexcept {
 }
 
 bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept {
-    worker* here = worker::current();
+    worker* here = worker::on_this_thread();
     if (here == nullptr) {
         return false;
     }
@@ -48,7 +48,7 @@ bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept 
 }
 
 void enter_join(gather_join& join, const char* what) {
-    worker* here = worker::current();
+    worker* here = worker::on_this_thread();
     if (here == nullptr) {
         throw_outside_runtime(what);
     }
@@ -57,15 +57,19 @@ void enter_join(gather_join& join, const char* what) {
 }
 
 void complete_task(frame_header* header, const unretrieved_check* check) noexcept {
-    runtime& owner = worker::current()->owner();
+    runtime& owner = worker::on_this_thread()->owner();
     owner.registry().remove(header);
     owner.task_ended();
     header->waiters.complete([] {}, check);
     release_task(header, *check);
 }
 
-std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
-                                        std::size_t count) noexcept {
+namespace {
+
+// launch_children's every case; the two-child gather nobody has arrived at yet is also
+// launch_children's own fast path, which needs no register saves.
+[[gnu::noinline]] std::coroutine_handle<>
+launch_children_in_general(gather_join& join, std::coroutine_handle<>* forks, std::size_t count) {
     if (count == 0) {
         return join.arrive() ? join.parent : std::noop_coroutine();
     }
@@ -91,6 +95,19 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
     // The awaiting coroutine's own share. Never the last: `first` has not run yet.
     join.arrive();
     return first;
+}
+
+} // namespace
+
+std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
+                                        std::size_t count) noexcept {
+    // acquire, release: as in launch_children_in_general.
+    if (count == 2 && join.remaining.load(std::memory_order_acquire) == 3) [[likely]] {
+        join.remaining.store(2, std::memory_order_release);
+        join.launcher->push_fork(forks[1]);
+        return forks[0];
+    }
+    return launch_children_in_general(join, forks, count);
 }
 
 } // namespace weft::detail

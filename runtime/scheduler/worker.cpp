@@ -18,10 +18,10 @@
 #include "task/running_strand.hpp"
 
 namespace weft::detail {
-namespace {
 
-// Initial-exec, like the running strand (docs/architecture.md): every spawn reads it.
-[[gnu::tls_model("initial-exec")]] constinit thread_local worker* this_thread_worker = nullptr;
+constinit thread_local worker* this_thread_worker = nullptr;
+
+namespace {
 
 // Steal rounds before parking; with the back-off below about 20 to 50 microseconds, long
 // enough to bridge the gaps of a producer that spawns steadily, short enough that an idle

@@ -36,6 +36,11 @@
 namespace weft::detail {
 
 class runtime;
+class worker;
+
+// The worker running on this thread, or null; set by worker::run. Initial-exec, like the
+// running strand (docs/architecture.md): every spawn reads it.
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local worker* this_thread_worker;
 
 class worker final : public waker {
 public:
@@ -44,6 +49,10 @@ public:
 
     // The worker running on this thread, or nullptr. Out of line: see scheduler.hpp.
     [[gnu::noinline]] static worker* current() noexcept;
+    // current() inline, for the runtime's own functions that are not coroutines and are
+    // never inlined into one: a coroutine resumed on another thread may reuse the address
+    // of the thread-local it read before (include/weft/detail/scheduler.hpp).
+    static worker* on_this_thread() noexcept { return this_thread_worker; }
 
     runtime& owner() const noexcept { return home(); }
     std::size_t id() const noexcept { return id_; }
