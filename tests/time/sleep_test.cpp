@@ -321,25 +321,33 @@ TEST(Sleep, PendingTimerParksInsteadOfSpinning) {
     EXPECT_LT(used, 0.05) << "a runtime waiting for one timer used " << used << " s of CPU";
 }
 
+// Main ends only once every task has started: on two workers a task the other worker stole
+// may not have started after any fixed sleep, and the shutdown would then cancel it before
+// its first step, so that its body (and its catch) never runs.
 TEST(Sleep, ShutdownCancelsSleepingTasksAtOnce) {
     std::atomic<int> destroyed{0};
+    std::atomic<int> started{0};
     std::atomic<int> cancelled{0};
     const auto real_start = std::chrono::steady_clock::now();
     weft::run(
-        [](std::atomic<int>& count, std::atomic<int>& cancelled) -> weft::coro<> {
+        [](std::atomic<int>& count, std::atomic<int>& started,
+           std::atomic<int>& cancelled) -> weft::coro<> {
             for (int i = 0; i < 100; ++i) {
-                weft::create_task([](weft::testing::destruction_counter,
+                weft::create_task([](weft::testing::destruction_counter, std::atomic<int>& started,
                                      std::atomic<int>& cancelled) -> weft::coro<> {
+                    started.fetch_add(1);
                     try {
                         co_await weft::sleep(1h);
                     } catch (const weft::cancelled_error&) {
                         cancelled.fetch_add(1);
                         throw;
                     }
-                }(weft::testing::destruction_counter(count), cancelled));
+                }(weft::testing::destruction_counter(count), started, cancelled));
             }
-            co_await weft::sleep(1ms);
-        }(destroyed, cancelled),
+            while (started.load() < 100) {
+                co_await weft::sleep(1ms);
+            }
+        }(destroyed, started, cancelled),
         weft::run_options{.workers = 2});
     EXPECT_EQ(cancelled.load(), 100);
     EXPECT_EQ(destroyed.load(), 100);
