@@ -180,20 +180,27 @@ weft::generator<int> counts_up(std::atomic<bool>& cleaned_up) {
 // What a main leaves behind for the close: a task waiting for ever, whose cancellation it
 // records, and a generator started and suspended in `kept`.
 struct left_behind {
+    std::atomic<bool> task_started{false};
     std::atomic<bool> task_cancelled{false};
     std::atomic<bool> generator_closed{false};
     std::optional<weft::generator<int>> kept;
 
     weft::coro<> main() {
-        weft::create_task([](std::atomic<bool>& cancelled) -> weft::coro<> {
-            try {
-                co_await never_returns();
-            } catch (const weft::cancelled_error&) {
-                cancelled = true;
-                throw;
-            }
-        }(task_cancelled));
-        co_await weft::sleep(0s); // the task starts (one cancelled before it starts never runs)
+        weft::create_task(
+            [](std::atomic<bool>& started, std::atomic<bool>& cancelled) -> weft::coro<> {
+                started = true;
+                try {
+                    co_await never_returns();
+                } catch (const weft::cancelled_error&) {
+                    cancelled = true;
+                    throw;
+                }
+            }(task_started, task_cancelled));
+        // The task starts (one cancelled before it starts never runs). One yield is not enough
+        // on two workers: the other worker may have stolen the task and not yet resumed it.
+        while (!task_started) {
+            co_await weft::sleep(0s);
+        }
         kept.emplace(counts_up(generator_closed));
         EXPECT_EQ(co_await kept->next(), 0);
     }
