@@ -10,10 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -103,15 +106,21 @@ TEST(Resolve, ANameInTheInvalidDomainFailsWithResolveError) {
 // A pool of one thread, held by a blocking call until `release` is set: a lookup queued
 // behind it cannot start, so only the caller's side can end the wait.
 weft::coro<> with_busy_pool(weft::coro<> body) {
+    std::atomic<bool> holding{false};
     std::atomic<bool> release{false};
-    auto hold_the_pool = [&release] {
+    auto hold_the_pool = [&holding, &release] {
+        holding.store(true);
         while (!release.load()) { // seq_cst: see the store below
             std::this_thread::sleep_for(1ms);
         }
     };
     weft::task<> holder = weft::create_task(
         [](auto hold) -> weft::coro<> { co_await weft::to_thread(hold); }(hold_the_pool));
-    co_await weft::sleep(10ms); // the holder runs on the pool's one thread
+    // The holder's call runs on the pool's one thread before the body's lookup is made. No
+    // fixed sleep is enough: the worker that took the holder may not run it for a while.
+    while (!holding.load() && !holder.done()) {
+        co_await weft::sleep(1ms);
+    }
     std::exception_ptr failure;
     try {
         co_await std::move(body);
@@ -166,14 +175,28 @@ TEST(Resolve, ListenersAndServersBindAName) {
                 << listener.local_address();
             const std::uint16_t port = listener.local_port();
             listener.close();
-            // The port just freed, served by name and reached by name.
+            // The port just freed, served by name and reached by name. The server resolves
+            // its name on the blocking pool before it binds, which takes no fixed time: the
+            // client tries again while the port refuses connections.
             weft::task<> server =
                 weft::create_task(weft::net::start_server(echo_once, "localhost", port));
-            co_await weft::sleep(20ms);
-            weft::net::tcp_stream conn = co_await weft::net::tcp_stream::connect("localhost", port);
-            co_await conn.write_all("r");
+            const auto give_up = std::chrono::steady_clock::now() + 60s;
+            std::optional<weft::net::tcp_stream> conn;
+            while (!conn) {
+                try {
+                    conn.emplace(co_await weft::net::tcp_stream::connect("localhost", port));
+                } catch (const std::system_error&) { // not listening yet
+                    if (std::chrono::steady_clock::now() > give_up) {
+                        throw;
+                    }
+                }
+                if (!conn) {
+                    co_await weft::sleep(1ms);
+                }
+            }
+            co_await conn->write_all("r");
             std::array<char, 1> back{};
-            co_await conn.read_exact(back);
+            co_await conn->read_exact(back);
             EXPECT_EQ(back[0], 'r');
             server.cancel();
             EXPECT_THROW(co_await server, weft::cancelled_error);
