@@ -182,17 +182,16 @@ TEST(Resolve, ListenersAndServersBindAName) {
                 weft::create_task(weft::net::start_server(echo_once, "localhost", port));
             const auto give_up = std::chrono::steady_clock::now() + 60s;
             std::optional<weft::net::tcp_stream> conn;
-            while (!conn) {
+            for (;;) {
                 try {
                     conn.emplace(co_await weft::net::tcp_stream::connect("localhost", port));
+                    break;
                 } catch (const std::system_error&) { // not listening yet
                     if (std::chrono::steady_clock::now() > give_up) {
                         throw;
                     }
                 }
-                if (!conn) {
-                    co_await weft::sleep(1ms);
-                }
+                co_await weft::sleep(1ms);
             }
             co_await conn->write_all("r");
             std::array<char, 1> back{};
