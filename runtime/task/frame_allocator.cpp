@@ -12,12 +12,14 @@
 //
 // An empty list takes a frame from the thread's current slab of that class (64 KiB, cut from
 // a 1 MiB arena of the backing allocator, carved by a pointer bump), and, once that slab is used
-// up, a batch of 32 from the pool before it carves a new slab. A full list moves to the pool whole,
-// in constant time (the list knows its oldest block). Slab frames never go back to the backing
-// allocator: frame memory is kept at its high-water mark for reuse, as a slab allocator keeps its
-// spans. That is the point: handed back, a burst of a million tasks costs a page fault per 4 KiB on
-// the next burst, and a frame from oneTBB's scalable_malloc costs ~100 instructions where the list
-// costs ~5 (docs/benchmarks.md). Frames above 1 KiB go to the backing allocator directly.
+// up, a whole chain from the pool before it carves a new slab. A full list moves to the pool
+// whole, as one chain (the list knows its oldest block and its length), and a chain comes back
+// out whole: both in constant time, whatever the length. Slab frames never go back to the
+// backing allocator: frame memory is kept at its high-water mark for reuse, as a slab allocator
+// keeps its spans. That is the point: handed back, a burst of a million tasks costs a page fault
+// per 4 KiB on the next burst, and a frame from oneTBB's scalable_malloc costs ~100 instructions
+// where the list costs ~5 (docs/benchmarks.md). Frames above 1 KiB go to the backing allocator
+// directly.
 //
 // Under a sanitizer the backing allocator is malloc, which the sanitizer intercepts (it
 // cannot see how scalable_malloc hands memory between threads), and AddressSanitizer
@@ -98,7 +100,10 @@ constexpr std::size_t slab_bytes = 64 * 1024;
 // header and rounding are paid per megabyte, not per slab (per slab they cost a million
 // sleeping tasks 20 MiB of resident memory, docs/benchmarks.md).
 constexpr std::size_t slabs_per_arena = 16;
-constexpr std::size_t refill_batch = 32;
+// A trivial task's frame with its header spans three lines of 64 bytes: the lines an allocation
+// fetches of the frame the next one will hand out.
+constexpr std::size_t cache_line_bytes = 64;
+constexpr std::size_t prefetched_lines = 3;
 
 constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
     return (size_class + 1) * granule;
@@ -139,37 +144,60 @@ struct arena_link {
     alignas(granule) arena_link* previous;
 };
 
+// A chain of free blocks that moves as one: a thread's whole list, the rest of a slab, or one
+// block. In the pool the chain's head keeps its last block in its second word, and the last
+// keeps the chain's length there unless it is the head (a chain of one), so a chain goes in and
+// out of the pool touching two blocks, whatever its length: a walk over thousands of cold
+// frames is a cache miss per frame, one after the other (docs/benchmarks.md). The last block's
+// link word chains it to the next chain in the pool.
+struct free_chain {
+    free_block* first = nullptr;
+    free_block* last = nullptr;
+    std::uint32_t count = 0;
+};
+
+// The pool's second word of a block, which blocks outside the pool leave poisoned under ASan
+// (every block has two words: a granule is 16 bytes).
+std::uintptr_t& second_word(free_block* block) noexcept {
+    void* word = reinterpret_cast<char*>(block) + sizeof(free_block);
+    ASAN_UNPOISON_MEMORY_REGION(word, sizeof(std::uintptr_t));
+    return *static_cast<std::uintptr_t*>(word);
+}
+static_assert(granule >= sizeof(free_block) + sizeof(std::uintptr_t));
+
 // Frames that no thread's list holds, for any thread to take, and the slabs ever carved.
 class shared_pool {
 public:
-    // Detaches up to `max` blocks of a class as the chain first..last; returns how many.
-    std::uint32_t take(std::size_t size_class, std::uint32_t max, free_block*& first,
-                       free_block*& last) {
+    // Detaches the most recently given chain of a class; an empty chain if there is none.
+    free_chain take(std::size_t size_class) {
         std::lock_guard guard(mutex_);
-        first = heads_[size_class];
-        if (first == nullptr) {
-            return 0;
+        free_chain chain;
+        chain.first = heads_[size_class];
+        if (chain.first == nullptr) {
+            return chain;
         }
-        std::uint32_t taken = 1;
-        last = first;
-        while (taken < max && last->next != nullptr) {
-            last = last->next;
-            ++taken;
-        }
-        heads_[size_class] = last->next;
-        last->next = nullptr;
-        return taken;
+        chain.last = reinterpret_cast<free_block*>(second_word(chain.first));
+        chain.count =
+            chain.last == chain.first ? 1 : static_cast<std::uint32_t>(second_word(chain.last));
+        heads_[size_class] = chain.last->next;
+        chain.last->next = nullptr;
+        poison_behind_link(chain.first, size_class);
+        poison_behind_link(chain.last, size_class);
+        return chain;
     }
 
-    // Takes the chain first..last (first null: nothing) in constant time, whatever its
-    // length: a list of thousands of cold frames is never walked.
-    void give(std::size_t size_class, free_block* first, free_block* last) {
-        if (first == nullptr) {
+    // Takes a chain (first null: nothing), in constant time.
+    void give(std::size_t size_class, free_chain chain) {
+        if (chain.first == nullptr) {
             return;
         }
+        second_word(chain.first) = reinterpret_cast<std::uintptr_t>(chain.last);
+        if (chain.last != chain.first) {
+            second_word(chain.last) = chain.count;
+        }
         std::lock_guard guard(mutex_);
-        last->next = heads_[size_class];
-        heads_[size_class] = first;
+        chain.last->next = heads_[size_class];
+        heads_[size_class] = chain.first;
     }
 
     // A new slab of slab_bytes, from the current arena or a new one.
@@ -239,21 +267,30 @@ std::size_t slab_room(std::size_t size_class) noexcept {
 // Carves what is left of the thread's slabs into blocks for the pool.
 void give_slab_rests_to_pool() {
     for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
-        free_block* chain = nullptr;
-        free_block* last = nullptr;
+        free_chain rest;
         char*& next = frames.slab_next[size_class];
         while (slab_room(size_class) >= block_bytes(size_class)) {
             auto* block = reinterpret_cast<free_block*>(next);
-            block->next = chain;
-            chain = block;
-            if (last == nullptr) {
-                last = block;
+            block->next = rest.first;
+            rest.first = block;
+            if (rest.last == nullptr) {
+                rest.last = block;
             }
+            ++rest.count;
             poison_behind_link(block, size_class);
             next += block_bytes(size_class);
         }
-        pool().give(size_class, chain, last);
+        pool().give(size_class, rest);
     }
+}
+
+// Empties the thread's list of a class, returning what it held (its room is the caller's).
+free_chain detach_list(std::size_t size_class) noexcept {
+    free_block* const first = std::exchange(frames.heads[size_class], nullptr);
+    if (first == nullptr) {
+        return {};
+    }
+    return {first, frames.tails[size_class], list_limit[size_class] - frames.room[size_class]};
 }
 
 // Hands the thread's frames to the pool when the thread ends, and closes its lists: empty
@@ -263,8 +300,7 @@ struct thread_exit_hand_back {
         frames.closed = true;
         give_slab_rests_to_pool();
         for (std::size_t size_class = 0; size_class < size_classes; ++size_class) {
-            pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
-                        frames.tails[size_class]);
+            pool().give(size_class, detach_list(size_class));
             frames.room[size_class] = 0;
         }
     }
@@ -292,16 +328,15 @@ void arm_thread_exit_hand_back() {
     }
     char*& next = frames.slab_next[size_class];
     if (slab_room(size_class) < block_size) {
-        free_block* taken = nullptr;
-        free_block* last = nullptr;
-        const std::uint32_t count = pool().take(size_class, refill_batch, taken, last);
-        if (taken != nullptr) {
-            // The rest of the batch becomes the list, which was empty.
-            frames.heads[size_class] = taken->next;
-            frames.tails[size_class] = last;
-            frames.room[size_class] -= count - 1;
-            ASAN_UNPOISON_MEMORY_REGION(taken, block_size);
-            return taken;
+        const free_chain taken = pool().take(size_class);
+        if (taken.first != nullptr) {
+            // The rest of the chain becomes the list, which was empty. A chain is never longer
+            // than a full list, so the room stays positive.
+            frames.heads[size_class] = taken.first->next;
+            frames.tails[size_class] = taken.last;
+            frames.room[size_class] -= taken.count - 1;
+            ASAN_UNPOISON_MEMORY_REGION(taken.first, block_size);
+            return taken.first;
         }
         next = pool().carve_slab();
         frames.slab_end[size_class] = next + slab_bytes;
@@ -334,13 +369,12 @@ void push_onto_list(thread_frames& lists, free_block* block, std::size_t size_cl
     }
     if (frames.closed) {
         block->next = nullptr;
-        pool().give(size_class, block, block);
+        pool().give(size_class, {block, block, 1});
         return;
     }
     if (frames.room[size_class] == 0) {
         // The list is full: all of it goes to the pool at once, and `block` starts anew.
-        pool().give(size_class, std::exchange(frames.heads[size_class], nullptr),
-                    frames.tails[size_class]);
+        pool().give(size_class, detach_list(size_class));
         frames.room[size_class] = list_limit[size_class];
     }
     push_onto_list(frames, block, size_class);
@@ -353,7 +387,17 @@ void* allocate_small_frame(std::size_t size_class) {
     auto* const mine = const_cast<thread_frames*>(armed_frames);
     if (caching) {
         if (free_block* block = mine->heads[size_class]) [[likely]] {
-            mine->heads[size_class] = block->next;
+            free_block* const next = block->next;
+            mine->heads[size_class] = next;
+            // The next allocation reads the new head's link, and its caller writes the frame.
+            // In a burst of spawns the list's frames were freed long ago and are cold, and each
+            // miss would stall the next locked instruction, which waits for pending stores
+            // (docs/benchmarks.md). Fetched for writing now, the lines arrive while this frame
+            // is used. For a frame in the cache, as fork-join reuses them, this costs only the
+            // prefetch instructions.
+            for (std::size_t line = 0; line < prefetched_lines; ++line) {
+                __builtin_prefetch(reinterpret_cast<char*>(next) + line * cache_line_bytes, 1);
+            }
             ++mine->room[size_class];
             ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
             return block;
