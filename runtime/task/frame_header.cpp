@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <exception>
-#include <new>
 #include <string>
 
 #include "task/exception_handler.hpp"
@@ -15,11 +14,8 @@
 namespace weft::detail {
 
 namespace {
-// A torn-down task's storage: the dead frame's first word keeps the allocation's size
-// (release_torn_down_storage). Cold, so that the common end of a task does not compute the
-// frame's address ahead of its calls for this path's sake, which costs register saves.
-[[gnu::cold]] void free_header_and_frame(frame_header* header) noexcept {
-    const std::size_t bytes = *std::launder(static_cast<const std::size_t*>(header->frame()));
+void free_header_and_frame(frame_header* header) noexcept {
+    const std::size_t bytes = header->allocated_bytes;
     header->~frame_header();
     deallocate_frame(header, bytes);
 }
@@ -115,11 +111,8 @@ void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
     }
 }
 
-void promise_base::release_torn_down_storage(frame_header* header,
-                                             std::size_t allocated_bytes) noexcept {
-    // The frame is destroyed: its storage keeps the size for whoever frees it.
-    ::new (header->frame()) std::size_t(allocated_bytes);
-    // relaxed: both stores are published by the release half of the fetch_sub below.
+void promise_base::release_torn_down_storage(frame_header* header) noexcept {
+    // relaxed: published by the release half of the fetch_sub below.
     header->torn_down.store(true, std::memory_order_relaxed);
     // acq_rel: as in release_task.
     if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {

@@ -1,12 +1,11 @@
 // The header that precedes every frame allocated by a weft promise. It holds what a task
-// needs beyond its coroutine: the shared-ownership count, the list of awaiters, its place in
-// the runtime's registry of pending tasks, and flags for what side tables know of it.
+// needs beyond its coroutine: the shared-ownership count, the list of awaiters, the links
+// of the runtime's registry of pending tasks, and flags for what side tables know of it.
 //
 // Why outside the frame: the runtime may have to destroy a pending task's frame at
 // shutdown while task handles to it still exist. The header outlives the frame in that
 // case, so those handles keep a valid count and see the task as torn down; the memory is
-// freed when the last of the frame and the handles is gone (the dead frame's first word then
-// keeps the allocation's size).
+// freed when the last of the frame and the handles is gone.
 //
 // Invariants: `refs` is 0 for a frame that is not a task (a coroutine awaited inline or
 // owned by a gather). For a task, refs = number of task handles + 1 while the frame lives.
@@ -46,10 +45,10 @@ struct alignas(16) frame_header {
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
     // The side tables holding a record of the task (side_record bits), which its last
-    // reference then drops, and the internal mark.
+    // reference then drops, and the internal mark. In what was padding: the header does
+    // not grow.
     std::atomic<std::uint8_t> side_records{0};
-    // The task's slot in its registry shard (task_registry.hpp).
-    std::uint32_t registry_slot = 0;
+    std::uint32_t allocated_bytes = 0; // header included
     // Set when the frame was destroyed while handles remained (runtime shutdown).
     std::atomic<bool> torn_down{false};
     // Set by whoever reads a task's result or exception (see release_task).
@@ -58,6 +57,8 @@ struct alignas(16) frame_header {
     // runtime can cancel a task it knows only by its header (at shutdown).
     std::uint16_t strand_offset = 0;
     waiter_list waiters;
+    frame_header* registry_prev = nullptr;
+    frame_header* registry_next = nullptr;
 
     // The frame starts right after its header (promise_base::operator new lays them
     // out so). Integer arithmetic: the header is outside the object the frame pointer
@@ -88,7 +89,7 @@ struct alignas(16) frame_header {
 };
 
 static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
-static_assert(sizeof(frame_header) <= 32, "every frame, a sleeping one included, pays for it");
+static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included, pays for it");
 
 // Destroys a task's frame (suspended anywhere, or ended); every destruction of a task frame
 // goes through it, and promise.hpp's destroy_frame serves every other weft frame. A

@@ -130,7 +130,9 @@ public:
 
     static void* operator new(std::size_t bytes) {
         void* memory = allocate_frame(bytes + sizeof(frame_header));
-        return (::new (memory) frame_header())->frame();
+        auto* header = ::new (memory) frame_header();
+        header->allocated_bytes = static_cast<std::uint32_t>(bytes + sizeof(frame_header));
+        return header->frame();
     }
     // `bytes` is what operator new was asked for, a constant of the coroutine: the size
     // class is known here, and the common case is one test and the allocator's list push.
@@ -139,7 +141,7 @@ public:
         // acquire: pairs with release_task. The count is non-zero here only when shutdown
         // destroys a pending task that still has handles or its running reference.
         if (header->refs.load(std::memory_order_acquire) != 0) [[unlikely]] {
-            release_torn_down_storage(header, bytes + sizeof(frame_header));
+            release_torn_down_storage(header);
             return;
         }
         static_assert(std::is_trivially_destructible_v<frame_header>);
@@ -258,8 +260,7 @@ private:
 
     // A frame destroyed while references to its task remain: the last of them frees the
     // storage (see frame_header).
-    [[gnu::noinline]] static void release_torn_down_storage(frame_header* header,
-                                                            std::size_t allocated_bytes) noexcept;
+    [[gnu::noinline]] static void release_torn_down_storage(frame_header* header) noexcept;
 };
 
 template <class T>
