@@ -394,9 +394,13 @@ void* allocate_small_frame(std::size_t size_class) {
             // miss would stall the next locked instruction, which waits for pending stores
             // (docs/benchmarks.md). Fetched for writing now, the lines arrive while this frame
             // is used. For a frame in the cache, as fork-join reuses them, this costs only the
-            // prefetch instructions.
+            // prefetch instructions. The addresses are computed as integers: `next` may be null
+            // (the list's last frame), and a prefetch of any address is harmless.
             for (std::size_t line = 0; line < prefetched_lines; ++line) {
-                __builtin_prefetch(reinterpret_cast<char*>(next) + line * cache_line_bytes, 1);
+                __builtin_prefetch(
+                    reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(next) +
+                                                  line * cache_line_bytes),
+                    1);
             }
             ++mine->room[size_class];
             ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
