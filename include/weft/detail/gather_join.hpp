@@ -23,8 +23,16 @@ struct gather_join {
 
     explicit gather_join(std::size_t children) noexcept : remaining(children + 1) {}
 
-    // True for the last arrival, which then owns resuming `parent`.
+    // True for the last arrival, which then owns resuming `parent`. An arrival that finds
+    // the count at 1 is the only party still out: nobody else will touch the count, so it
+    // needs no RMW (the second child of a gather whose first ended before it, as on one
+    // worker, every time).
     bool arrive() noexcept {
+        // acquire: the count reads 1 only once every other party's RMW (or the launching
+        // plain store) has written it, and each of them released its child's result.
+        if (remaining.load(std::memory_order_acquire) == 1) {
+            return true;
+        }
         // acq_rel: each arrival releases its child's result; the last one acquires them
         // all (the RMWs form one release sequence) before it resumes the parent.
         return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1;
