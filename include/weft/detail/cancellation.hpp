@@ -108,6 +108,21 @@ inline bool end_strand(strand_word& word) noexcept {
     return word.exchange(strand_bits::ended, std::memory_order_acq_rel) == strand_bits::requested;
 }
 
+// end_strand for a gather child, which only its gather (or its deadline) ever cancels: a
+// load, and a plain store when no request is pending. A request that lands between the two
+// is lost, which is the same as one made just after the end: the gather that made it
+// discards every child's result, and a deadline's request is one the work's return
+// overtook. True, as for end_strand, if a request was pending.
+inline bool end_child_strand(strand_word& word) noexcept {
+    // acquire: pairs with a request's release, as in end_strand.
+    if (word.load(std::memory_order_acquire) == strand_bits::requested) [[unlikely]] {
+        return end_strand(word);
+    }
+    // release: orders the child's result before a canceller that then finds it ended.
+    word.store(strand_bits::ended, std::memory_order_release);
+    return false;
+}
+
 // The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
 // that holds the strand's target, then marks it ended, so no request reaches the frame.
 [[gnu::noinline]] void seal_strand(strand_word& word) noexcept;

@@ -67,10 +67,12 @@ template <class Promise>
     }
 }
 
-// Ends the strand of a task or a gather child (see cancellation.hpp).
+// Ends the strand of a task, or of a gather child (see cancellation.hpp).
 template <class Promise>
-void end_strand_of(Promise& promise) noexcept {
-    if (end_strand(*promise.strand())) [[unlikely]] {
+void end_strand_of(Promise& promise, frame_role role) noexcept {
+    const bool pending = role == frame_role::gather_child ? end_child_strand(*promise.strand())
+                                                          : end_strand(*promise.strand());
+    if (pending) [[unlikely]] {
         end_with_pending_cancel(promise);
     }
 }
@@ -87,7 +89,7 @@ struct final_awaiter {
         case frame_role::awaited:
             return transfer_to(self, promise.continuation());
         case frame_role::gather_child: {
-            end_strand_of(promise);
+            end_strand_of(promise, frame_role::gather_child);
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
                 join.record_failure(promise.child_index());
@@ -108,7 +110,7 @@ struct final_awaiter {
     // coroutine's final suspension.
     template <class Promise>
     [[gnu::noinline]] static void end_task(std::coroutine_handle<Promise> self) noexcept {
-        end_strand_of(self.promise());
+        end_strand_of(self.promise(), frame_role::task);
         complete_task(frame_header::of(self.address()), &unretrieved_check_of<Promise>);
     }
 
