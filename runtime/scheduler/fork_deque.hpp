@@ -93,6 +93,33 @@ public:
         return std::coroutine_handle<>::from_address(item);
     }
 
+    // Owner only: pop(), but only if the newest item is `handle`; true if it took it. A look
+    // at the owner's own bottom slot first, so that a deque whose newest item is another
+    // costs no seq_cst store.
+    bool pop_if(std::coroutine_handle<> handle) noexcept {
+        // relaxed, all three: the owner's own bottom_, ring_ and slot; top_ only grows, so
+        // a stale value can only make the look pass, and the seq_cst pair below decides.
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
+        if (bottom < top_.load(std::memory_order_relaxed) ||
+            ring_.load(std::memory_order_relaxed)->get(bottom) != handle.address()) {
+            return false;
+        }
+        // seq_cst, both: as in pop().
+        bottom_.store(bottom, std::memory_order_seq_cst);
+        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        if (top < bottom) [[likely]] {
+            return true;
+        }
+        // seq_cst: as in pop(), when `handle` is the last item (top == bottom); a thief took
+        // it if top passed it.
+        const bool taken =
+            top == bottom && top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
+                                                          std::memory_order_relaxed);
+        // release: as in pop().
+        bottom_.store(bottom + 1, std::memory_order_release);
+        return taken;
+    }
+
     // Any thread: the oldest item, or null (also when it lost a race).
     std::coroutine_handle<> steal() noexcept {
         // seq_cst: the thief's half of the fence pairing described in pop().

@@ -64,6 +64,18 @@ void complete_task(frame_header* header, const unretrieved_check* check) noexcep
     release_task(header, *check);
 }
 
+std::coroutine_handle<> take_last_fork(gather_join& join) noexcept {
+    worker* here = worker::on_this_thread();
+    if (here == nullptr || !here->take_fork(join.last_fork)) {
+        return {};
+    }
+    // The count read 2: the arriving child and the one just taken back, which nobody else
+    // can run now. relaxed: that child reads the count after this store, on this thread or
+    // through whatever resumes it elsewhere; the caller's load of 2 acquired the others.
+    join.remaining.store(1, std::memory_order_relaxed);
+    return join.last_fork;
+}
+
 namespace {
 
 // launch_children's every case; the two-child gather nobody has arrived at yet is also
@@ -73,6 +85,7 @@ launch_children_in_general(gather_join& join, std::coroutine_handle<>* forks, st
     if (count == 0) {
         return join.arrive() ? join.parent : std::noop_coroutine();
     }
+    join.last_fork = count > 1 ? forks[count - 1] : std::coroutine_handle<>();
     // acquire: pairs with the release of every task or future child that already arrived,
     // so that a count equal to count + 1 means every child still out is one of `forks`.
     if (join.remaining.load(std::memory_order_acquire) == count + 1) {
@@ -104,6 +117,7 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
     // acquire, release: as in launch_children_in_general.
     if (count == 2 && join.remaining.load(std::memory_order_acquire) == 3) [[likely]] {
         join.remaining.store(2, std::memory_order_release);
+        join.last_fork = forks[1];
         join.launcher->push_fork(forks[1]);
         return forks[0];
     }

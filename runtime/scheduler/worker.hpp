@@ -79,6 +79,17 @@ public:
         forks.push_one(handle);
         notify_others();
     }
+    // Owner thread only: takes `fork` back from the fork stack if it is the newest item, to
+    // run it next as a continuation of the running step. Counted as a step, so the periodic
+    // checks keep their pace; refused when one is due, so that the loop makes it first.
+    bool take_fork(std::coroutine_handle<> fork) noexcept {
+        if (tick_ + 1 == next_periodic_tick_ || !forks.pop_if(fork)) {
+            return false;
+        }
+        ++tick_;
+        count(tasks_run_);
+        return true;
+    }
     // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
     // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
     // suspended (the trampoline, symmetric_transfer.hpp); else false.

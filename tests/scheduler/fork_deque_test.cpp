@@ -1,7 +1,8 @@
 // Tests weft::detail::fork_deque (runtime/scheduler/fork_deque.hpp), the Chase-Lev fork stack: LIFO
 // pops for the owner, FIFO steals from the top, growth past 256 through several doublings and in
 // one step for a large batch, and races of the owner against two thieves in which no item,
-// least of all the last one, is ever handed to two takers.
+// least of all the last one, is ever handed to two takers; pop_if, which takes the newest
+// item back only if it is the one named, in the same races.
 #include "scheduler/fork_deque.hpp"
 
 #include <gtest/gtest.h>
@@ -200,6 +201,40 @@ TEST(ForkDeque, ClearForgetsEveryItem) {
     EXPECT_EQ(value_of(deque.steal()), 9u);
 }
 
+TEST(ForkDeque, PopIfTakesTheNewestItemOnlyWhenItIsTheOneAsked) {
+    fork_deque deque;
+    push_range(deque, 1, 3);
+    EXPECT_FALSE(deque.pop_if(fake_handle(2)));
+    EXPECT_FALSE(deque.pop_if(fake_handle(1)));
+    EXPECT_TRUE(deque.pop_if(fake_handle(3)));
+    EXPECT_FALSE(deque.pop_if(fake_handle(3)));
+    EXPECT_TRUE(deque.pop_if(fake_handle(2)));
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDeque, PopIfFindsNothingInAnEmptyDequeOrOnceTheItemWasStolen) {
+    fork_deque deque;
+    EXPECT_FALSE(deque.pop_if(fake_handle(1)));
+    push_one(deque, fake_handle(1));
+    EXPECT_EQ(value_of(deque.steal()), 1u);
+    EXPECT_FALSE(deque.pop_if(fake_handle(1)));
+    // The slot still holds the stolen handle; the deque must not hand it out again.
+    push_one(deque, fake_handle(2));
+    EXPECT_TRUE(deque.pop_if(fake_handle(2)));
+    EXPECT_FALSE(deque.pop_if(fake_handle(1)));
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDeque, PopIfOfTheLastItemLeavesNothingToSteal) {
+    fork_deque deque;
+    push_one(deque, fake_handle(1));
+    EXPECT_TRUE(deque.pop_if(fake_handle(1)));
+    EXPECT_FALSE(deque.steal());
+    push_one(deque, fake_handle(2));
+    EXPECT_EQ(value_of(deque.pop()), 2u);
+}
+
 // Counts how many times each item was taken, from any thread.
 class tally {
 public:
@@ -265,6 +300,57 @@ TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
         for (unsigned pops = random() % 4; pops > 0; --pops) {
             if (std::coroutine_handle<> handle = deque.pop()) {
                 taken.take(handle);
+            }
+        }
+    }
+    while (std::coroutine_handle<> handle = deque.pop()) {
+        taken.take(handle);
+    }
+    owner_done.store(true);
+    first_thief.join();
+    second_thief.join();
+
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+    EXPECT_TRUE(deque.empty());
+}
+
+// As above, but the owner takes each item back with pop_if, naming the one it pushed last (a
+// gather's child taking back its sibling), and races the thieves for it whenever it is the
+// only item left.
+TEST(ForkDequeStress, PopIfRacesNeverHandOneItemToTwoTakers) {
+    constexpr std::uint32_t items = 1'000'000;
+    fork_deque deque;
+    tally taken(items);
+    std::atomic<bool> owner_done{false};
+
+    auto thief = [&] {
+        for (;;) {
+            // Read before stealing: once the owner is done, a failed steal means empty.
+            const bool last_round = owner_done.load();
+            if (std::coroutine_handle<> handle = deque.steal()) {
+                taken.take(handle);
+            } else if (last_round) {
+                return;
+            }
+        }
+    };
+    std::thread first_thief(thief);
+    std::thread second_thief(thief);
+
+    std::minstd_rand random(5);
+    std::vector<std::uint32_t> pushed; // newest last; some of them already stolen
+    std::uint32_t next = 1;
+    while (next <= items) {
+        for (unsigned pushes = random() % 2 + 1; pushes > 0 && next <= items; --pushes) {
+            push_one(deque, fake_handle(next));
+            pushed.push_back(next++);
+        }
+        for (unsigned tries = random() % 3; tries > 0 && !pushed.empty(); --tries) {
+            const std::uint32_t newest = pushed.back();
+            pushed.pop_back();
+            if (deque.pop_if(fake_handle(newest))) {
+                taken.take(fake_handle(newest));
             }
         }
     }

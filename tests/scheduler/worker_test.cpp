@@ -1,6 +1,8 @@
 // Tests the worker loop (runtime/scheduler/worker.cpp): work is really stolen between workers, and
 // a coroutine that migrates between worker threads many times keeps using the queues of the worker
-// it is running on (the thread-local pitfall of coroutines that change threads).
+// it is running on (the thread-local pitfall of coroutines that change threads), and a fork-join
+// tree whose children hand the worker on to each other still lets the loop's periodic checks
+// run.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -146,6 +148,40 @@ TEST(Worker, SelfRespawningTasksDoNotStarveInjectedWork) {
         }(),
         weft::run_options{.workers = 1});
     EXPECT_TRUE(injected_ran);
+}
+
+// A binary fork-join tree whose leaves count how many of them ran after `flag` was set.
+weft::coro<> flag_watching_tree(int depth, const bool& flag, int& leaves_after_flag) {
+    if (depth == 0) {
+        leaves_after_flag += flag ? 1 : 0;
+        co_return;
+    }
+    co_await weft::gather(flag_watching_tree(depth - 1, flag, leaves_after_flag),
+                          flag_watching_tree(depth - 1, flag, leaves_after_flag));
+}
+
+TEST(Worker, ATaskQueuedBeforeAForkJoinTreeRunsWhileTheTreeRuns) {
+    // On one worker a gather's child takes its sibling back from the fork stack and runs it
+    // at once, and the last child resumes the parent: without the worker loop in between, the
+    // whole tree would be one step, and the queued task would wait for all of it. Each
+    // taken-back child counts as a step, so the loop's periodic look at its FIFO queue (every
+    // 31 steps) still comes round.
+    constexpr int depth = 12; // 4096 leaves, 8190 children
+    const int leaves_after_flag = weft::run(
+        []() -> weft::coro<int> {
+            bool flag = false;
+            int after = 0;
+            weft::task<> setter = weft::create_task([](bool& to_set) -> weft::coro<> {
+                to_set = true;
+                co_return;
+            }(flag));
+            co_await flag_watching_tree(depth, flag, after);
+            co_await setter;
+            co_return after;
+        }(),
+        weft::run_options{.workers = 1});
+    EXPECT_GT(leaves_after_flag, (1 << depth) / 2);
+    EXPECT_LT(leaves_after_flag, 1 << depth);
 }
 
 } // namespace

@@ -2,7 +2,8 @@
 // task::cancel at a suspension point and before the next one, cleanup after catching,
 // sleeps leaving the wheel at once, propagation down to awaited tasks and gather children
 // and not up to parents, futures no longer awaited, and races of cancel against normal
-// completion, against a future completed from another thread, and from a foreign thread.
+// completion, against a future completed from another thread, and from a foreign thread; the
+// strand word's end for a gather child, a load and a plain store.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -26,6 +27,20 @@ const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
 const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
 
 using weft::testing::timers_pending;
+
+TEST(StrandWord, AGatherChildsEndMarksAnIdleWordEndedAndReportsNoRequest) {
+    weft::detail::strand_word word{0};
+    EXPECT_FALSE(weft::detail::end_child_strand(word));
+    EXPECT_EQ(word.load(), weft::detail::strand_bits::ended);
+    EXPECT_EQ(weft::detail::request_cancel(word), weft::detail::cancel_result::ended);
+}
+
+TEST(StrandWord, AGatherChildsEndReportsARequestPendingBeforeIt) {
+    weft::detail::strand_word word{0};
+    EXPECT_EQ(weft::detail::request_cancel(word), weft::detail::cancel_result::accepted);
+    EXPECT_TRUE(weft::detail::end_child_strand(word));
+    EXPECT_EQ(word.load(), weft::detail::strand_bits::ended);
+}
 
 // Sleeps `delay`; counts how its sleep ended.
 weft::coro<> sleeper(std::chrono::nanoseconds delay, std::atomic<int>& woke,

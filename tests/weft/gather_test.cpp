@@ -2,7 +2,8 @@
 // mixed awaitables, void children, the range form, the empty gather, exceptions (first in
 // completion order, raised only after every child ended), return_exceptions, concurrency
 // of the children, the array form and the vector form around its inline capacity, and very
-// wide and nested gathers on several workers.
+// wide and nested gathers on several workers; the join's arrivals themselves, the last one
+// taking no RMW.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "fake_handles.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -45,6 +47,29 @@ weft::coro<long> tree(long leaves) {
     }
     const std::vector<long> counts = co_await weft::gather(std::move(children));
     co_return std::accumulate(counts.begin(), counts.end(), 0L);
+}
+
+TEST(GatherJoin, AnArrivalThatFindsTheCountAtOneIsTheLastAndLeavesItThere) {
+    weft::detail::gather_join join(2); // two children and the awaiting coroutine's share
+    EXPECT_FALSE(join.arrive());
+    EXPECT_FALSE(join.arrive());
+    EXPECT_TRUE(join.arrive());
+    EXPECT_EQ(join.remaining.load(), 1u);
+}
+
+TEST(GatherJoin, AChildEndingOffAWorkerArrivesByCountAndTheLastResumesTheParent) {
+    // No worker on this thread, so the last fork cannot be taken back from a fork stack: the
+    // first child arrives with an RMW, and the second finds itself the last.
+    weft::detail::gather_join join(2);
+    join.remaining.store(2); // as launch_children leaves it
+    const std::coroutine_handle<> first = weft::testing::fake_handle(1);
+    const std::coroutine_handle<> second = weft::testing::fake_handle(2);
+    const std::coroutine_handle<> parent = weft::testing::fake_handle(3);
+    join.parent = parent;
+    join.last_fork = second;
+    EXPECT_FALSE(join.arrive_from_child(first));
+    EXPECT_EQ(join.remaining.load(), 1u);
+    EXPECT_EQ(join.arrive_from_child(second), parent);
 }
 
 TEST(Gather, ResultsComeInArgumentOrderWhateverTheCompletionOrder) {

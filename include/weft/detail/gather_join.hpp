@@ -38,6 +38,12 @@ struct gather_join {
         return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1;
     }
 
+    // The arrival of coroutine child `self` as it ends; returns what it transfers to: the
+    // parent if it was the last; the last child forked, taken back from this worker's fork
+    // stack, if only that child is still out (then nobody else can arrive, and this arrival
+    // is a plain store); otherwise null, and the worker loop takes the next step.
+    std::coroutine_handle<> arrive_from_child(std::coroutine_handle<> self) noexcept;
+
     void record_failure(std::size_t child) noexcept {
         std::size_t none = no_failure;
         // relaxed: ordered before this child's arrive(), whose release carries it.
@@ -59,6 +65,9 @@ struct gather_join {
     // The worker that launches the children, between enter_join and launch_children (no
     // suspension lies between them, so it is the thread's worker throughout).
     worker* launcher = nullptr;
+    // The child launch_children pushed first, the last the launcher pops (null when it
+    // forked none); written before the push that publishes it.
+    std::coroutine_handle<> last_fork;
 };
 
 // Sets `join.home` and `join.launcher` from the thread's worker, with one look at it;
@@ -71,5 +80,27 @@ struct gather_join {
 // Returns what the awaiting coroutine transfers to.
 [[gnu::noinline]] std::coroutine_handle<>
 launch_children(gather_join& join, std::coroutine_handle<>* forks, std::size_t count) noexcept;
+
+// The arrival that finds two parties out, out of line: if one is `join.last_fork` and it is
+// still the newest item on this thread's worker's fork stack, takes it back, arrives with a
+// plain store and returns it; else returns null without arriving.
+[[gnu::noinline]] std::coroutine_handle<> take_last_fork(gather_join& join) noexcept;
+
+inline std::coroutine_handle<>
+gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
+    // acquire: as in arrive().
+    const std::size_t out = remaining.load(std::memory_order_acquire);
+    if (out == 1) {
+        return parent;
+    }
+    if (out == 2 && last_fork != self && last_fork) {
+        if (const std::coroutine_handle<> next = take_last_fork(*this)) {
+            return next;
+        }
+    }
+    // acq_rel: as in arrive().
+    return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? parent
+                                                                  : std::coroutine_handle<>();
+}
 
 } // namespace weft::detail

@@ -94,10 +94,8 @@ struct final_awaiter {
             if (promise.result.has_exception()) {
                 join.record_failure(promise.child_index());
             }
-            if (join.arrive()) {
-                return transfer_to(self, join.parent);
-            }
-            return std::noop_coroutine();
+            const std::coroutine_handle<> next = join.arrive_from_child(self);
+            return next ? transfer_to(self, next) : std::noop_coroutine();
         }
         case frame_role::task:
             end_task(self);
