@@ -269,28 +269,65 @@ private:
     std::atomic<std::uint32_t> total_{0};
 };
 
-// The owner keeps the deque at zero to a few items, pushing and popping in small random runs,
-// so most of its pops race the two thieves for the last item.
-TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
-    constexpr std::uint32_t items = 1'000'000;
-    fork_deque deque;
-    tally taken(items);
-    std::atomic<bool> owner_done{false};
+// Two threads that steal from one deque, counting what they take, until the owner is done
+// and a steal finds the deque empty.
+class two_thieves {
+public:
+    two_thieves(fork_deque& deque, tally& taken)
+        : deque_(deque), first_([this, &taken] { steal_into(taken); }),
+          second_([this, &taken] { steal_into(taken); }) {}
 
-    auto thief = [&] {
+    // The owner's part is over: it takes what is left, then waits for the thieves.
+    void owner_finished(tally& taken) {
+        while (std::coroutine_handle<> handle = deque_.pop()) {
+            taken.take(handle);
+        }
+        owner_done_.store(true);
+        first_.join();
+        second_.join();
+    }
+
+private:
+    void steal_into(tally& taken) {
         for (;;) {
             // Read before stealing: once the owner is done, a failed steal means empty.
-            const bool last_round = owner_done.load();
-            if (std::coroutine_handle<> handle = deque.steal()) {
+            const bool last_round = owner_done_.load();
+            if (std::coroutine_handle<> handle = deque_.steal()) {
                 taken.take(handle);
             } else if (last_round) {
                 return;
             }
         }
-    };
-    std::thread first_thief(thief);
-    std::thread second_thief(thief);
+    }
 
+    fork_deque& deque_;
+    std::atomic<bool> owner_done_{false};
+    std::thread first_;
+    std::thread second_;
+};
+
+// A deque, one million items to push through it, and two thieves already stealing from it.
+class ForkDequeRace : public ::testing::Test {
+protected:
+    static constexpr std::uint32_t items = 1'000'000;
+
+    // The owner's part is over: it takes what is left, the thieves stop, and every item must
+    // have been taken exactly once.
+    void finish_and_check() {
+        thieves.owner_finished(taken);
+        EXPECT_EQ(taken.total(), items);
+        EXPECT_EQ(taken.report_mistakes(), 0);
+        EXPECT_TRUE(deque.empty());
+    }
+
+    fork_deque deque;
+    tally taken{items};
+    two_thieves thieves{deque, taken};
+};
+
+// The owner keeps the deque at zero to a few items, pushing and popping in small random runs,
+// so most of its pops race the two thieves for the last item.
+TEST_F(ForkDequeRace, LastItemRacesNeverHandOneItemToTwoTakers) {
     std::minstd_rand random(3);
     std::uint32_t next = 1;
     while (next <= items) {
@@ -303,41 +340,13 @@ TEST(ForkDequeStress, LastItemRacesNeverHandOneItemToTwoTakers) {
             }
         }
     }
-    while (std::coroutine_handle<> handle = deque.pop()) {
-        taken.take(handle);
-    }
-    owner_done.store(true);
-    first_thief.join();
-    second_thief.join();
-
-    EXPECT_EQ(taken.total(), items);
-    EXPECT_EQ(taken.report_mistakes(), 0);
-    EXPECT_TRUE(deque.empty());
+    finish_and_check();
 }
 
 // As above, but the owner takes each item back with pop_if, naming the one it pushed last (a
 // gather's child taking back its sibling), and races the thieves for it whenever it is the
 // only item left.
-TEST(ForkDequeStress, PopIfRacesNeverHandOneItemToTwoTakers) {
-    constexpr std::uint32_t items = 1'000'000;
-    fork_deque deque;
-    tally taken(items);
-    std::atomic<bool> owner_done{false};
-
-    auto thief = [&] {
-        for (;;) {
-            // Read before stealing: once the owner is done, a failed steal means empty.
-            const bool last_round = owner_done.load();
-            if (std::coroutine_handle<> handle = deque.steal()) {
-                taken.take(handle);
-            } else if (last_round) {
-                return;
-            }
-        }
-    };
-    std::thread first_thief(thief);
-    std::thread second_thief(thief);
-
+TEST_F(ForkDequeRace, PopIfRacesNeverHandOneItemToTwoTakers) {
     std::minstd_rand random(5);
     std::vector<std::uint32_t> pushed; // newest last; some of them already stolen
     std::uint32_t next = 1;
@@ -354,16 +363,7 @@ TEST(ForkDequeStress, PopIfRacesNeverHandOneItemToTwoTakers) {
             }
         }
     }
-    while (std::coroutine_handle<> handle = deque.pop()) {
-        taken.take(handle);
-    }
-    owner_done.store(true);
-    first_thief.join();
-    second_thief.join();
-
-    EXPECT_EQ(taken.total(), items);
-    EXPECT_EQ(taken.report_mistakes(), 0);
-    EXPECT_TRUE(deque.empty());
+    finish_and_check();
 }
 
 // Each round starts a fresh deque and pushes 4000 items in batches, faster than two thieves
