@@ -64,33 +64,14 @@ public:
     std::coroutine_handle<> pop() noexcept {
         // relaxed, both: the owner's own bottom_, and a top_ that can only have grown since
         // the value read. If even that says empty, the deque is empty, and the worker loop
-        // skips the seq_cst store below on every step that finds no fork.
-        if (bottom_.load(std::memory_order_relaxed) <= top_.load(std::memory_order_relaxed)) {
-            return {};
-        }
-        // relaxed: only the owner writes bottom_ and ring_.
+        // skips the seq_cst store of claim() on every step that finds no fork.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
-        ring* buffer = ring_.load(std::memory_order_relaxed);
-        // seq_cst (this store and the load of top_): stand where the algorithm's fence
-        // is, so a thief and the owner cannot both miss each other on the last item.
-        bottom_.store(bottom, std::memory_order_seq_cst);
-        std::int64_t top = top_.load(std::memory_order_seq_cst);
-        if (top > bottom) {
-            // release: keeps bottom_ a publishing store for the slots below it.
-            bottom_.store(bottom + 1, std::memory_order_release);
+        if (bottom < top_.load(std::memory_order_relaxed) || !claim(bottom)) {
             return {};
         }
-        void* item = buffer->get(bottom);
-        if (top == bottom) {
-            // seq_cst: races the thieves for the last item.
-            if (!top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
-                                              std::memory_order_relaxed)) {
-                item = nullptr;
-            }
-            // release: as above.
-            bottom_.store(bottom + 1, std::memory_order_release);
-        }
-        return std::coroutine_handle<>::from_address(item);
+        // relaxed: only the owner writes ring_ and the slots; a claimed slot is its own.
+        return std::coroutine_handle<>::from_address(
+            ring_.load(std::memory_order_relaxed)->get(bottom));
     }
 
     // Owner only: pop(), but only if the newest item is `handle`; true if it took it. A look
@@ -98,26 +79,11 @@ public:
     // costs no seq_cst store.
     bool pop_if(std::coroutine_handle<> handle) noexcept {
         // relaxed, all three: the owner's own bottom_, ring_ and slot; top_ only grows, so
-        // a stale value can only make the look pass, and the seq_cst pair below decides.
+        // a stale value can only make the look pass, and claim() decides.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
-        if (bottom < top_.load(std::memory_order_relaxed) ||
-            ring_.load(std::memory_order_relaxed)->get(bottom) != handle.address()) {
-            return false;
-        }
-        // seq_cst, both: as in pop().
-        bottom_.store(bottom, std::memory_order_seq_cst);
-        std::int64_t top = top_.load(std::memory_order_seq_cst);
-        if (top < bottom) [[likely]] {
-            return true;
-        }
-        // seq_cst: as in pop(), when `handle` is the last item (top == bottom); a thief took
-        // it if top passed it.
-        const bool taken =
-            top == bottom && top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
-                                                          std::memory_order_relaxed);
-        // release: as in pop().
-        bottom_.store(bottom + 1, std::memory_order_release);
-        return taken;
+        return bottom >= top_.load(std::memory_order_relaxed) &&
+               ring_.load(std::memory_order_relaxed)->get(bottom) == handle.address() &&
+               claim(bottom);
     }
 
     // Any thread: the oldest item, or null (also when it lost a race).
@@ -151,6 +117,27 @@ public:
     }
 
 private:
+    // Owner only: takes the item at `bottom` (the newest, bottom_ - 1) against the thieves;
+    // true if this thread has it. Leaves bottom_ below the item if taken, at it if not.
+    bool claim(std::int64_t bottom) noexcept {
+        // seq_cst (this store and the load of top_): stand where the algorithm's fence
+        // is, so a thief and the owner cannot both miss each other on the last item.
+        bottom_.store(bottom, std::memory_order_seq_cst);
+        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        if (top < bottom) [[likely]] {
+            return true; // items remain below it: no thief can reach this one
+        }
+        // seq_cst: races the thieves for the last item (top == bottom); if top passed it,
+        // a thief took it.
+        const bool taken =
+            top == bottom && top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
+                                                          std::memory_order_relaxed);
+        // release: the deque is empty either way; keeps bottom_ a publishing store for the
+        // slots below it.
+        bottom_.store(bottom + 1, std::memory_order_release);
+        return taken;
+    }
+
     struct ring {
         explicit ring(std::int64_t size)
             : capacity(size), slots(std::make_unique<std::atomic<void*>[]>(size)) {}
