@@ -118,7 +118,8 @@ public:
 
 private:
     // Owner only: takes the item at `bottom` (the newest, bottom_ - 1) against the thieves;
-    // true if this thread has it. Leaves bottom_ below the item if taken, at it if not.
+    // true if this thread has it. Either way the deque then holds the items below it,
+    // [top_, bottom): all of them when it was not the last, none when it was.
     bool claim(std::int64_t bottom) noexcept {
         // seq_cst (this store and the load of top_): stand where the algorithm's fence
         // is, so a thief and the owner cannot both miss each other on the last item.
