@@ -31,9 +31,9 @@ void check_finished(frame_header* header, unretrieved_check check) noexcept {
     check(header);
 }
 
-// The last reference to a task: frees a torn-down frame, or checks the result and
-// destroys the frame.
-void end_last_reference(frame_header* header, unretrieved_check check) noexcept {
+// The last reference to a task without side records: frees a torn-down frame, or checks
+// the result and destroys the frame.
+void end_last_plain_reference(frame_header* header, unretrieved_check check) noexcept {
     // relaxed: set before the teardown's release of its reference, which we acquired.
     if (header->torn_down.load(std::memory_order_relaxed)) {
         free_header_and_frame(header);
@@ -53,11 +53,9 @@ void forget_side_records(frame_header& header, std::uint8_t records) noexcept {
     }
 }
 
-// The same for a task with side records. Out of line and reached by a tail call, so that
-// release_task's common path keeps needing no stack frame.
-[[gnu::noinline]] void end_last_reference_with_records(frame_header* header,
-                                                       unretrieved_check check) noexcept {
-    // relaxed: as torn_down in end_last_reference.
+// The same for a task with side records.
+void end_last_reference_with_records(frame_header* header, unretrieved_check check) noexcept {
+    // relaxed: as torn_down in end_last_plain_reference.
     if (header->torn_down.load(std::memory_order_relaxed)) {
         forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
         free_header_and_frame(header);
@@ -68,17 +66,33 @@ void forget_side_records(frame_header& header, std::uint8_t records) noexcept {
     forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
     destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
 }
+
+// Out of line and reached by a tail call, so that release_task's common path, a load or an
+// RMW, needs no stack frame.
+[[gnu::noinline]] void end_last_reference(frame_header* header, unretrieved_check check) noexcept {
+    // relaxed: set by a holder of a reference, whose release release_task acquired.
+    if (header->side_records.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+        end_last_reference_with_records(header, check);
+        return;
+    }
+    end_last_plain_reference(header, check);
+}
 } // namespace
 
 void release_task(frame_header* header, unretrieved_check check) noexcept {
-    // acq_rel: release publishes this holder's use of the task; the last holder acquires
-    // every other holder's before it destroys the frame.
-    if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-        return;
-    }
-    // relaxed: set by a holder of a reference, whose release we acquired.
-    if (header->side_records.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-        end_last_reference_with_records(header, check);
+    // A count of 1 is the caller's reference alone, and nobody can make a new one without
+    // holding one (the registry that all_tasks() reads lost the task before its running
+    // reference went), so the last reference needs no RMW: a task awaited through its
+    // handle ends first and leaves the handle's release a load. The count goes to 0 all
+    // the same, which the frame's operator delete reads to tell a teardown from this.
+    // acquire: 1 was written by the release RMW of the previous holder to leave, which
+    // ends the release sequence of every holder's before it, so their uses happen before
+    // the destruction. relaxed store: the destruction that reads it is on this thread.
+    if (header->refs.load(std::memory_order_acquire) == 1) {
+        header->refs.store(0, std::memory_order_relaxed);
+    } else if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        // acq_rel: release publishes this holder's use of the task; the last holder
+        // acquires every other holder's before it destroys the frame.
         return;
     }
     end_last_reference(header, check);
