@@ -57,7 +57,15 @@ void enter_join(gather_join& join, const char* what) {
 }
 
 void complete_task(frame_header* header, const unretrieved_check* check) noexcept {
-    runtime& owner = worker::on_this_thread()->owner();
+    worker* here = worker::on_this_thread();
+    if (header->registry_shard != here->id()) {
+        // Registered by another worker: done now, unregistered with a batch of others, its
+        // running reference held until then (task_registry.hpp).
+        header->waiters.complete([] {}, check);
+        here->unregister_later(header);
+        return;
+    }
+    runtime& owner = here->owner();
     owner.registry().remove(header);
     owner.task_ended();
     header->waiters.complete([] {}, check);

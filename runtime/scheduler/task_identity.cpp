@@ -5,7 +5,8 @@
 // coroutine awaiting the gather, and on up to a task. That task has not ended: its strand
 // is running or waiting on the gather, so its running reference keeps it alive while a new
 // handle's reference is added. all_tasks() adds its references under the registry's shard
-// locks, before which no registered task can end.
+// locks, to the registered tasks that are not done: until it is unregistered, a task holds
+// its running reference.
 #include <weft/current_task.hpp>
 #include <weft/detail/promise.hpp>
 #include <weft/detail/scheduler.hpp>
@@ -61,7 +62,8 @@ std::vector<any_task> detail::pending_tasks(runtime& here, bool with_internal) {
         pending.reserve(room);
         bool fitted = true;
         here.registry().for_each([&](detail::frame_header* header) {
-            if (!with_internal && header->internal()) {
+            // A task that ended and waits in a batch to be unregistered is not pending.
+            if ((!with_internal && header->internal()) || header->waiters.done()) {
                 return;
             }
             if (pending.size() == room) {

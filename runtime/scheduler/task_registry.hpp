@@ -1,7 +1,12 @@
-// Every task that has been launched and has not ended, so that shutdown can destroy the
-// ones still pending. One shard per worker, each a doubly linked list through the frame
-// headers under its own spin lock: a task joins the shard of the worker that created it
-// and leaves from whichever worker completes it, so the lock is rarely contended.
+// Every task that has been launched and has not been unregistered, so that shutdown can
+// destroy the ones still pending. One shard per worker, each a doubly linked list through
+// the frame headers under its own spin lock. A task joins the shard of the worker that
+// created it. One that ends on that worker leaves at once; one that ends on another worker
+// leaves later, with a batch of others (worker::unregister_later), so that a worker running
+// another's tasks takes that shard's lock, and moves its cache line, once per batch rather
+// than once per task. A registered task holds its running reference until it leaves, so it
+// is never freed while listed; one that ended and waits in a batch is listed but done,
+// which all_tasks() skips.
 #pragma once
 
 #include <cstddef>
@@ -40,10 +45,17 @@ public:
     void remove(frame_header* header) noexcept {
         shard& s = shards_[header->registry_shard];
         s.lock.lock();
-        (header->registry_prev ? header->registry_prev->registry_next : s.head) =
-            header->registry_next;
-        if (header->registry_next != nullptr) {
-            header->registry_next->registry_prev = header->registry_prev;
+        unlink(s, header);
+        s.lock.unlock();
+    }
+
+    // remove() of `count` tasks of shard `shard_index`, under one hold of its lock.
+    void remove_batch(std::size_t shard_index, frame_header* const* headers,
+                      std::size_t count) noexcept {
+        shard& s = shards_[shard_index];
+        s.lock.lock();
+        for (std::size_t i = 0; i < count; ++i) {
+            unlink(s, headers[i]);
         }
         s.lock.unlock();
     }
@@ -99,6 +111,15 @@ private:
         spinlock lock;
         frame_header* head = nullptr;
     };
+
+    // Under `s`'s lock.
+    static void unlink(shard& s, frame_header* header) noexcept {
+        (header->registry_prev ? header->registry_prev->registry_next : s.head) =
+            header->registry_next;
+        if (header->registry_next != nullptr) {
+            header->registry_next->registry_prev = header->registry_prev;
+        }
+    }
 
     std::unique_ptr<shard[]> shards_;
     std::size_t count_;

@@ -112,6 +112,9 @@ void worker::run() {
     while (!owner().stopping() && !leave_requested()) {
         std::coroutine_handle<> next = next_local();
         if (!next) {
+            if (departed_count_ != 0) {
+                unregister_departed();
+            }
             if (fire_due_timers()) {
                 continue;
             }
@@ -137,6 +140,9 @@ void worker::run() {
             resumed_ = std::exchange(resume_next_, {});
             resumed_.resume();
         }
+    }
+    if (departed_count_ != 0) {
+        unregister_departed();
     }
     this_thread_worker = nullptr;
     // The strand last resumed may end while this thread is off the runtime (a runner's
@@ -217,6 +223,9 @@ std::coroutine_handle<> worker::periodic_checks() {
         poll_io();
     }
     if (injector_due) {
+        if (departed_count_ != 0) {
+            unregister_departed();
+        }
         if (std::coroutine_handle<> next = pop_injector()) {
             return next;
         }
@@ -227,6 +236,22 @@ std::coroutine_handle<> worker::periodic_checks() {
         }
     }
     return {};
+}
+
+void worker::unregister_departed() noexcept {
+    // Copied out first: dropping a reference may destroy a frame, and what its destructors
+    // do on this thread may add to the batch.
+    std::array<frame_header*, std::tuple_size_v<decltype(departed_)>> batch;
+    const std::size_t count = std::exchange(departed_count_, 0);
+    std::copy_n(departed_.begin(), count, batch.begin());
+    runtime& home = owner();
+    home.registry().remove_batch(departed_shard_, batch.data(), count);
+    // Unregistered, so the drain's test for its last task goes after (runtime::drain).
+    home.task_ended();
+    for (std::size_t i = 0; i < count; ++i) {
+        // null: the check complete_task left with the finished task (frame_header.hpp).
+        release_task(batch[i], nullptr);
+    }
 }
 
 std::coroutine_handle<> worker::pop_injector() {

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include <weft/detail/cancellation.hpp>
+#include <weft/detail/frame_header.hpp>
 #include <weft/runtime_stats.hpp>
 
 #include "io/io_budget.hpp"
@@ -101,6 +102,20 @@ public:
         return true;
     }
 
+    // Owner thread only: `task` ended on this worker but is registered in another worker's
+    // shard (task_registry.hpp). It stays listed, with its running reference, until this
+    // worker unregisters it with others: when the batch is full or holds another shard's
+    // tasks, when the loop runs out of local work, at the injector's periodic check, and as
+    // the loop ends.
+    void unregister_later(frame_header* task) noexcept {
+        if (departed_count_ == departed_.size() ||
+            (departed_count_ != 0 && departed_shard_ != task->registry_shard)) {
+            unregister_departed();
+        }
+        departed_shard_ = task->registry_shard;
+        departed_[departed_count_++] = task;
+    }
+
     worker_stats stats() const noexcept;
 
     // Spends one unit of the running step's socket budget (io/io_budget.hpp); true if none
@@ -132,6 +147,9 @@ private:
     std::coroutine_handle<> steal_once();
     // Fires every timer whose deadline has come; true if any fired.
     bool fire_due_timers();
+    // Unlinks the batch of unregister_later from its shard, then drops each task's running
+    // reference.
+    void unregister_departed() noexcept;
     void stop_searching();
     // After queuing work on this worker: lets an idle worker come and steal it. The common
     // answer, nobody to wake (all awake, or one already searching), is one inline load.
@@ -198,6 +216,12 @@ private:
     // where the compiler makes symmetric transfer a tail call.
     std::coroutine_handle<> resumed_;
     std::coroutine_handle<> resume_next_;
+    // Tasks of another worker's shard that ended here, not unregistered yet (all of shard
+    // departed_shard_). 64: the shard's lock and line move once per 64 tasks, and the
+    // batch's frames stay small beside what a worker's queues hold.
+    std::array<frame_header*, 64> departed_{};
+    std::size_t departed_count_ = 0;
+    std::uint16_t departed_shard_ = 0;
     // Handles taken from the injector at once: half the FIFO queue, the size of the batches a
     // full queue moves there, so a burst of spawns goes through the injector's lock once per
     // 128 tasks each way. They land here, a member, so that no pop zeroes an array first.
