@@ -44,8 +44,10 @@ struct run_options {
     std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(5);
     // Receives the exception of a task that failed and whose exception nobody retrieved
     // (by awaiting the task, result(), exception() or a gather), when its last handle is
-    // gone (asyncio's "Task exception was never retrieved"). Empty: written to stderr. It
-    // runs on the worker that dropped the last handle and must not throw.
+    // gone, or, for a task without handles, once the worker it ended on lets it go, by that
+    // worker's next idle moment (asyncio's "Task exception was never retrieved"). Empty:
+    // written to stderr. It runs on the worker that dropped the last reference and must not
+    // throw.
     std::function<void(std::exception_ptr)> exception_handler = {};
     // weft::to_thread runs blocking calls on a pool of threads beside the workers, started
     // on demand up to this many (Tokio's default cap); further calls wait for a thread in
