@@ -108,8 +108,9 @@ public:
     // tasks, when the loop runs out of local work, at the injector's periodic check, and as
     // the loop ends.
     void unregister_later(frame_header* task) noexcept {
-        if (departed_count_ == departed_.size() ||
-            (departed_count_ != 0 && departed_shard_ != task->registry_shard)) {
+        // A loop: what a released frame's destructors do may refill the batch.
+        while (departed_count_ == departed_.size() ||
+               (departed_count_ != 0 && departed_shard_ != task->registry_shard)) {
             unregister_departed();
         }
         departed_shard_ = task->registry_shard;
