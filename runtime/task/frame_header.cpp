@@ -81,13 +81,14 @@ void end_last_reference_with_records(frame_header* header, unretrieved_check che
 
 void release_task(frame_header* header, unretrieved_check check) noexcept {
     // A count of 1 is the caller's reference alone, and nobody can make a new one without
-    // holding one (the registry that all_tasks() reads lost the task before its running
-    // reference went), so the last reference needs no RMW: a task awaited through its
-    // handle ends first and leaves the handle's release a load. The count goes to 0 all
-    // the same, which the frame's operator delete reads to tell a teardown from this.
-    // acquire: 1 was written by the release RMW of the previous holder to leave, which
-    // ends the release sequence of every holder's before it, so their uses happen before
-    // the destruction. relaxed store: the destruction that reads it is on this thread.
+    // holding one (all_tasks() makes one only to a task the registry lists, which it does
+    // while the running reference is held), so the last reference needs no RMW: a task
+    // awaited through its handle ends first and leaves the handle's release a load. The
+    // count goes to 0 all the same, which the frame's operator delete reads to tell a
+    // teardown from this. acquire: 1 was written by the release RMW of the previous holder
+    // to leave, which ends the release sequence of every holder's before it, so their uses
+    // happen before the destruction. relaxed store: the destruction that reads it is on
+    // this thread.
     if (header->refs.load(std::memory_order_acquire) == 1) {
         header->refs.store(0, std::memory_order_relaxed);
     } else if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
