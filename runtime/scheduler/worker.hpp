@@ -14,6 +14,10 @@
 //
 // The worker is the waker (task/waker.hpp) of its timer driver and of the reactor polls it
 // makes: the lower layers queue the tasks they wake through it, never through the worker.
+//
+// A task that ends here but was registered by another worker leaves the registry with a
+// batch of others (unregister_later), which the loop empties whenever it runs out of local
+// work, at the injector's periodic check and as it ends.
 #pragma once
 
 #include <array>
