@@ -6,8 +6,18 @@
 // makes the adjacent operations on top_ and bottom_ seq_cst, which gives the same single
 // order and is visible to ThreadSanitizer. The buffer grows to a power of two; old buffers
 // are kept until the deque dies, because a thief may still read a slot of one.
+//
+// The owner takes its items a share at a time. A pop that finds several items of the last
+// batch pushed (one gather's children) reserves the newest 1/workers of them with the one
+// seq_cst store and load that a single pop costs, and runs them from a private stack before
+// it touches the deque again; the older rest stay for the thieves. Reserved items are the
+// owner's alone: no thief can see them, so the loop returns them to the deque when it
+// ends. Pops keep the newest-first order: each reserved item is newer than what the deque
+// held below it, and older than what was pushed after it, which pop() therefore takes (or
+// reserves in turn) before it goes back to the item.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -19,7 +29,9 @@ namespace weft::detail {
 
 class fork_deque {
 public:
-    fork_deque() {
+    // `workers`: how many workers share the work, so the owner reserves 1/workers of a batch.
+    explicit fork_deque(std::size_t workers = 1)
+        : share_divisor_(static_cast<std::int64_t>(workers)) {
         rings_.push_back(std::make_unique<ring>(256));
         ring_.store(rings_.back().get());
     }
@@ -41,6 +53,7 @@ public:
         for (std::size_t i = 0; i < count; ++i) {
             buffer->put(bottom + static_cast<std::int64_t>(i), handles[count - 1 - i].address());
         }
+        batch_floor_ = bottom;
         // release: a thief that sees the new bottom sees every slot.
         bottom_.store(bottom + static_cast<std::int64_t>(count), std::memory_order_release);
     }
@@ -56,6 +69,7 @@ public:
             buffer = grow(buffer, top, bottom, bottom - top + 1);
         }
         buffer->put(bottom, handle.address());
+        batch_floor_ = bottom + 1; // a batch of one: nothing to reserve
         // release: as in push().
         bottom_.store(bottom + 1, std::memory_order_release);
     }
@@ -65,25 +79,62 @@ public:
         // relaxed, both: the owner's own bottom_, and a top_ that can only have grown since
         // the value read. If even that says empty, the deque is empty, and the worker loop
         // skips the seq_cst store of claim() on every step that finds no fork.
-        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
-        if (bottom < top_.load(std::memory_order_relaxed) || !claim(bottom)) {
-            return {};
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+        if (reserved_count_ != 0 && bottom == newest_reserved().floor) {
+            return take_reserved(); // nothing left that was pushed after it
         }
-        // relaxed: only the owner writes ring_ and the slots; a claimed slot is its own.
-        return std::coroutine_handle<>::from_address(
-            ring_.load(std::memory_order_relaxed)->get(bottom));
+        const std::int64_t top = top_.load(std::memory_order_relaxed);
+        if (bottom <= top) {
+            return reserved_count_ != 0 ? take_reserved() : std::coroutine_handle<>();
+        }
+        // The share of the last batch, of what was pushed after the newest reserved item,
+        // counted on a top_ that may be stale (then more items seem to be there than are,
+        // and reserve() finds out).
+        std::int64_t lower = std::max(batch_floor_, top);
+        if (reserved_count_ != 0) {
+            lower = std::max(lower, newest_reserved().floor);
+        }
+        const std::int64_t batch = bottom - lower;
+        const std::int64_t share =
+            std::min(share_divisor_ == 1 ? batch : (batch + share_divisor_ - 1) / share_divisor_,
+                     static_cast<std::int64_t>(reserve_capacity - reserved_count_));
+        if (share > 1 && reserve(bottom, share)) {
+            return take_reserved();
+        }
+        if (claim(bottom - 1)) {
+            // relaxed: only the owner writes ring_ and the slots; a claimed slot is its own.
+            return std::coroutine_handle<>::from_address(
+                ring_.load(std::memory_order_relaxed)->get(bottom - 1));
+        }
+        return reserved_count_ != 0 ? take_reserved() : std::coroutine_handle<>();
     }
 
     // Owner only: pop(), but only if the newest item is `handle`; true if it took it. A look
-    // at the owner's own bottom slot first, so that a deque whose newest item is another
-    // costs no seq_cst store.
+    // at the newest item first, so that a deque whose newest item is another costs no
+    // seq_cst store.
     bool pop_if(std::coroutine_handle<> handle) noexcept {
         // relaxed, all three: the owner's own bottom_, ring_ and slot; top_ only grows, so
         // a stale value can only make the look pass, and claim() decides.
-        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed) - 1;
-        return bottom >= top_.load(std::memory_order_relaxed) &&
-               ring_.load(std::memory_order_relaxed)->get(bottom) == handle.address() &&
-               claim(bottom);
+        const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+        if (reserved_count_ != 0 && bottom == newest_reserved().floor) {
+            if (newest_reserved().item != handle.address()) {
+                return false;
+            }
+            --reserved_count_;
+            return true;
+        }
+        return bottom > top_.load(std::memory_order_relaxed) &&
+               ring_.load(std::memory_order_relaxed)->get(bottom - 1) == handle.address() &&
+               claim(bottom - 1);
+    }
+
+    // Owner only, as its loop ends: puts the reserved items back where thieves can take
+    // them (a runner's worker leaves its loop between runs).
+    void return_reserved() {
+        for (std::size_t i = 0; i < reserved_count_; ++i) {
+            push_one(std::coroutine_handle<>::from_address(reserved_[i].item));
+        }
+        reserved_count_ = 0;
     }
 
     // Any thread: the oldest item, or null (also when it lost a race).
@@ -104,7 +155,7 @@ public:
         return std::coroutine_handle<>::from_address(item);
     }
 
-    // Any thread: whether the deque looks empty.
+    // Any thread: whether the deque looks empty (the owner's reserved items are not seen).
     bool empty() const noexcept {
         // seq_cst: the load half of the parker's store->load check (see idle.hpp).
         return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
@@ -114,6 +165,7 @@ public:
     void clear() noexcept {
         // relaxed: no other thread runs at shutdown.
         top_.store(bottom_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        reserved_count_ = 0;
     }
 
 private:
@@ -137,6 +189,57 @@ private:
         // slots below it.
         bottom_.store(bottom + 1, std::memory_order_release);
         return taken;
+    }
+
+    // Owner only: takes the `count` newest items, [bottom - count, bottom), onto the private
+    // stack (all of them, or all but the oldest if a thief won that one), if no thief took
+    // any but the oldest; else leaves the rest in the deque and returns false.
+    bool reserve(std::int64_t bottom, std::int64_t count) noexcept {
+        std::int64_t floor = bottom - count;
+        // seq_cst (this store and the load of top_): claim()'s fence, for all `count` items
+        // at once. A thief takes index i after it read top_ == i, then bottom_. If it read
+        // bottom_ after this store, i < floor; if before, its read of top_ came before this
+        // store, and so before the load below, which then reads at least i. So no index
+        // above the top read here can go to a thief, and only that index itself can be
+        // contended.
+        bottom_.store(floor, std::memory_order_seq_cst);
+        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        std::int64_t first = floor;
+        if (top == floor) {
+            // The reservation reaches the top: race the thieves for that item, as claim()
+            // does for the last one. seq_cst: as there. Either way top_ is now floor + 1,
+            // and bottom_ goes there too (release, as in claim()), leaving the deque empty.
+            if (!top_.compare_exchange_strong(top, top + 1, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed)) {
+                first = floor + 1; // a thief took it
+            }
+            floor += 1;
+            bottom_.store(floor, std::memory_order_release);
+        } else if (top > floor) {
+            // Thieves took some of the items: restore bottom_ (release, as in claim()) and
+            // let the caller take one.
+            bottom_.store(bottom, std::memory_order_release);
+            return false;
+        }
+        // relaxed: only the owner writes ring_ and the slots.
+        ring* buffer = ring_.load(std::memory_order_relaxed);
+        reserved_item* next = reserved_ + reserved_count_;
+        for (std::int64_t i = first; i < bottom; ++i) {
+            *next++ = {buffer->get(i), floor};
+        }
+        reserved_count_ = static_cast<std::size_t>(next - reserved_);
+        return true;
+    }
+
+    // A reserved item, and bottom_ as its reservation left it: while bottom_ is back there,
+    // nothing pushed after the item is left in the deque, and the item is the newest.
+    struct reserved_item {
+        void* item;
+        std::int64_t floor;
+    };
+    const reserved_item& newest_reserved() const noexcept { return reserved_[reserved_count_ - 1]; }
+    std::coroutine_handle<> take_reserved() noexcept {
+        return std::coroutine_handle<>::from_address(reserved_[--reserved_count_].item);
     }
 
     struct ring {
@@ -174,6 +277,16 @@ private:
     alignas(64) std::atomic<std::int64_t> bottom_{0};
     std::atomic<ring*> ring_{nullptr};
     std::vector<std::unique_ptr<ring>> rings_;
+
+    // The owner's alone. A gather pushes its children in one batch; batch_floor_ is where the
+    // last one starts, so a reservation takes one gather's children, never the older and
+    // larger subtrees below them.
+    static constexpr std::size_t reserve_capacity = 16;
+    const std::int64_t share_divisor_;
+    std::int64_t batch_floor_ = 0;
+    // The private stack, newest last.
+    std::size_t reserved_count_ = 0;
+    reserved_item reserved_[reserve_capacity];
 };
 
 } // namespace weft::detail

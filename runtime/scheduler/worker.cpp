@@ -78,7 +78,7 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 } // namespace
 
 worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
-    : waker(owner), timers(*this, owner.virtual_time()), id_(id),
+    : waker(owner), forks(workers), timers(*this, owner.virtual_time()), id_(id),
       peers_(workers > 1 ? &owner.idle() : nullptr), overflow_(owner.injector()),
       timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
       injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
@@ -141,6 +141,7 @@ void worker::run() {
             resumed_.resume();
         }
     }
+    forks.return_reserved();
     if (departed_count_ != 0) {
         unregister_departed();
     }

@@ -2,11 +2,14 @@
 // pops for the owner, FIFO steals from the top, growth past 256 through several doublings and in
 // one step for a large batch, and races of the owner against two thieves in which no item,
 // least of all the last one, is ever handed to two takers; pop_if, which takes the newest
-// item back only if it is the one named, in the same races.
+// item back only if it is the one named, in the same races; and the owner's reservation of
+// its share of a batch, which keeps the newest-first order, hides the reserved items from
+// thieves until return_reserved(), and hands no item to two takers when thieves race it.
 #include "scheduler/fork_deque.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <coroutine>
@@ -235,6 +238,134 @@ TEST(ForkDeque, PopIfOfTheLastItemLeavesNothingToSteal) {
     EXPECT_EQ(value_of(deque.pop()), 2u);
 }
 
+void push_batch(fork_deque& deque, std::uint32_t first, std::uint32_t last) {
+    std::vector<std::coroutine_handle<>> batch;
+    for (std::uint32_t value = first; value <= last; ++value) {
+        batch.push_back(fake_handle(value));
+    }
+    deque.push(batch.data(), batch.size());
+}
+
+TEST(ForkDequeReservation, OneWorkerTakesAWholeBatchOutOfTheThievesReach) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 8);
+
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+    EXPECT_TRUE(deque.empty());
+    EXPECT_FALSE(deque.steal());
+    EXPECT_EQ(pop_all(deque), range(2, 8));
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDequeReservation, TwoWorkersLeaveTheOlderHalfOfABatchToThieves) {
+    fork_deque deque(2);
+    push_batch(deque, 1, 8);
+
+    EXPECT_EQ(value_of(deque.pop()), 1u); // reserves 1 to 4
+    EXPECT_EQ(steal_all(deque), descending(8, 5));
+    EXPECT_EQ(pop_all(deque), range(2, 4));
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDequeReservation, AShareIsRoundedUpAndTakenAgainFromWhatIsLeft) {
+    fork_deque deque(2);
+    push_batch(deque, 1, 7);
+
+    EXPECT_EQ(value_of(deque.pop()), 1u); // reserves 1 to 4 of seven
+    for (std::uint32_t value = 2; value <= 4; ++value) {
+        ASSERT_EQ(value_of(deque.pop()), value);
+    }
+    EXPECT_EQ(value_of(deque.pop()), 5u); // reserves 5 and 6, leaving 7
+    EXPECT_EQ(value_of(deque.steal()), 7u);
+    EXPECT_EQ(value_of(deque.pop()), 6u);
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDequeReservation, ItemsPushedBeforeTheBatchAreNeverReserved) {
+    fork_deque deque(1);
+    push_range(deque, 1, 3); // three batches of one
+    push_batch(deque, 10, 12);
+
+    EXPECT_EQ(value_of(deque.pop()), 10u);
+    EXPECT_EQ(steal_all(deque), range(1, 3));
+    EXPECT_EQ(pop_all(deque), range(11, 12));
+}
+
+TEST(ForkDequeReservation, WhatIsPushedAfterAReservationIsPoppedBeforeTheReservedItems) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 3);
+    EXPECT_EQ(value_of(deque.pop()), 1u); // reserves 1 to 3
+
+    push_batch(deque, 10, 12);
+    EXPECT_EQ(value_of(deque.pop()), 10u); // reserves 10 to 12 above them
+    push_one(deque, fake_handle(20));
+    push_one(deque, fake_handle(21));
+
+    EXPECT_EQ(pop_all(deque), (std::vector<std::uint32_t>{21, 20, 11, 12, 2, 3}));
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDequeReservation, AReservedItemIsPoppedOnceTheItemsPushedAfterItWereStolen) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 3);
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+    push_one(deque, fake_handle(20));
+
+    EXPECT_EQ(value_of(deque.steal()), 20u);
+    EXPECT_FALSE(deque.pop_if(fake_handle(3))); // 2 is the newest
+    EXPECT_EQ(value_of(deque.pop()), 2u);
+    EXPECT_EQ(value_of(deque.pop()), 3u);
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDequeReservation, PopIfTakesTheNewestReservedItemOnlyWhenItIsTheOneAsked) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 3);
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+
+    EXPECT_FALSE(deque.pop_if(fake_handle(3)));
+    EXPECT_TRUE(deque.pop_if(fake_handle(2)));
+    EXPECT_TRUE(deque.pop_if(fake_handle(3)));
+    EXPECT_FALSE(deque.pop_if(fake_handle(3)));
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDequeReservation, ReturnReservedHandsTheReservedItemsBackToThieves) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 4);
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+    EXPECT_FALSE(deque.steal());
+
+    deque.return_reserved();
+
+    EXPECT_FALSE(deque.empty());
+    EXPECT_EQ(steal_all(deque), descending(4, 2));
+    EXPECT_FALSE(deque.pop());
+}
+
+TEST(ForkDequeReservation, ClearForgetsTheReservedItems) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 4);
+    EXPECT_EQ(value_of(deque.pop()), 1u);
+
+    deque.clear();
+
+    EXPECT_FALSE(deque.pop());
+    EXPECT_FALSE(deque.pop_if(fake_handle(2)));
+    push_batch(deque, 5, 6);
+    EXPECT_EQ(pop_all(deque), range(5, 6));
+}
+
+TEST(ForkDequeReservation, AtMostSixteenItemsAreReservedAtOnce) {
+    fork_deque deque(1);
+    push_batch(deque, 1, 40);
+
+    EXPECT_EQ(value_of(deque.pop()), 1u); // reserves 1 to 16
+    EXPECT_EQ(value_of(deque.steal()), 40u);
+    EXPECT_EQ(steal_all(deque), descending(39, 17));
+    EXPECT_EQ(pop_all(deque), range(2, 16));
+}
+
 // Counts how many times each item was taken, from any thread.
 class tally {
 public:
@@ -364,6 +495,46 @@ TEST_F(ForkDequeRace, PopIfRacesNeverHandOneItemToTwoTakers) {
         }
     }
     finish_and_check();
+}
+
+// The owner pushes batches of one to twenty items (a gather's children) and pops them a share
+// at a time, while two thieves steal from the other end, and now and then takes one back with
+// pop_if; every item must be taken exactly once. With one worker's share a reservation takes
+// a whole batch, and so often races the thieves for its oldest item; with two, half of it.
+void race_reservations(std::size_t workers, unsigned seed) {
+    constexpr std::uint32_t items = 500'000;
+    fork_deque deque(workers);
+    tally taken(items);
+    two_thieves thieves(deque, taken);
+    std::minstd_rand random(seed);
+    std::uint32_t next = 1;
+    while (next <= items) {
+        const std::uint32_t last =
+            std::min(items, next + static_cast<std::uint32_t>(random() % 20));
+        push_batch(deque, next, last);
+        const std::uint32_t newest = next;
+        next = last + 1;
+        if (random() % 4 == 0 && deque.pop_if(fake_handle(newest))) {
+            taken.take(fake_handle(newest));
+        }
+        for (unsigned pops = random() % 12; pops > 0; --pops) {
+            if (std::coroutine_handle<> handle = deque.pop()) {
+                taken.take(handle);
+            }
+        }
+    }
+    thieves.owner_finished(taken);
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDequeReservationRace, WholeBatchReservationsNeverHandOneItemToTwoTakers) {
+    race_reservations(1, 7);
+}
+
+TEST(ForkDequeReservationRace, HalfBatchReservationsNeverHandOneItemToTwoTakers) {
+    race_reservations(2, 11);
 }
 
 // Each round starts a fresh deque and pushes 4000 items in batches, faster than two thieves
