@@ -80,21 +80,20 @@ public:
         // the value read. If even that says empty, the deque is empty, and the worker loop
         // skips the seq_cst store of claim() on every step that finds no fork.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
-        if (reserved_count_ != 0 && bottom == newest_reserved().floor) {
+        const std::int64_t newest_floor = newest_floor_;
+        if (bottom == newest_floor) {
             return take_reserved(); // nothing left that was pushed after it
         }
         const std::int64_t top = top_.load(std::memory_order_relaxed);
         if (bottom <= top) {
-            return reserved_count_ != 0 ? take_reserved() : std::coroutine_handle<>();
+            // Empty, though items may have been pushed after the newest reserved one (and
+            // stolen since).
+            return newest_floor != no_reserved ? take_reserved() : std::coroutine_handle<>();
         }
         // The share of the last batch, of what was pushed after the newest reserved item,
         // counted on a top_ that may be stale (then more items seem to be there than are,
         // and reserve() finds out).
-        std::int64_t lower = std::max(batch_floor_, top);
-        if (reserved_count_ != 0) {
-            lower = std::max(lower, newest_reserved().floor);
-        }
-        const std::int64_t batch = bottom - lower;
+        const std::int64_t batch = bottom - std::max({batch_floor_, top, newest_floor});
         const std::int64_t share =
             std::min(share_divisor_ == 1 ? batch : (batch + share_divisor_ - 1) / share_divisor_,
                      static_cast<std::int64_t>(reserve_capacity - reserved_count_));
@@ -116,11 +115,11 @@ public:
         // relaxed, all three: the owner's own bottom_, ring_ and slot; top_ only grows, so
         // a stale value can only make the look pass, and claim() decides.
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
-        if (reserved_count_ != 0 && bottom == newest_reserved().floor) {
-            if (newest_reserved().item != handle.address()) {
+        if (bottom == newest_floor_) {
+            if (reserved_[reserved_count_].item != handle.address()) {
                 return false;
             }
-            --reserved_count_;
+            take_reserved();
             return true;
         }
         return bottom > top_.load(std::memory_order_relaxed) &&
@@ -131,10 +130,11 @@ public:
     // Owner only, as its loop ends: puts the reserved items back where thieves can take
     // them (a runner's worker leaves its loop between runs).
     void return_reserved() {
-        for (std::size_t i = 0; i < reserved_count_; ++i) {
+        for (std::size_t i = 1; i <= reserved_count_; ++i) {
             push_one(std::coroutine_handle<>::from_address(reserved_[i].item));
         }
         reserved_count_ = 0;
+        newest_floor_ = no_reserved;
     }
 
     // Any thread: the oldest item, or null (also when it lost a race).
@@ -166,6 +166,7 @@ public:
         // relaxed: no other thread runs at shutdown.
         top_.store(bottom_.load(std::memory_order_relaxed), std::memory_order_relaxed);
         reserved_count_ = 0;
+        newest_floor_ = no_reserved;
     }
 
 private:
@@ -223,11 +224,12 @@ private:
         }
         // relaxed: only the owner writes ring_ and the slots.
         ring* buffer = ring_.load(std::memory_order_relaxed);
-        reserved_item* next = reserved_ + reserved_count_;
+        reserved_item* next = reserved_ + reserved_count_ + 1;
         for (std::int64_t i = first; i < bottom; ++i) {
             *next++ = {buffer->get(i), floor};
         }
-        reserved_count_ = static_cast<std::size_t>(next - reserved_);
+        reserved_count_ = static_cast<std::size_t>(next - reserved_) - 1;
+        newest_floor_ = floor;
         return true;
     }
 
@@ -237,9 +239,10 @@ private:
         void* item;
         std::int64_t floor;
     };
-    const reserved_item& newest_reserved() const noexcept { return reserved_[reserved_count_ - 1]; }
     std::coroutine_handle<> take_reserved() noexcept {
-        return std::coroutine_handle<>::from_address(reserved_[--reserved_count_].item);
+        void* item = reserved_[reserved_count_--].item;
+        newest_floor_ = reserved_[reserved_count_].floor;
+        return std::coroutine_handle<>::from_address(item);
     }
 
     struct ring {
@@ -284,9 +287,13 @@ private:
     static constexpr std::size_t reserve_capacity = 16;
     const std::int64_t share_divisor_;
     std::int64_t batch_floor_ = 0;
-    // The private stack, newest last.
+    // The private stack, reserved_[1 .. reserved_count_], newest last, above an entry that
+    // stands for none; and the floor of its newest item, or no_reserved (below every index)
+    // when it is empty, so that one comparison with bottom_ tells whether that item is next.
+    static constexpr std::int64_t no_reserved = -1;
+    std::int64_t newest_floor_ = no_reserved;
     std::size_t reserved_count_ = 0;
-    reserved_item reserved_[reserve_capacity];
+    reserved_item reserved_[reserve_capacity + 1] = {{nullptr, no_reserved}};
 };
 
 } // namespace weft::detail
