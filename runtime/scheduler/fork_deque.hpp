@@ -8,9 +8,10 @@
 // are kept until the deque dies, because a thief may still read a slot of one.
 //
 // The owner takes its items a share at a time. A pop that finds several items of the last
-// batch pushed (one gather's children) reserves the newest 1/workers of them with the one
-// seq_cst store and load that a single pop costs, and runs them from a private stack before
-// it touches the deque again; the older rest stay for the thieves. Reserved items are the
+// batch pushed (one gather's children) reserves the newest of them, as many as leave the
+// thieves (workers - 1)/workers of the deque (the older items below the batch count first),
+// with the one seq_cst store and load that a single pop costs, and runs them from a private
+// stack before it touches the deque again. Reserved items are the
 // owner's alone: no thief can see them, so the loop returns them to the deque when it
 // ends. Pops keep the newest-first order: each reserved item is newer than what the deque
 // held below it, and older than what was pushed after it, which pop() therefore takes (or
@@ -29,7 +30,8 @@ namespace weft::detail {
 
 class fork_deque {
 public:
-    // `workers`: how many workers share the work, so the owner reserves 1/workers of a batch.
+    // `workers`: how many workers share the work; the owner's reservations leave the others
+    // (workers - 1)/workers of the deque.
     explicit fork_deque(std::size_t workers = 1)
         : share_divisor_(static_cast<std::int64_t>(workers)) {
         rings_.push_back(std::make_unique<ring>(256));
@@ -93,9 +95,15 @@ public:
         // The share of the last batch, of what was pushed after the newest reserved item,
         // counted on a top_ that may be stale (then more items seem to be there than are,
         // and reserve() finds out).
-        const std::int64_t batch = bottom - std::max({batch_floor_, top, newest_floor});
+        const std::int64_t batch_start = std::max({batch_floor_, top, newest_floor});
+        const std::int64_t batch = bottom - batch_start;
+        // The thieves keep (workers - 1)/workers of the deque, the older items below the
+        // batch first.
+        const std::int64_t total = bottom - top;
+        const std::int64_t thieves_keep =
+            share_divisor_ == 1 ? 0 : total - (total + share_divisor_ - 1) / share_divisor_;
         const std::int64_t share =
-            std::min(share_divisor_ == 1 ? batch : (batch + share_divisor_ - 1) / share_divisor_,
+            std::min(batch - std::max<std::int64_t>(0, thieves_keep - (batch_start - top)),
                      static_cast<std::int64_t>(reserve_capacity - reserved_count_));
         if (share > 1 && reserve(bottom, share)) {
             return take_reserved();

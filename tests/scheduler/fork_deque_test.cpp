@@ -3,8 +3,9 @@
 // one step for a large batch, and races of the owner against two thieves in which no item,
 // least of all the last one, is ever handed to two takers; pop_if, which takes the newest
 // item back only if it is the one named, in the same races; and the owner's reservation of
-// its share of a batch, which keeps the newest-first order, hides the reserved items from
-// thieves until return_reserved(), and hands no item to two takers when thieves race it.
+// its share of a batch (all of it with one worker; with two, what leaves the thieves half of
+// the deque, older items first), which keeps the newest-first order, hides the reserved items
+// from thieves until return_reserved(), and hands no item to two takers when thieves race it.
 #include "scheduler/fork_deque.hpp"
 
 #include <gtest/gtest.h>
@@ -265,6 +266,26 @@ TEST(ForkDequeReservation, TwoWorkersLeaveTheOlderHalfOfABatchToThieves) {
     EXPECT_EQ(steal_all(deque), descending(8, 5));
     EXPECT_EQ(pop_all(deque), range(2, 4));
     EXPECT_TRUE(deque.empty());
+}
+
+TEST(ForkDequeReservation, TwoWorkersTakeAWholeBatchWhenOlderItemsAreLeftToThieves) {
+    fork_deque deque(2);
+    push_range(deque, 1, 8); // eight batches of one, below the batch
+    push_batch(deque, 10, 13);
+
+    EXPECT_EQ(value_of(deque.pop()), 10u); // the thieves keep 1 to 8, half of twelve and more
+    EXPECT_EQ(steal_all(deque), range(1, 8));
+    EXPECT_EQ(pop_all(deque), range(11, 13));
+}
+
+TEST(ForkDequeReservation, OlderItemsCountTowardsTheThievesHalf) {
+    fork_deque deque(2);
+    push_range(deque, 1, 2);
+    push_batch(deque, 10, 15);
+
+    EXPECT_EQ(value_of(deque.pop()), 10u); // eight in all: the thieves keep 1, 2, 14 and 15
+    EXPECT_EQ(steal_all(deque), (std::vector<std::uint32_t>{1, 2, 15, 14}));
+    EXPECT_EQ(pop_all(deque), range(11, 13));
 }
 
 TEST(ForkDequeReservation, AShareIsRoundedUpAndTakenAgainFromWhatIsLeft) {
