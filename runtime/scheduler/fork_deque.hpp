@@ -31,9 +31,10 @@ namespace weft::detail {
 class fork_deque {
 public:
     // `workers`: how many workers share the work; the owner's reservations leave the others
-    // (workers - 1)/workers of the deque.
-    explicit fork_deque(std::size_t workers = 1)
-        : share_divisor_(static_cast<std::int64_t>(workers)) {
+    // (workers - 1)/workers of the deque. Without `thieves` (a runtime of one worker) nobody
+    // but the owner ever touches the deque, and its pops need no fence.
+    explicit fork_deque(std::size_t workers = 1, bool thieves = true)
+        : share_divisor_(static_cast<std::int64_t>(workers)), thieves_(thieves) {
         rings_.push_back(std::make_unique<ring>(256));
         ring_.store(rings_.back().get());
     }
@@ -182,6 +183,11 @@ private:
     // true if this thread has it. Either way the deque then holds the items below it,
     // [top_, bottom): all of them when it was not the last, none when it was.
     bool claim(std::int64_t bottom) noexcept {
+        if (!thieves_) {
+            // release: keeps bottom_ a publishing store; nobody else takes items.
+            bottom_.store(bottom, std::memory_order_release);
+            return true;
+        }
         // seq_cst (this store and the load of top_): stand where the algorithm's fence
         // is, so a thief and the owner cannot both miss each other on the last item.
         bottom_.store(bottom, std::memory_order_seq_cst);
@@ -205,6 +211,12 @@ private:
     // any but the oldest; else leaves the rest in the deque and returns false.
     bool reserve(std::int64_t bottom, std::int64_t count) noexcept {
         std::int64_t floor = bottom - count;
+        if (!thieves_) {
+            // release: as in claim().
+            bottom_.store(floor, std::memory_order_release);
+            take_onto_reserved(floor, bottom, floor);
+            return true;
+        }
         // seq_cst (this store and the load of top_): claim()'s fence, for all `count` items
         // at once. A thief takes index i after it read top_ == i, then bottom_. If it read
         // bottom_ after this store, i < floor; if before, its read of top_ came before this
@@ -230,6 +242,12 @@ private:
             bottom_.store(bottom, std::memory_order_release);
             return false;
         }
+        take_onto_reserved(first, bottom, floor);
+        return true;
+    }
+
+    // Copies the items [first, bottom) onto the private stack, each with `floor`.
+    void take_onto_reserved(std::int64_t first, std::int64_t bottom, std::int64_t floor) noexcept {
         // relaxed: only the owner writes ring_ and the slots.
         ring* buffer = ring_.load(std::memory_order_relaxed);
         reserved_item* next = reserved_ + reserved_count_ + 1;
@@ -238,7 +256,6 @@ private:
         }
         reserved_count_ = static_cast<std::size_t>(next - reserved_) - 1;
         newest_floor_ = floor;
-        return true;
     }
 
     // A reserved item, and bottom_ as its reservation left it: while bottom_ is back there,
@@ -294,6 +311,7 @@ private:
     // larger subtrees below them.
     static constexpr std::size_t reserve_capacity = 16;
     const std::int64_t share_divisor_;
+    const bool thieves_;
     std::int64_t batch_floor_ = 0;
     // The private stack, reserved_[1 .. reserved_count_], newest last, above an entry that
     // stands for none; and the floor of its newest item, or no_reserved (below every index)

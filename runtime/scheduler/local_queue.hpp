@@ -26,6 +26,10 @@ class local_queue {
 public:
     static constexpr std::uint32_t capacity = 256;
 
+    // Without `thieves` (a runtime of one worker) nobody but the owner ever takes items, and
+    // a pop needs no CAS.
+    explicit local_queue(bool thieves = true) : thieves_(thieves) {}
+
     // Owner only.
     // The queue with room is the inline path; a full one goes out of line, so that the
     // callers on the spawn path keep few registers.
@@ -61,6 +65,9 @@ public:
 
     // Owner only: the oldest item, or null.
     std::coroutine_handle<> pop() noexcept {
+        if (!thieves_) {
+            return pop_alone();
+        }
         // acquire: as in push; also orders the slot read after the claim.
         std::uint64_t head = head_.load(std::memory_order_acquire);
         for (;;) {
@@ -215,8 +222,23 @@ private:
         return true;
     }
 
+    // pop() with no thieves: only this thread writes head_.
+    std::coroutine_handle<> pop_alone() noexcept {
+        // relaxed, both: the owner's own indexes.
+        const std::uint32_t real = unpack(head_.load(std::memory_order_relaxed)).second;
+        if (real == tail_.load(std::memory_order_relaxed)) {
+            return {};
+        }
+        // release: keeps head_ the store that hands slots back, as a thief's CAS is.
+        head_.store(pack(real + 1, real + 1), std::memory_order_release);
+        // relaxed: the owner wrote this slot itself.
+        return std::coroutine_handle<>::from_address(
+            slots_[real % capacity].load(std::memory_order_relaxed));
+    }
+
     alignas(64) std::atomic<std::uint64_t> head_{0};
     alignas(64) std::atomic<std::uint32_t> tail_{0};
+    const bool thieves_;
     std::array<std::atomic<void*>, capacity> slots_{};
     // move_half_to's batch, a member so that no overflow zeroes an array first. Owner only.
     std::array<std::coroutine_handle<>, capacity / 2 + 1> overflow_batch_;

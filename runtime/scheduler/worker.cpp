@@ -78,10 +78,11 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 } // namespace
 
 worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
-    : waker(owner), forks(workers), timers(*this, owner.virtual_time()), id_(id),
-      peers_(workers > 1 ? &owner.idle() : nullptr), overflow_(owner.injector()),
-      timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
-      injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
+    : waker(owner), ready(workers > 1), forks(workers, workers > 1),
+      timers(*this, owner.virtual_time()), id_(id), peers_(workers > 1 ? &owner.idle() : nullptr),
+      overflow_(owner.injector()), timer_check_tick_(timer_check_interval),
+      io_poll_tick_(io_poll_interval), injector_check_tick_(injector_check_interval),
+      fifo_check_tick_(fifo_check_interval),
       next_periodic_tick_(std::min(
           {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval})),
       random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}

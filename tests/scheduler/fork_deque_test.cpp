@@ -5,7 +5,8 @@
 // item back only if it is the one named, in the same races; and the owner's reservation of
 // its share of a batch (all of it with one worker; with two, what leaves the thieves half of
 // the deque, older items first), which keeps the newest-first order, hides the reserved items
-// from thieves until return_reserved(), and hands no item to two takers when thieves race it.
+// from thieves until return_reserved(), and hands no item to two takers when thieves race it;
+// and the fork stack of a runtime of one worker, which has no thieves and pops without a fence.
 #include "scheduler/fork_deque.hpp"
 
 #include <gtest/gtest.h>
@@ -385,6 +386,45 @@ TEST(ForkDequeReservation, AtMostSixteenItemsAreReservedAtOnce) {
     EXPECT_EQ(value_of(deque.steal()), 40u);
     EXPECT_EQ(steal_all(deque), descending(39, 17));
     EXPECT_EQ(pop_all(deque), range(2, 16));
+}
+
+// A runtime of one worker has no thieves, and its fork stack pops, takes back and reserves
+// without a fence: the same items in the same order as a deque made for thieves, through
+// batches that grow the ring.
+TEST(ForkDequeWithoutThieves, PopsTakesBackAndReservesAsADequeMadeForThieves) {
+    fork_deque alone(1, false);
+    fork_deque shared(1);
+    std::minstd_rand random(13);
+    std::vector<std::uint32_t> taken;
+    std::uint32_t next = 1;
+    for (int round = 0; round < 3000; ++round) {
+        const std::uint32_t last = next + static_cast<std::uint32_t>(random() % 20);
+        push_batch(alone, next, last);
+        push_batch(shared, next, last);
+        const std::uint32_t newest = next;
+        next = last + 1;
+        if (random() % 4 == 0) {
+            const bool taken_back = alone.pop_if(fake_handle(newest));
+            ASSERT_EQ(taken_back, shared.pop_if(fake_handle(newest)));
+            if (taken_back) {
+                taken.push_back(newest);
+            }
+        }
+        for (unsigned pops = random() % 12; pops > 0; --pops) {
+            const std::coroutine_handle<> handle = alone.pop();
+            ASSERT_EQ(handle, shared.pop());
+            if (!handle) {
+                break;
+            }
+            taken.push_back(value_of(handle));
+        }
+    }
+    const std::vector<std::uint32_t> rest = pop_all(alone);
+    EXPECT_EQ(rest, pop_all(shared));
+    taken.insert(taken.end(), rest.begin(), rest.end());
+    std::sort(taken.begin(), taken.end());
+    EXPECT_EQ(taken, range(1, next - 1));
+    EXPECT_TRUE(alone.empty());
 }
 
 // Counts how many times each item was taken, from any thread.

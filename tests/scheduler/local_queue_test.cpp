@@ -1,7 +1,8 @@
 // Tests weft::detail::local_queue (runtime/scheduler/local_queue.hpp): FIFO order for the owner,
 // overflow of the older half to the injector, steal_into's half-rounded-up claim and its refusal to
 // fill a thief's queue past half, and a race of one owner and three thieves in which every
-// item, including those that overflowed, is taken exactly once.
+// item, including those that overflowed, is taken exactly once; and the queue of a runtime of
+// one worker, which has no thieves and pops without a CAS.
 #include "scheduler/local_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -95,6 +96,34 @@ TEST(LocalQueue, FifoOrderHoldsWhileTheIndexesWrapTheRingManyTimes) {
 
     EXPECT_EQ(popped, range(1, next - 1));
     EXPECT_TRUE(overflow.empty());
+}
+
+// A runtime of one worker has no thieves, and its queue pops without a CAS: the same order,
+// through wraps of the ring and an overflow to the injector.
+TEST(LocalQueue, WithoutThievesTheOwnerPopsInOrderThroughWrapsAndOverflow) {
+    local_queue queue(false);
+    injector overflow;
+    EXPECT_TRUE(queue.empty());
+    std::vector<std::uint32_t> popped;
+    std::uint32_t next = 1;
+    for (int cycle = 0; cycle < 40; ++cycle) {
+        for (int i = 0; i < 150; ++i) {
+            queue.push(fake_handle(next++), overflow);
+        }
+        for (int i = 0; i < 150; ++i) {
+            popped.push_back(value_of(queue.pop()));
+        }
+    }
+    EXPECT_TRUE(queue.empty());
+    EXPECT_FALSE(queue.pop());
+    EXPECT_EQ(popped, range(1, next - 1));
+
+    push_range(queue, overflow, next, next + capacity);
+    std::vector<std::uint32_t> expected_overflow = range(next, next + capacity / 2 - 1);
+    expected_overflow.push_back(next + capacity);
+    EXPECT_EQ(drain(overflow), expected_overflow);
+    EXPECT_EQ(drain(queue), range(next + capacity / 2, next + capacity - 1));
+    EXPECT_TRUE(queue.empty());
 }
 
 TEST(LocalQueue, FullQueueHoldsCapacityItemsWithoutOverflowing) {
