@@ -16,6 +16,9 @@
 // ends. Pops keep the newest-first order: each reserved item is newer than what the deque
 // held below it, and older than what was pushed after it, which pop() therefore takes (or
 // reserves in turn) before it goes back to the item.
+//
+// A runtime of one worker has no thieves, and makes its deque without them: a claim or a
+// reservation is then a release store of bottom_, with no seq_cst pair and no CAS.
 #pragma once
 
 #include <algorithm>

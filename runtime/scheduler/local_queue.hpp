@@ -9,7 +9,9 @@
 // thief copies at a time (a second gives up), which keeps the claim to one range. Indexes
 // wrap modulo 2^32; only differences are compared.
 //
-// A full queue moves its older half, with the new item, to the injector in one batch.
+// A full queue moves its older half, with the new item, to the injector in one batch. A
+// runtime of one worker has no thieves, and makes its queue without them: its pops are a
+// load and a store (pop_alone), with no CAS.
 #pragma once
 
 #include <array>
