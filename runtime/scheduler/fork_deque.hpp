@@ -11,11 +11,11 @@
 // batch pushed (one gather's children) reserves the newest of them, as many as leave the
 // thieves (workers - 1)/workers of the deque (the older items below the batch count first),
 // with the one seq_cst store and load that a single pop costs, and runs them from a private
-// stack before it touches the deque again. Reserved items are the
-// owner's alone: no thief can see them, so the loop returns them to the deque when it
-// ends. Pops keep the newest-first order: each reserved item is newer than what the deque
-// held below it, and older than what was pushed after it, which pop() therefore takes (or
-// reserves in turn) before it goes back to the item.
+// stack before it touches the deque again. Reserved items are the owner's alone: no thief
+// can see them, so the loop returns them to the deque when it ends. Pops keep the
+// newest-first order: each reserved item is newer than what the deque held below it, and
+// older than what was pushed after it, which pop() therefore takes (or reserves in turn)
+// before it goes back to the item.
 //
 // A runtime of one worker has no thieves, and makes its deque without them: a claim or a
 // reservation is then a release store of bottom_, with no seq_cst pair and no CAS.
