@@ -75,7 +75,7 @@ public:
     // launcher keeps one), registers it in the shard of `launcher` and queues its first
     // step on launcher's FIFO queue. `launcher` is the calling thread's worker (worker 0
     // for main, before the other threads start); without one (a thread that is none of
-    // this runtime's workers) the task joins shard 0 and the injector.
+    // this runtime's workers) the task joins the registry's outside shard and the injector.
     void launch(frame_header* header, std::coroutine_handle<> handle, std::uint32_t references,
                 worker* launcher);
 
@@ -203,7 +203,7 @@ inline void runtime::launch(frame_header* header, std::coroutine_handle<> handle
     // relaxed: the frame is not shared yet; queuing it (a release, or for main the
     // creation of the other threads) publishes the count.
     header->refs.store(references, std::memory_order_relaxed);
-    registry_.add(header, launcher != nullptr ? launcher->id() : 0);
+    registry_.add(header, launcher != nullptr ? launcher->id() : registry_.outside_shard());
     if (launcher != nullptr) {
         launcher->push_ready(handle);
     } else {

@@ -2,7 +2,9 @@
 // lists, and the tasks that end on another worker than the one that registered them, which
 // leave the registry later with a batch of others (worker::unregister_later): they are not
 // pending meanwhile, each is freed once, a failure nobody retrieved is reported once, and
-// the shutdown's drain still sees every one of them leave.
+// the shutdown's drain still sees every one of them leave. A runtime of one worker keeps its
+// worker's shard without a lock, and the tasks launched from other threads in the outside
+// shard, which keeps one.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -45,6 +48,25 @@ TEST(TaskRegistry, RemoveBatchUnlinksEachTaskOfTheBatchAndKeepsTheRest) {
     registry.remove(&headers[5]);
     EXPECT_TRUE(registry.empty());
     EXPECT_EQ(registry.size(), 0U);
+}
+
+TEST(TaskRegistry, TheOutsideShardComesAfterTheWorkersShards) {
+    weft::detail::task_registry alone(1);
+    EXPECT_EQ(alone.outside_shard(), 1U);
+    weft::detail::task_registry pair(2);
+    EXPECT_EQ(pair.outside_shard(), 2U);
+    std::vector<weft::detail::frame_header> headers(3);
+    alone.add(&headers[0], 0);
+    alone.add(&headers[1], alone.outside_shard());
+    alone.add(&headers[2], 0);
+    EXPECT_EQ(headers[1].registry_shard, 1U);
+    EXPECT_EQ(listed(alone),
+              (std::vector<weft::detail::frame_header*>{&headers[2], &headers[0], &headers[1]}));
+    alone.remove(&headers[0]);
+    alone.remove(&headers[1]);
+    EXPECT_EQ(listed(alone), (std::vector<weft::detail::frame_header*>{&headers[2]}));
+    alone.remove(&headers[2]);
+    EXPECT_TRUE(alone.empty());
 }
 
 // Tasks made by a task that then keeps its worker busy until they have all run, so the
@@ -167,6 +189,89 @@ TEST(TaskRegistry, TheDrainSeesTasksThatEndOnAnotherWorkerLeave) {
     // A drain that missed a task's leaving would wait out the grace. Generous: the run itself
     // takes milliseconds.
     EXPECT_LT(std::chrono::steady_clock::now() - begin, 60s);
+}
+
+weft::coro<int> waits_for(weft::event& go, int value) {
+    co_await go.wait();
+    co_return value;
+}
+
+weft::coro<> ends_at_once() {
+    co_return;
+}
+
+// Two threads launch tasks into a runtime of one worker while its main task launches and ends
+// its own: the worker's shard, which has no lock there, is touched only by the worker's thread
+// (ThreadSanitizer reports it otherwise), and all_tasks() lists the tasks of both shards.
+TEST(TaskRegistry, ARuntimeOfOneWorkerListsTasksFromOtherThreadsInTheOutsideShard) {
+    constexpr int per_thread = 300;
+    constexpr int threads = 2;
+    weft::run(
+        []() -> weft::coro<> {
+            weft::event go;
+            const weft::runtime_handle here = weft::current_runtime();
+            std::atomic<int> launched{0};
+            std::vector<std::future<int>> answers(threads * per_thread);
+            std::vector<std::thread> launchers;
+            for (int t = 0; t < threads; ++t) {
+                launchers.emplace_back([&, t] {
+                    for (int i = 0; i < per_thread; ++i) {
+                        const int index = t * per_thread + i;
+                        answers[static_cast<std::size_t>(index)] = here.spawn(waits_for(go, index));
+                        launched.fetch_add(1);
+                    }
+                });
+            }
+            std::vector<weft::task<int>> local;
+            while (launched.load() != threads * per_thread) {
+                local.push_back(weft::create_task(waits_for(go, 1)));
+                co_await weft::create_task(ends_at_once());
+                co_await weft::sleep(0s);
+            }
+            for (std::thread& launcher : launchers) {
+                launcher.join();
+            }
+            EXPECT_EQ(weft::all_tasks().size(),
+                      std::size_t{1} + local.size() + std::size_t{threads * per_thread});
+            go.set();
+            long sum = 0;
+            for (weft::task<int>& each : local) {
+                sum += co_await each;
+            }
+            EXPECT_EQ(sum, static_cast<long>(local.size()));
+            // The tasks from outside run on this worker too: it yields to them until they end.
+            for (std::future<int>& answer : answers) {
+                while (answer.wait_for(0s) != std::future_status::ready) {
+                    co_await weft::sleep(0s);
+                }
+            }
+            for (int index = 0; index < threads * per_thread; ++index) {
+                EXPECT_EQ(answers[static_cast<std::size_t>(index)].get(), index);
+            }
+        }(),
+        weft::run_options{.workers = 1});
+}
+
+// The shutdown's drain finds and cancels, in a runtime of one worker, the pending tasks of both
+// shards.
+TEST(TaskRegistry, TheDrainOfARuntimeOfOneWorkerCancelsTasksOfBothShards) {
+    std::atomic<int> started{0};
+    std::atomic<int> cancelled{0};
+    std::future<void> from_outside;
+    weft::run(
+        [](std::atomic<int>& started, std::atomic<int>& cancelled,
+           std::future<void>& from_outside) -> weft::coro<> {
+            weft::create_task(waits_for_ever(started, cancelled));
+            const weft::runtime_handle here = weft::current_runtime();
+            std::thread([&] { from_outside = here.spawn(waits_for_ever(started, cancelled)); })
+                .join();
+            while (started.load() != 2) {
+                co_await weft::sleep(0s);
+            }
+        }(started, cancelled, from_outside),
+        weft::run_options{.workers = 1});
+    EXPECT_EQ(cancelled.load(), 2);
+    EXPECT_THROW(from_outside.get(), weft::cancelled_error);
 }
 
 } // namespace
