@@ -263,8 +263,9 @@ TEST(TaskRegistry, TheDrainOfARuntimeOfOneWorkerCancelsTasksOfBothShards) {
            std::future<void>& from_outside) -> weft::coro<> {
             weft::create_task(waits_for_ever(started, cancelled));
             const weft::runtime_handle here = weft::current_runtime();
-            std::thread([&] { from_outside = here.spawn(waits_for_ever(started, cancelled)); })
-                .join();
+            std::thread([&] {
+                from_outside = here.spawn(waits_for_ever(started, cancelled));
+            }).join();
             while (started.load() != 2) {
                 co_await weft::sleep(0s);
             }
