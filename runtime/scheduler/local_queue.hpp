@@ -1,6 +1,6 @@
-// A worker's FIFO run queue: a fixed ring of 256 slots with one owner and many thieves
-// (the design of Tokio's queue). The owner pushes at the tail and pops at the head; a
-// thief claims the older half at the head and copies it into its own queue.
+// A worker's FIFO run queue: a ring of 256 slots with one owner and many thieves (the
+// design of Tokio's queue). The owner pushes at the tail and pops at the head; a thief
+// claims the older half at the head and copies it into its own queue.
 //
 // `head_` packs two 32-bit indexes: `real`, where the next pop or steal starts, and
 // `steal`, the start of a range a thief has claimed but not finished copying. steal ==
@@ -11,13 +11,16 @@
 //
 // A full queue moves its older half, with the new item, to the injector in one batch. A
 // runtime of one worker has no thieves, and makes its queue without them: its pops are a
-// load and a store (pop_alone), with no CAS.
+// load and a store (pop_alone), with no CAS, and a full queue doubles its ring instead of
+// spilling into the injector, so a burst of spawns stays in order and off the injector's
+// lock. The grown ring is kept for the next burst, as the frame allocator keeps frames.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "scheduler/injector.hpp"
@@ -26,11 +29,16 @@ namespace weft::detail {
 
 class local_queue {
 public:
+    // The ring's size with thieves, and the one it starts at without.
     static constexpr std::uint32_t capacity = 256;
+    // What a ring without thieves may grow to: the indexes' range.
+    static constexpr std::uint32_t max_capacity = std::uint32_t{1} << 31;
 
-    // Without `thieves` (a runtime of one worker) nobody but the owner ever takes items, and
-    // a pop needs no CAS.
-    explicit local_queue(bool thieves = true) : thieves_(thieves) {}
+    // Without `thieves` (a runtime of one worker) nobody but the owner ever takes items, a
+    // pop needs no CAS and a full ring grows.
+    explicit local_queue(bool thieves = true) : thieves_(thieves) { slots_ = first_slots_.data(); }
+    local_queue(const local_queue&) = delete;
+    local_queue& operator=(const local_queue&) = delete;
 
     // Owner only.
     // The queue with room is the inline path; a full one goes out of line, so that the
@@ -39,7 +47,7 @@ public:
         // relaxed: only the owner writes tail_.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
         // acquire: a thief's finishing CAS (release) hands back the slots it copied.
-        if (tail - unpack(head_.load(std::memory_order_acquire)).first < capacity) [[likely]] {
+        if (tail - unpack(head_.load(std::memory_order_acquire)).first < mask_ + 1) [[likely]] {
             store_at_tail(tail, handle);
             return;
         }
@@ -50,7 +58,7 @@ public:
     std::uint32_t room() const noexcept {
         // relaxed: only the owner writes tail_. acquire: as in push.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
-        return capacity - (tail - unpack(head_.load(std::memory_order_acquire)).first);
+        return mask_ + 1 - (tail - unpack(head_.load(std::memory_order_acquire)).first);
     }
 
     // Owner only: appends `count` handles, at most room(), with one publishing store.
@@ -59,7 +67,7 @@ public:
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
         for (std::uint32_t i = 0; i < count; ++i) {
             // relaxed: published by the release store of tail_ below.
-            slots_[(tail + i) % capacity].store(handles[i].address(), std::memory_order_relaxed);
+            slot(tail + i).store(handles[i].address(), std::memory_order_relaxed);
         }
         // release: a thief that reads this tail sees the slots written.
         tail_.store(tail + count, std::memory_order_release);
@@ -85,7 +93,7 @@ public:
                                             std::memory_order_acquire)) {
                 // relaxed: the owner wrote this slot itself.
                 return std::coroutine_handle<>::from_address(
-                    slots_[real % capacity].load(std::memory_order_relaxed));
+                    slot(real).load(std::memory_order_relaxed));
             }
         }
     }
@@ -126,9 +134,8 @@ public:
         for (std::uint32_t i = 0; i < count; ++i) {
             // relaxed: the slots were published by the tail_ acquire above; the copies
             // into our own queue are published by our tail_ release store below.
-            into.slots_[(into_tail + i) % capacity].store(
-                slots_[(first + i) % capacity].load(std::memory_order_relaxed),
-                std::memory_order_relaxed);
+            into.slot(into_tail + i)
+                .store(slot(first + i).load(std::memory_order_relaxed), std::memory_order_relaxed);
         }
         head = pack(first, first + count);
         for (;;) {
@@ -144,7 +151,7 @@ public:
         const std::uint32_t keep = count - 1;
         std::coroutine_handle<> run_now = std::coroutine_handle<>::from_address(
             // relaxed: we wrote it just above.
-            into.slots_[(into_tail + keep) % capacity].load(std::memory_order_relaxed));
+            into.slot(into_tail + keep).load(std::memory_order_relaxed));
         if (keep > 0) {
             // release: publishes the copied slots to thieves of our queue.
             into.tail_.store(into_tail + keep, std::memory_order_release);
@@ -174,18 +181,28 @@ private:
         return {static_cast<std::uint32_t>(head >> 32), static_cast<std::uint32_t>(head)};
     }
 
+    // The slot of index `index`. With thieves the ring never changes, so a thief reads the
+    // same slots_ and mask_ as the owner; without, only the owner reads them.
+    std::atomic<void*>& slot(std::uint32_t index) const noexcept { return slots_[index & mask_]; }
+
     void store_at_tail(std::uint32_t tail, std::coroutine_handle<> handle) noexcept {
         // relaxed: published by the release store of tail_ below.
-        slots_[tail % capacity].store(handle.address(), std::memory_order_relaxed);
+        slot(tail).store(handle.address(), std::memory_order_relaxed);
         // release: a thief that reads this tail sees the slot written.
         tail_.store(tail + 1, std::memory_order_release);
     }
 
     // push() found the queue full: sends half of it, with `handle`, to the injector, unless
-    // a thief is copying out of it (then only `handle`) or frees room first.
+    // a thief is copying out of it (then only `handle`) or frees room first. Without
+    // thieves it doubles the ring instead, up to max_capacity.
     [[gnu::noinline]] void push_when_full(std::coroutine_handle<> handle, injector& overflow) {
         // relaxed: only the owner writes tail_.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        if (!thieves_ && mask_ + 1 < max_capacity) {
+            grow();
+            store_at_tail(tail, handle);
+            return;
+        }
         for (;;) {
             // acquire: as in push.
             const auto [steal, real] = unpack(head_.load(std::memory_order_acquire));
@@ -217,7 +234,7 @@ private:
         for (std::uint32_t i = 0; i < half; ++i) {
             // relaxed: the owner wrote these slots.
             batch[i] = std::coroutine_handle<>::from_address(
-                slots_[(real + i) % capacity].load(std::memory_order_relaxed));
+                slot(real + i).load(std::memory_order_relaxed));
         }
         batch[half] = extra;
         overflow.push_batch(batch.data(), batch.size());
@@ -234,14 +251,35 @@ private:
         // release: keeps head_ the store that hands slots back, as a thief's CAS is.
         head_.store(pack(real + 1, real + 1), std::memory_order_release);
         // relaxed: the owner wrote this slot itself.
-        return std::coroutine_handle<>::from_address(
-            slots_[real % capacity].load(std::memory_order_relaxed));
+        return std::coroutine_handle<>::from_address(slot(real).load(std::memory_order_relaxed));
+    }
+
+    // Without thieves, owner only: moves the items into a ring twice the size, each to the
+    // slot of its own index, so that no index changes. Throws std::bad_alloc, leaving the
+    // queue as it was.
+    [[gnu::noinline]] void grow() {
+        const std::uint32_t grown_mask = 2 * mask_ + 1;
+        auto grown = std::make_unique<std::atomic<void*>[]>(std::size_t{grown_mask} + 1);
+        // relaxed, all: only the owner reads or writes a queue without thieves.
+        const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+        for (std::uint32_t index = unpack(head_.load(std::memory_order_relaxed)).second;
+             index != tail; ++index) {
+            grown[index & grown_mask].store(slot(index).load(std::memory_order_relaxed),
+                                            std::memory_order_relaxed);
+        }
+        grown_ = std::move(grown);
+        slots_ = grown_.get();
+        mask_ = grown_mask;
     }
 
     alignas(64) std::atomic<std::uint64_t> head_{0};
     alignas(64) std::atomic<std::uint32_t> tail_{0};
     const bool thieves_;
-    std::array<std::atomic<void*>, capacity> slots_{};
+    std::uint32_t mask_ = capacity - 1;
+    std::atomic<void*>* slots_;
+    std::array<std::atomic<void*>, capacity> first_slots_{};
+    // The grown ring, once a queue without thieves has outgrown first_slots_.
+    std::unique_ptr<std::atomic<void*>[]> grown_;
     // move_half_to's batch, a member so that no overflow zeroes an array first. Owner only.
     std::array<std::coroutine_handle<>, capacity / 2 + 1> overflow_batch_;
 };

@@ -100,7 +100,7 @@ TEST(LocalQueue, FifoOrderHoldsWhileTheIndexesWrapTheRingManyTimes) {
 
 // A runtime of one worker has no thieves, and its queue pops without a CAS: the same order,
 // through wraps of the ring and an overflow to the injector.
-TEST(LocalQueue, WithoutThievesTheOwnerPopsInOrderThroughWrapsAndOverflow) {
+TEST(LocalQueue, WithoutThievesTheOwnerPopsInOrderThroughWraps) {
     local_queue queue(false);
     injector overflow;
     EXPECT_TRUE(queue.empty());
@@ -117,13 +117,35 @@ TEST(LocalQueue, WithoutThievesTheOwnerPopsInOrderThroughWrapsAndOverflow) {
     EXPECT_TRUE(queue.empty());
     EXPECT_FALSE(queue.pop());
     EXPECT_EQ(popped, range(1, next - 1));
+    EXPECT_TRUE(overflow.empty());
+}
 
-    push_range(queue, overflow, next, next + capacity);
-    std::vector<std::uint32_t> expected_overflow = range(next, next + capacity / 2 - 1);
-    expected_overflow.push_back(next + capacity);
-    EXPECT_EQ(drain(overflow), expected_overflow);
-    EXPECT_EQ(drain(queue), range(next + capacity / 2, next + capacity - 1));
+// Without thieves a full ring doubles instead of spilling into the injector, whatever
+// position its items have wrapped to, and keeps their order through several doublings and
+// the pops between them.
+TEST(LocalQueue, WithoutThievesAFullRingGrowsAndKeepsItsOrder) {
+    local_queue queue(false);
+    injector overflow;
+    // Moves the head past the middle of the ring, so the first doubling finds it wrapped.
+    push_range(queue, overflow, 1, 200);
+    EXPECT_EQ(drain(queue), range(1, 200));
+    EXPECT_EQ(queue.room(), capacity);
+
+    const std::uint32_t burst = 8 * capacity + 3;
+    push_range(queue, overflow, 1, burst / 2);
+    std::vector<std::uint32_t> popped;
+    for (int i = 0; i < 100; ++i) {
+        popped.push_back(value_of(queue.pop()));
+    }
+    push_range(queue, overflow, burst / 2 + 1, burst);
+    for (std::uint32_t value : drain(queue)) {
+        popped.push_back(value);
+    }
+    EXPECT_EQ(popped, range(1, burst));
+    EXPECT_TRUE(overflow.empty());
     EXPECT_TRUE(queue.empty());
+    // The grown ring stays, room for as many as were queued at once.
+    EXPECT_GE(queue.room(), burst - 100);
 }
 
 TEST(LocalQueue, FullQueueHoldsCapacityItemsWithoutOverflowing) {
