@@ -18,7 +18,10 @@
 // before it goes back to the item.
 //
 // A runtime of one worker has no thieves, and makes its deque without them: a claim or a
-// reservation is then a release store of bottom_, with no seq_cst pair and no CAS.
+// reservation is then a release store of bottom_, with no seq_cst pair and no CAS. With
+// thieves, a claim or a reservation made while no thief is armed (armed_thieves.hpp) is a
+// release store of bottom_ and a load of top_ with only a compiler fence between them: the
+// thief that arms itself pays for the fence the owner leaves out.
 #pragma once
 
 #include <algorithm>
@@ -29,15 +32,20 @@
 #include <memory>
 #include <vector>
 
+#include "scheduler/armed_thieves.hpp"
+
 namespace weft::detail {
 
 class fork_deque {
 public:
     // `workers`: how many workers share the work; the owner's reservations leave the others
     // (workers - 1)/workers of the deque. Without `thieves` (a runtime of one worker) nobody
-    // but the owner ever touches the deque, and its pops need no fence.
-    explicit fork_deque(std::size_t workers = 1, bool thieves = true)
-        : share_divisor_(static_cast<std::int64_t>(workers)), thieves_(thieves) {
+    // but the owner ever touches the deque, and its pops need no fence. With `armed`, the
+    // thieves' count of armed_thieves, the pops made while none is armed fence only against
+    // the compiler; without it, every pop fences.
+    explicit fork_deque(std::size_t workers = 1, bool thieves = true,
+                        const armed_thieves* armed = nullptr)
+        : share_divisor_(static_cast<std::int64_t>(workers)), thieves_(thieves), armed_(armed) {
         rings_.push_back(std::make_unique<ring>(256));
         ring_.store(rings_.back().get());
     }
@@ -149,7 +157,8 @@ public:
         newest_floor_ = no_reserved;
     }
 
-    // Any thread: the oldest item, or null (also when it lost a race).
+    // Any thread, armed (armed_thieves::arm) if the deque was made with a count: the oldest
+    // item, or null (also when it lost a race).
     std::coroutine_handle<> steal() noexcept {
         // seq_cst: the thief's half of the fence pairing described in pop().
         std::int64_t top = top_.load(std::memory_order_seq_cst);
@@ -191,10 +200,7 @@ private:
             bottom_.store(bottom, std::memory_order_release);
             return true;
         }
-        // seq_cst (this store and the load of top_): stand where the algorithm's fence
-        // is, so a thief and the owner cannot both miss each other on the last item.
-        bottom_.store(bottom, std::memory_order_seq_cst);
-        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        std::int64_t top = store_bottom_then_load_top(bottom);
         if (top < bottom) [[likely]] {
             return true; // items remain below it: no thief can reach this one
         }
@@ -220,14 +226,12 @@ private:
             take_onto_reserved(floor, bottom, floor);
             return true;
         }
-        // seq_cst (this store and the load of top_): claim()'s fence, for all `count` items
-        // at once. A thief takes index i after it read top_ == i, then bottom_. If it read
-        // bottom_ after this store, i < floor; if before, its read of top_ came before this
-        // store, and so before the load below, which then reads at least i. So no index
-        // above the top read here can go to a thief, and only that index itself can be
-        // contended.
-        bottom_.store(floor, std::memory_order_seq_cst);
-        std::int64_t top = top_.load(std::memory_order_seq_cst);
+        // claim()'s fence, for all `count` items at once. A thief takes index i after it
+        // read top_ == i, then bottom_. If it read bottom_ after this store, i < floor; if
+        // before, its read of top_ came before this store, and so before the load below,
+        // which then reads at least i. So no index above the top read here can go to a
+        // thief, and only that index itself can be contended.
+        std::int64_t top = store_bottom_then_load_top(floor);
         std::int64_t first = floor;
         if (top == floor) {
             // The reservation reaches the top: race the thieves for that item, as claim()
@@ -247,6 +251,25 @@ private:
         }
         take_onto_reserved(first, bottom, floor);
         return true;
+    }
+
+    // The owner's store of bottom_ and load of top_ in claim() and reserve(), with the
+    // algorithm's fence between them: a seq_cst pair, or, while no thief is armed, a release
+    // store and a relaxed load with the compiler's fence, the hardware's being the armed
+    // thief's heavy fence (armed_thieves.hpp).
+    std::int64_t store_bottom_then_load_top(std::int64_t bottom) noexcept {
+        if (armed_ != nullptr && armed_->none()) {
+            // release: keeps bottom_ a publishing store, so a thief that reads it still
+            // synchronises with the push that wrote the slots below it.
+            bottom_.store(bottom, std::memory_order_release);
+            light_fence();
+            // relaxed: the order against the store is the fences' (see armed_thieves.hpp).
+            return top_.load(std::memory_order_relaxed);
+        }
+        // seq_cst (this store and the load of top_): stand where the algorithm's fence is,
+        // so a thief and the owner cannot both miss each other on the last item.
+        bottom_.store(bottom, std::memory_order_seq_cst);
+        return top_.load(std::memory_order_seq_cst);
     }
 
     // Copies the items [first, bottom) onto the private stack, each with `floor`.
@@ -315,6 +338,7 @@ private:
     static constexpr std::size_t reserve_capacity = 16;
     const std::int64_t share_divisor_;
     const bool thieves_;
+    const armed_thieves* const armed_;
     std::int64_t batch_floor_ = 0;
     // The private stack, reserved_[1 .. reserved_count_], newest last, above an entry that
     // stands for none; and the floor of its newest item, or no_reserved (below every index)

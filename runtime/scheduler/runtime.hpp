@@ -40,6 +40,7 @@
 #include "blocking/blocking_pool.hpp"
 #include "io/reactor.hpp"
 #include "io/signal_source.hpp"
+#include "scheduler/armed_thieves.hpp"
 #include "scheduler/generator_registry.hpp"
 #include "scheduler/idle.hpp"
 #include "scheduler/injector.hpp"
@@ -85,6 +86,8 @@ public:
     // name now also names its accessor.
     detail::injector& injector() noexcept { return injector_; }
     detail::idle& idle() noexcept { return idle_; }
+    // The count of thieves armed to steal from fork stacks (armed_thieves.hpp).
+    armed_thieves& thieves() noexcept { return thieves_; }
     task_registry& registry() noexcept { return registry_; }
     // The generators started here and not finished (generator_registry.hpp).
     generator_registry& generators() noexcept { return generators_; }
@@ -172,6 +175,8 @@ private:
     std::mutex main_mutex_;
     frame_header* main_ = nullptr;
     unsigned interrupts_ = 0;
+    // Before the workers, whose fork stacks read it.
+    armed_thieves thieves_;
     std::vector<std::unique_ptr<worker>> workers_;
     detail::injector injector_;
     detail::idle idle_;

@@ -78,11 +78,14 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 } // namespace
 
 worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
-    : waker(owner), ready(workers > 1), forks(workers, workers > 1),
+    : waker(owner), ready(workers > 1),
+      forks(workers, workers > 1,
+            workers > 1 && armed_thieves::available() ? &owner.thieves() : nullptr),
       timers(*this, owner.virtual_time()), id_(id), peers_(workers > 1 ? &owner.idle() : nullptr),
-      overflow_(owner.injector()), timer_check_tick_(timer_check_interval),
-      io_poll_tick_(io_poll_interval), injector_check_tick_(injector_check_interval),
-      fifo_check_tick_(fifo_check_interval),
+      overflow_(owner.injector()),
+      arming_(workers > 1 && armed_thieves::available() ? &owner.thieves() : nullptr),
+      timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
+      injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
       next_periodic_tick_(std::min(
           {timer_check_interval, io_poll_interval, injector_check_interval, fifo_check_interval})),
       random_(0x9e3779b97f4a7c15ULL * (id + 1)) {}
@@ -143,6 +146,7 @@ void worker::run() {
         }
     }
     forks.return_reserved();
+    disarm();
     if (departed_count_ != 0) {
         unregister_departed();
     }
@@ -225,6 +229,11 @@ std::coroutine_handle<> worker::periodic_checks() {
         poll_io();
     }
     if (injector_due) {
+        // A thief that has stolen no fork since the last check has gone back to work of its
+        // own: it disarms, and the owners' pops go back to the light fence.
+        if (armed_ && !std::exchange(stole_fork_, false)) {
+            disarm();
+        }
         if (departed_count_ != 0) {
             unregister_departed();
         }
@@ -324,9 +333,12 @@ std::coroutine_handle<> worker::steal_once() {
             continue;
         }
         worker& victim = owner().worker_at(victim_id);
-        if (std::coroutine_handle<> next = victim.forks.steal()) {
-            count(tasks_stolen_);
-            return next;
+        if (!victim.forks.empty() && arm()) {
+            if (std::coroutine_handle<> next = victim.forks.steal()) {
+                stole_fork_ = true;
+                count(tasks_stolen_);
+                return next;
+            }
         }
         std::uint64_t stolen = 0;
         if (std::coroutine_handle<> next = victim.ready.steal_into(ready, stolen)) {
@@ -338,6 +350,21 @@ std::coroutine_handle<> worker::steal_once() {
         }
     }
     return {};
+}
+
+bool worker::arm() noexcept {
+    if (armed_ || arming_ == nullptr) {
+        return true; // armed already, or the fork stacks always fence
+    }
+    armed_ = arming_->arm();
+    return armed_;
+}
+
+void worker::disarm() noexcept {
+    if (armed_) {
+        armed_ = false;
+        arming_->disarm();
+    }
 }
 
 void worker::stop_searching() {

@@ -156,6 +156,11 @@ private:
     // reference.
     void unregister_departed() noexcept;
     void stop_searching();
+    // Before a steal from a fork stack: arms this worker as a thief (armed_thieves.hpp)
+    // unless it is armed; false if it could not be, and it must not steal a fork.
+    bool arm() noexcept;
+    // Gives up being armed, if it was.
+    void disarm() noexcept;
     // After queuing work on this worker: lets an idle worker come and steal it. The common
     // answer, nobody to wake (all awake, or one already searching), is one inline load.
     void notify_others() {
@@ -201,6 +206,12 @@ private:
     // The runtime's injector, where a full FIFO queue moves half of itself.
     injector& overflow_;
     bool searching_ = false;
+    // The runtime's count of armed thieves, or null when the fork stacks always fence (one
+    // worker, or no heavy fence); whether this worker is counted in it, and whether it stole
+    // a fork since the last injector check, when an armed worker that did not disarms.
+    armed_thieves* const arming_;
+    bool armed_ = false;
+    bool stole_fork_ = false;
     const std::atomic<bool>* leave_ = nullptr;
     // Steps taken, the step each periodic check is next due on (the intervals are in
     // worker.cpp), and the earliest of those.

@@ -30,6 +30,7 @@ std::uint64_t wake_before(std::uint64_t deadline) noexcept {
 } // namespace
 
 void worker::park() {
+    disarm(); // a thief that sleeps steals nothing until it searches again
     const bool nobody_awake = owner().idle().enter_sleep(id_, searching_);
     searching_ = false;
     // The re-check after listing ourselves asleep (see idle.hpp).

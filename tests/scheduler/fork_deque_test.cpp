@@ -26,6 +26,7 @@
 
 namespace {
 
+using weft::detail::armed_thieves;
 using weft::detail::fork_deque;
 using weft::testing::fake_handle;
 using weft::testing::value_of;
@@ -462,12 +463,14 @@ private:
 };
 
 // Two threads that steal from one deque, counting what they take, until the owner is done
-// and a steal finds the deque empty.
+// and a steal finds the deque empty. Given the deque's count of armed thieves, each arms
+// itself before it steals and disarms after a random run of steals, then lets the owner pop
+// unarmed for a while, so that the owner's pops keep switching between the two fences.
 class two_thieves {
 public:
-    two_thieves(fork_deque& deque, tally& taken)
-        : deque_(deque), first_([this, &taken] { steal_into(taken); }),
-          second_([this, &taken] { steal_into(taken); }) {}
+    two_thieves(fork_deque& deque, tally& taken, armed_thieves* armed = nullptr)
+        : deque_(deque), armed_(armed), first_([this, &taken] { steal_into(taken, 1); }),
+          second_([this, &taken] { steal_into(taken, 2); }) {}
 
     // The owner's part is over: it takes what is left, then waits for the thieves.
     void owner_finished(tally& taken) {
@@ -480,19 +483,39 @@ public:
     }
 
 private:
-    void steal_into(tally& taken) {
+    void steal_into(tally& taken, unsigned seed) {
+        std::minstd_rand random(seed);
         for (;;) {
-            // Read before stealing: once the owner is done, a failed steal means empty.
-            const bool last_round = owner_done_.load();
-            if (std::coroutine_handle<> handle = deque_.steal()) {
-                taken.take(handle);
-            } else if (last_round) {
+            if (armed_ != nullptr) {
+                // Unarmed for a moment, then armed for a short run of steals: arms as often as
+                // possible, each one a chance to meet an owner's pop that read no thief armed.
+                for (unsigned spin = random() % 16; spin > 0; --spin) {
+                    std::atomic_signal_fence(std::memory_order_seq_cst);
+                }
+                ASSERT_TRUE(armed_->arm());
+            }
+            bool over = false;
+            for (unsigned steals = armed_ != nullptr ? random() % 3 + 1 : 64; steals > 0 && !over;
+                 --steals) {
+                // Read before stealing: once the owner is done, a failed steal means empty.
+                const bool last_round = owner_done_.load();
+                if (std::coroutine_handle<> handle = deque_.steal()) {
+                    taken.take(handle);
+                } else {
+                    over = last_round;
+                }
+            }
+            if (armed_ != nullptr) {
+                armed_->disarm();
+            }
+            if (over) {
                 return;
             }
         }
     }
 
     fork_deque& deque_;
+    armed_thieves* const armed_;
     std::atomic<bool> owner_done_{false};
     std::thread first_;
     std::thread second_;
@@ -562,11 +585,11 @@ TEST_F(ForkDequeRace, PopIfRacesNeverHandOneItemToTwoTakers) {
 // at a time, while two thieves steal from the other end, and now and then takes one back with
 // pop_if; every item must be taken exactly once. With one worker's share a reservation takes
 // a whole batch, and so often races the thieves for its oldest item; with two, half of it.
-void race_reservations(std::size_t workers, unsigned seed) {
+void race_reservations(std::size_t workers, unsigned seed, armed_thieves* armed = nullptr) {
     constexpr std::uint32_t items = 500'000;
-    fork_deque deque(workers);
+    fork_deque deque(workers, true, armed);
     tally taken(items);
-    two_thieves thieves(deque, taken);
+    two_thieves thieves(deque, taken, armed);
     std::minstd_rand random(seed);
     std::uint32_t next = 1;
     while (next <= items) {
@@ -596,6 +619,66 @@ TEST(ForkDequeReservationRace, WholeBatchReservationsNeverHandOneItemToTwoTakers
 
 TEST(ForkDequeReservationRace, HalfBatchReservationsNeverHandOneItemToTwoTakers) {
     race_reservations(2, 11);
+}
+
+// The races above, with thieves that arm themselves (armed_thieves.hpp) and disarm again
+// every few steals, so that the owner's pops keep switching between the compiler's fence
+// (none armed) and the algorithm's. The reordering the heavy fence rules out needs two
+// steals inside one pop's store-buffer delay, too rare to provoke on purpose; what these
+// catch is a pop or a steal that mishandles the switch.
+class ArmedThievesRace : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!armed_thieves::available()) {
+            GTEST_SKIP() << "membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is not available";
+        }
+    }
+};
+
+TEST_F(ArmedThievesRace, TheCountTellsOwnersWhetherAnyThiefIsArmed) {
+    armed_thieves armed;
+    EXPECT_TRUE(armed.none());
+    ASSERT_TRUE(armed.arm());
+    EXPECT_FALSE(armed.none());
+    ASSERT_TRUE(armed.arm());
+    armed.disarm();
+    EXPECT_FALSE(armed.none());
+    armed.disarm();
+    EXPECT_TRUE(armed.none());
+}
+
+TEST_F(ArmedThievesRace, LastItemRacesNeverHandOneItemToTwoTakers) {
+    constexpr std::uint32_t items = 1'000'000;
+    armed_thieves armed;
+    fork_deque deque(2, true, &armed);
+    tally taken(items);
+    two_thieves thieves(deque, taken, &armed);
+    std::minstd_rand random(13);
+    std::uint32_t next = 1;
+    while (next <= items) {
+        for (unsigned pushes = random() % 3 + 1; pushes > 0 && next <= items; --pushes) {
+            push_one(deque, fake_handle(next++));
+        }
+        for (unsigned pops = random() % 4; pops > 0; --pops) {
+            if (std::coroutine_handle<> handle = deque.pop()) {
+                taken.take(handle);
+            }
+        }
+    }
+    thieves.owner_finished(taken);
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+    EXPECT_TRUE(deque.empty());
+}
+
+TEST_F(ArmedThievesRace, WholeBatchReservationsNeverHandOneItemToTwoTakers) {
+    armed_thieves armed;
+    race_reservations(1, 17, &armed);
+}
+
+TEST_F(ArmedThievesRace, HalfBatchReservationsNeverHandOneItemToTwoTakers) {
+    armed_thieves armed;
+    race_reservations(2, 19, &armed);
 }
 
 // Each round starts a fresh deque and pushes 4000 items in batches, faster than two thieves
