@@ -521,29 +521,20 @@ private:
     std::thread second_;
 };
 
-// A deque, one million items to push through it, and two thieves already stealing from it.
-class ForkDequeRace : public ::testing::Test {
-protected:
-    static constexpr std::uint32_t items = 1'000'000;
-
-    // The owner's part is over: it takes what is left, the thieves stop, and every item must
-    // have been taken exactly once.
-    void finish_and_check() {
-        thieves.owner_finished(taken);
-        EXPECT_EQ(taken.total(), items);
-        EXPECT_EQ(taken.report_mistakes(), 0);
-        EXPECT_TRUE(deque.empty());
-    }
-
-    fork_deque deque;
-    tally taken{items};
-    two_thieves thieves{deque, taken};
-};
+// The owner's part is over: it takes what is left, the thieves stop, and every one of `items`
+// must have been taken exactly once.
+void owner_finishes_then_check(fork_deque& deque, two_thieves& thieves, tally& taken,
+                               std::uint32_t items) {
+    thieves.owner_finished(taken);
+    EXPECT_EQ(taken.total(), items);
+    EXPECT_EQ(taken.report_mistakes(), 0);
+    EXPECT_TRUE(deque.empty());
+}
 
 // The owner keeps the deque at zero to a few items, pushing and popping in small random runs,
-// so most of its pops race the two thieves for the last item.
-TEST_F(ForkDequeRace, LastItemRacesNeverHandOneItemToTwoTakers) {
-    std::minstd_rand random(3);
+// so most of its pops race the thieves for the last item.
+void push_and_pop_near_empty(fork_deque& deque, tally& taken, std::uint32_t items, unsigned seed) {
+    std::minstd_rand random(seed);
     std::uint32_t next = 1;
     while (next <= items) {
         for (unsigned pushes = random() % 3 + 1; pushes > 0 && next <= items; --pushes) {
@@ -555,6 +546,22 @@ TEST_F(ForkDequeRace, LastItemRacesNeverHandOneItemToTwoTakers) {
             }
         }
     }
+}
+
+// A deque, one million items to push through it, and two thieves already stealing from it.
+class ForkDequeRace : public ::testing::Test {
+protected:
+    static constexpr std::uint32_t items = 1'000'000;
+
+    void finish_and_check() { owner_finishes_then_check(deque, thieves, taken, items); }
+
+    fork_deque deque;
+    tally taken{items};
+    two_thieves thieves{deque, taken};
+};
+
+TEST_F(ForkDequeRace, LastItemRacesNeverHandOneItemToTwoTakers) {
+    push_and_pop_near_empty(deque, taken, items, 3);
     finish_and_check();
 }
 
@@ -607,10 +614,7 @@ void race_reservations(std::size_t workers, unsigned seed, armed_thieves* armed 
             }
         }
     }
-    thieves.owner_finished(taken);
-    EXPECT_EQ(taken.total(), items);
-    EXPECT_EQ(taken.report_mistakes(), 0);
-    EXPECT_TRUE(deque.empty());
+    owner_finishes_then_check(deque, thieves, taken, items);
 }
 
 TEST(ForkDequeReservationRace, WholeBatchReservationsNeverHandOneItemToTwoTakers) {
@@ -653,22 +657,8 @@ TEST_F(ArmedThievesRace, LastItemRacesNeverHandOneItemToTwoTakers) {
     fork_deque deque(2, true, &armed);
     tally taken(items);
     two_thieves thieves(deque, taken, &armed);
-    std::minstd_rand random(13);
-    std::uint32_t next = 1;
-    while (next <= items) {
-        for (unsigned pushes = random() % 3 + 1; pushes > 0 && next <= items; --pushes) {
-            push_one(deque, fake_handle(next++));
-        }
-        for (unsigned pops = random() % 4; pops > 0; --pops) {
-            if (std::coroutine_handle<> handle = deque.pop()) {
-                taken.take(handle);
-            }
-        }
-    }
-    thieves.owner_finished(taken);
-    EXPECT_EQ(taken.total(), items);
-    EXPECT_EQ(taken.report_mistakes(), 0);
-    EXPECT_TRUE(deque.empty());
+    push_and_pop_near_empty(deque, taken, items, 13);
+    owner_finishes_then_check(deque, thieves, taken, items);
 }
 
 TEST_F(ArmedThievesRace, WholeBatchReservationsNeverHandOneItemToTwoTakers) {
