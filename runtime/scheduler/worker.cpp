@@ -68,6 +68,12 @@ private:
     int previous_;
 };
 
+// The count a worker of a runtime of `workers` arms itself in before it steals a fork, and
+// its fork stack reads: none with one worker (no thieves) or without the heavy fence.
+armed_thieves* thieves_to_arm(runtime& owner, std::size_t workers) noexcept {
+    return workers > 1 && armed_thieves::available() ? &owner.thieves() : nullptr;
+}
+
 std::uint64_t next_random(std::uint64_t& state) noexcept {
     state ^= state << 13;
     state ^= state >> 7;
@@ -78,12 +84,9 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 } // namespace
 
 worker::worker(runtime& owner, std::size_t id, std::size_t workers) noexcept
-    : waker(owner), ready(workers > 1),
-      forks(workers, workers > 1,
-            workers > 1 && armed_thieves::available() ? &owner.thieves() : nullptr),
+    : waker(owner), ready(workers > 1), forks(workers, workers > 1, thieves_to_arm(owner, workers)),
       timers(*this, owner.virtual_time()), id_(id), peers_(workers > 1 ? &owner.idle() : nullptr),
-      overflow_(owner.injector()),
-      arming_(workers > 1 && armed_thieves::available() ? &owner.thieves() : nullptr),
+      overflow_(owner.injector()), arming_(thieves_to_arm(owner, workers)),
       timer_check_tick_(timer_check_interval), io_poll_tick_(io_poll_interval),
       injector_check_tick_(injector_check_interval), fifo_check_tick_(fifo_check_interval),
       next_periodic_tick_(std::min(
