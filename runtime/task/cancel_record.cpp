@@ -101,7 +101,7 @@ cancel_record& record_of(record_shard& shard, frame_header& header) {
         // release of its word by this canceller (or this lock), which orders these before;
         // the last reference acquires the flag with the count of references.
         records_live.fetch_add(1, std::memory_order_relaxed);
-        header.side_records.fetch_or(side_record::cancel, std::memory_order_relaxed);
+        header.flags.fetch_or(task_flag::cancel_record, std::memory_order_relaxed);
     }
     return place->second;
 }

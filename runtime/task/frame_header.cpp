@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "task/exception_handler.hpp"
@@ -14,8 +15,9 @@
 namespace weft::detail {
 
 namespace {
+// A torn-down task's storage: its destroyed frame's first word keeps the size.
 void free_header_and_frame(frame_header* header) noexcept {
-    const std::size_t bytes = header->allocated_bytes;
+    const std::size_t bytes = *static_cast<const std::size_t*>(header->frame());
     header->~frame_header();
     deallocate_frame(header, bytes);
 }
@@ -34,8 +36,8 @@ void check_finished(frame_header* header, unretrieved_check check) noexcept {
 // The last reference to a task without side records: frees a torn-down frame, or checks
 // the result and destroys the frame.
 void end_last_plain_reference(frame_header* header, unretrieved_check check) noexcept {
-    // relaxed: set before the teardown's release of its reference, which we acquired.
-    if (header->torn_down.load(std::memory_order_relaxed)) {
+    // Set before the teardown's release of its reference, which we acquired.
+    if (header->torn_down()) {
         free_header_and_frame(header);
     } else {
         check_finished(header, check);
@@ -43,27 +45,27 @@ void end_last_plain_reference(frame_header* header, unretrieved_check check) noe
     }
 }
 
-// The last reference drops the task's records in the side tables (side_records).
-void forget_side_records(frame_header& header, std::uint8_t records) noexcept {
-    if ((records & side_record::cancel) != 0) {
+// The last reference drops the task's records in the side tables (the flags' side_records).
+void forget_side_records(frame_header& header, std::uint8_t flags) noexcept {
+    if ((flags & task_flag::cancel_record) != 0) {
         forget_cancel_record(header);
     }
-    if ((records & side_record::name) != 0) {
+    if ((flags & task_flag::name_record) != 0) {
         forget_task_name(header);
     }
 }
 
 // The same for a task with side records.
 void end_last_reference_with_records(frame_header* header, unretrieved_check check) noexcept {
-    // relaxed: as torn_down in end_last_plain_reference.
-    if (header->torn_down.load(std::memory_order_relaxed)) {
-        forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+    // relaxed: every flag was acquired with the count of references.
+    const std::uint8_t flags = header->flags.load(std::memory_order_relaxed);
+    if ((flags & task_flag::torn_down) != 0) {
+        forget_side_records(*header, flags);
         free_header_and_frame(header);
         return;
     }
     check_finished(header, check);
-    // relaxed: every record's flag was acquired with the count of references.
-    forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+    forget_side_records(*header, flags);
     destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
 }
 
@@ -71,7 +73,8 @@ void end_last_reference_with_records(frame_header* header, unretrieved_check che
 // RMW, needs no stack frame.
 [[gnu::noinline]] void end_last_reference(frame_header* header, unretrieved_check check) noexcept {
     // relaxed: set by a holder of a reference, whose release release_task acquired.
-    if (header->side_records.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    if ((header->flags.load(std::memory_order_relaxed) & task_flag::side_records) != 0)
+        [[unlikely]] {
         end_last_reference_with_records(header, check);
         return;
     }
@@ -126,15 +129,19 @@ void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
     }
 }
 
-void promise_base::release_torn_down_storage(frame_header* header) noexcept {
-    // relaxed: published by the release half of the fetch_sub below.
-    header->torn_down.store(true, std::memory_order_relaxed);
+void promise_base::release_torn_down_storage(frame_header* header,
+                                             std::size_t allocated_bytes) noexcept {
+    // The frame is destroyed: its storage is ours until the header goes with it.
+    ::new (header->frame()) std::size_t(allocated_bytes);
+    // relaxed: published by the release half of the fetch_sub below; an RMW, since a
+    // holder of a handle may be setting another flag meanwhile.
+    header->flags.fetch_or(task_flag::torn_down, std::memory_order_relaxed);
     // acq_rel: as in release_task.
     if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return;
     }
     // relaxed: as in release_task.
-    forget_side_records(*header, header->side_records.load(std::memory_order_relaxed));
+    forget_side_records(*header, header->flags.load(std::memory_order_relaxed));
     free_header_and_frame(header);
 }
 

@@ -24,7 +24,7 @@ std::string& name_record(side_table<frame_header, std::string>::shard& shard,
     if (made) {
         // relaxed: the last reference acquires the flag with the count of references, and
         // this thread releases its reference after setting it.
-        header.side_records.fetch_or(side_record::name, std::memory_order_relaxed);
+        header.flags.fetch_or(task_flag::name_record, std::memory_order_relaxed);
     }
     return place->second;
 }

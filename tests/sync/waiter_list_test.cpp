@@ -1,7 +1,8 @@
 // Tests weft::detail::waiter_list (include/weft/detail/waiter_list.hpp): FIFO wakes, refusal
-// after completion, remove() at every position, after a wake and during one, a throwing
-// publish step, and a race of enqueuers and removers against a completer in which every node
-// ends up either woken once or removed, never both.
+// after completion, the keepsake a completed list holds in the waiters' place, remove() at
+// every position, after a wake and during one, a throwing publish step, and a race of enqueuers and
+// removers against a completer in which every node ends up either woken once or removed, never
+// both.
 #include <weft/detail/waiter_list.hpp>
 
 #include <gtest/gtest.h>
@@ -133,6 +134,34 @@ TEST(WaiterList, SecondCompleteReturnsFalseWithoutPublishingOrWaking) {
     EXPECT_EQ(publishes, 1);
     EXPECT_EQ(node.wakes, 1);
     EXPECT_TRUE(list.done());
+}
+
+// The owner's keepsake (a finished task's check) takes the newest node's place in the word.
+alignas(8) constexpr int owner_keepsake = 7;
+
+TEST(WaiterList, CompletionWithNobodyWaitingKeepsTheKeepsake) {
+    waiter_list list;
+    EXPECT_TRUE(list.complete(publish_nothing, &owner_keepsake));
+    EXPECT_TRUE(list.done());
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
+}
+
+TEST(WaiterList, CompletionWithWaitersKeepsTheKeepsakeThroughLaterCalls) {
+    std::vector<int> log;
+    waiter_list list;
+    logging_node first(log, 0);
+    logging_node second(log, 1);
+    ASSERT_TRUE(list.enqueue(first));
+    ASSERT_TRUE(list.enqueue(second));
+
+    EXPECT_TRUE(list.complete(publish_nothing, &owner_keepsake));
+    logging_node late(log, 2);
+    EXPECT_FALSE(list.enqueue(late));
+    EXPECT_FALSE(list.remove(first));
+    EXPECT_FALSE(list.complete(publish_nothing, nullptr));
+
+    EXPECT_EQ(log, (std::vector<int>{0, 1}));
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
 }
 
 // Enqueues nodes 0..count-1, removes node `removed`, completes, and returns the wake log.

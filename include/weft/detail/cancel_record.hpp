@@ -33,7 +33,7 @@ std::size_t cancel_requests(frame_header& header) noexcept;
 // many are left. At zero a request not yet delivered is dropped, as asyncio 3.13 does.
 std::size_t uncancel_task(frame_header& header) noexcept;
 
-// The last reference to a task whose side_records include a cancel record, before it
+// The last reference to a task whose flags include a cancel record, before it
 // frees the frame.
 void forget_cancel_record(frame_header& header) noexcept;
 

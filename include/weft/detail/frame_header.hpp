@@ -5,7 +5,8 @@
 // Why outside the frame: the runtime may have to destroy a pending task's frame at
 // shutdown while task handles to it still exist. The header outlives the frame in that
 // case, so those handles keep a valid count and see the task as torn down; the memory is
-// freed when the last of the frame and the handles is gone.
+// freed when the last of the frame and the handles is gone (the destroyed frame's first
+// word then keeps the allocation's size, which the header has no room for).
 //
 // Invariants: `refs` is 0 for a frame that is not a task (a coroutine awaited inline or
 // owned by a gather). For a task, refs = number of task handles + 1 while the frame lives.
@@ -28,34 +29,32 @@ struct frame_header;
 // Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
 using unretrieved_check = void (*)(frame_header* header) noexcept;
 
-// The side tables that may hold a record of a task, as bits of frame_header::side_records:
-// a task pays for a feature only once it is used on it. One more bit, set before the launch
-// and never cleared, marks a task the runtime runs for itself (a done callbacks' runner, a
-// generator's closer), which current_task() and all_tasks() do not show.
-namespace side_record {
-inline constexpr std::uint8_t cancel = 1;   // cancel_record.hpp
-inline constexpr std::uint8_t name = 2;     // task_name.hpp
+// The flags of frame_header::flags. Two bits name the side tables that may hold a record of
+// the task: a task pays for a feature only once it is used on it. One more, set before the
+// launch and never cleared, marks a task the runtime runs for itself (a done callbacks'
+// runner, a generator's closer), which current_task() and all_tasks() do not show. The last
+// two record the teardown's destruction of the frame and the reading of an exception.
+namespace task_flag {
+inline constexpr std::uint8_t cancel_record = 1; // cancel_record.hpp
+inline constexpr std::uint8_t name_record = 2;   // task_name.hpp
+inline constexpr std::uint8_t side_records = cancel_record | name_record;
 inline constexpr std::uint8_t internal = 4; // not a record: an internal task
-} // namespace side_record
+// The frame was destroyed while references remained (runtime shutdown).
+inline constexpr std::uint8_t torn_down = 8;
+// Somebody read the task's exception (see release_task); never set for a value, which is
+// not reported either way, so that reading a value costs no RMW.
+inline constexpr std::uint8_t exception_retrieved = 16;
+} // namespace task_flag
 
 struct alignas(16) frame_header {
     std::atomic<std::uint32_t> refs{0};
     std::uint16_t registry_shard = 0;
+    // task_flag bits. Each is set by an RMW on a rare path (a record made, the teardown, an
+    // exception read), so that none of them is lost to another.
+    std::atomic<std::uint8_t> flags{0};
     // Set, on the destroying thread, just before a task's frame is destroyed: an exception
     // that a destructor throws then must not run the frame's final suspension.
     bool being_destroyed = false;
-    // The side tables holding a record of the task (side_record bits), which its last
-    // reference then drops, and the internal mark. In what was padding: the header does
-    // not grow.
-    std::atomic<std::uint8_t> side_records{0};
-    std::uint32_t allocated_bytes = 0; // header included
-    // Set when the frame was destroyed while handles remained (runtime shutdown).
-    std::atomic<bool> torn_down{false};
-    // Set by whoever reads a task's result or exception (see release_task).
-    std::atomic<bool> exception_retrieved{false};
-    // For a task: where its strand's cancellation word is, from the frame's start, so the
-    // runtime can cancel a task it knows only by its header (at shutdown).
-    std::uint16_t strand_offset = 0;
     waiter_list waiters;
     frame_header* registry_prev = nullptr;
     frame_header* registry_next = nullptr;
@@ -75,21 +74,30 @@ struct alignas(16) frame_header {
     // Before the launch, on the launching thread: a task of the runtime's own.
     void mark_internal() noexcept {
         // relaxed: the launch that shares the task publishes it.
-        side_records.fetch_or(side_record::internal, std::memory_order_relaxed);
+        flags.fetch_or(task_flag::internal, std::memory_order_relaxed);
     }
     bool internal() const noexcept {
         // relaxed: set before the launch, which the reader's view of the task follows.
-        return (side_records.load(std::memory_order_relaxed) & side_record::internal) != 0;
+        return (flags.load(std::memory_order_relaxed) & task_flag::internal) != 0;
+    }
+    bool torn_down() const noexcept {
+        // relaxed: set by the teardown before its release of the running reference, which
+        // every reader acquired (see the readers).
+        return (flags.load(std::memory_order_relaxed) & task_flag::torn_down) != 0;
     }
 
+    // Where a task's strand word is, from the frame's start: the promise's second word
+    // (promise.hpp), and both compilers place the promise right after the frame's two
+    // function pointers (make_task checks both, at no cost: the compiler folds the check).
+    static constexpr std::size_t task_strand_offset = 3 * sizeof(void*);
     strand_word& task_strand() noexcept {
         return *reinterpret_cast<strand_word*>(reinterpret_cast<std::uintptr_t>(frame()) +
-                                               strand_offset);
+                                               task_strand_offset);
     }
 };
 
 static_assert(sizeof(frame_header) % alignof(std::max_align_t) == 0);
-static_assert(sizeof(frame_header) <= 48, "every frame, a sleeping one included, pays for it");
+static_assert(sizeof(frame_header) <= 32, "every frame, a sleeping one included, pays for it");
 
 // Destroys a task's frame (suspended anywhere, or ended); every destruction of a task frame
 // goes through it, and promise.hpp's destroy_frame serves every other weft frame. A

@@ -40,11 +40,15 @@ bool is_cancellation(const std::exception_ptr& error) noexcept;
 // The check release_task runs on a finished task's frame before destroying it.
 template <class Promise>
 void report_if_unretrieved(frame_header* header) noexcept {
-    // relaxed: the last reference's acq_rel release ordered every reader's store before us.
-    if (header->exception_retrieved.load(std::memory_order_relaxed)) {
+    Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
+    // A value is never reported, nor marked retrieved (task_ref::mark_retrieved).
+    if (!promise.result.has_exception()) [[likely]] {
         return;
     }
-    Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
+    // relaxed: the last reference's acq_rel release ordered every reader's RMW before us.
+    if ((header->flags.load(std::memory_order_relaxed) & task_flag::exception_retrieved) != 0) {
+        return;
+    }
     const std::exception_ptr error = promise.result.exception();
     if (error && !is_cancellation(error)) {
         report_unretrieved(error, header);
@@ -167,9 +171,7 @@ public:
 
     static void* operator new(std::size_t bytes) {
         void* memory = allocate_frame(bytes + sizeof(frame_header));
-        auto* header = ::new (memory) frame_header();
-        header->allocated_bytes = static_cast<std::uint32_t>(bytes + sizeof(frame_header));
-        return header->frame();
+        return (::new (memory) frame_header())->frame();
     }
     // `bytes` is what operator new was asked for, a constant of the coroutine: the size
     // class is known here, and the common case is one test and the allocator's list push.
@@ -178,7 +180,7 @@ public:
         // acquire: pairs with release_task. The count is non-zero here only when shutdown
         // destroys a pending task that still has handles or its running reference.
         if (header->refs.load(std::memory_order_acquire) != 0) [[unlikely]] {
-            release_torn_down_storage(header);
+            release_torn_down_storage(header, bytes + sizeof(frame_header));
             return;
         }
         static_assert(std::is_trivially_destructible_v<frame_header>);
@@ -285,6 +287,11 @@ public:
         return reinterpret_cast<strand_word*>(strand_.load(std::memory_order_relaxed));
     }
 
+    // Where frame_header::task_strand finds the word: the promise's second.
+    static constexpr bool strand_is_second_word() noexcept {
+        return offsetof(promise_base, strand_) == sizeof(void*);
+    }
+
 private:
     // The continuation or the join, by role: one slot, since a frame has one role. A
     // sleeping coroutine's frame is mostly promise and timer, so every word counts.
@@ -299,12 +306,18 @@ private:
     bool has_context_ = false;
 
     // A frame destroyed while references to its task remain: the last of them frees the
-    // storage (see frame_header).
-    [[gnu::noinline]] static void release_torn_down_storage(frame_header* header) noexcept;
+    // storage, `allocated_bytes` with the header (see frame_header).
+    [[gnu::noinline]] static void release_torn_down_storage(frame_header* header,
+                                                            std::size_t allocated_bytes) noexcept;
 };
 
 template <class T>
 class coro_promise final : public promise_base {
+    // A frame is aligned to 16 bytes (frame_allocator.hpp), and a promise aligned to more
+    // would not sit where frame_header::task_strand looks for it.
+    static_assert(alignof(outcome<T>) <= alignof(std::max_align_t),
+                  "weft::coro<T>: a result type aligned to more than 16 bytes is not supported");
+
 public:
     coro<T> get_return_object() noexcept;
 
@@ -346,14 +359,17 @@ void destroy_frame(coro_handle<T> handle) noexcept {
     handle.destroy();
 }
 
-// Makes `handle`'s frame a task: the role, and where the header finds its strand word.
+// Makes `handle`'s frame a task. The header finds the task's strand word at a constant
+// distance from the frame; the compiler knows where it placed the promise, so the check
+// that the distance is right folds away.
 template <class T>
 frame_header* make_task(coro_handle<T> handle) noexcept {
+    static_assert(promise_base::strand_is_second_word());
     frame_header* header = frame_header::of(handle.address());
     handle.promise().become_task(*header);
-    header->strand_offset =
-        static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(handle.promise().strand()) -
-                                   reinterpret_cast<std::uintptr_t>(handle.address()));
+    if (&header->task_strand() != handle.promise().strand()) {
+        std::terminate();
+    }
     return header;
 }
 

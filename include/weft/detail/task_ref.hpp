@@ -25,8 +25,8 @@ namespace weft::detail {
 // The cancel() of a task handle, typed or not, on a task it holds a reference to.
 inline bool cancel_through_handle(frame_header& header, cancel_message message) noexcept {
     if (header.waiters.done()) {
-        // relaxed: as task_ref::mark_retrieved.
-        header.exception_retrieved.store(true, std::memory_order_relaxed);
+        // relaxed: as task_ref::mark_retrieved. Untyped, so set whatever the result is.
+        header.flags.fetch_or(task_flag::exception_retrieved, std::memory_order_relaxed);
         return false;
     }
     // A task that ended, or that the runtime's teardown destroyed, has its strand marked
@@ -88,16 +88,17 @@ public:
     outcome<T>& stored_result() const noexcept { return handle_.promise().result; }
     // Through the header, which outlives a frame destroyed at shutdown.
     strand_word& strand() const noexcept { return header()->task_strand(); }
-    bool torn_down() const noexcept {
-        // relaxed: set by the teardown before run() returned, which ordered it before any
-        // later use of the handle; within the run it is never set.
-        return header()->torn_down.load(std::memory_order_relaxed);
-    }
+    // Set by the teardown before run() returned, which ordered it before any later use of
+    // the handle; within the run it is never set.
+    bool torn_down() const noexcept { return header()->torn_down(); }
 
-    // The task's exception has been seen: it is not reported as never retrieved.
+    // The task's exception, if it finished with one, has been seen: it is not reported as
+    // never retrieved. A value needs no mark, and gets none: reading it costs no RMW.
     void mark_retrieved() const noexcept {
-        // relaxed: read only by the last reference's release, which orders it.
-        header()->exception_retrieved.store(true, std::memory_order_relaxed);
+        if (finished() && handle_.promise().result.has_exception()) {
+            // relaxed: read only by the last reference's release, which orders it.
+            header()->flags.fetch_or(task_flag::exception_retrieved, std::memory_order_relaxed);
+        }
     }
 
     // weft::task::cancel.

@@ -1,5 +1,7 @@
-// A list of parties waiting for one completion (a task's end, a future's result), guarded
-// by a one-bit spin lock that shares its word with the `done` flag and the head pointer.
+// A list of parties waiting for one completion (a task's end, a future's result), in one
+// word: a one-bit spin lock, the `done` flag and, before completion, the newest node (the
+// nodes link to each other both ways, so the oldest is found by walking back); after
+// completion, the pointer the owner asked the list to keep (its keepsake).
 //
 // Invariants: a node is in the list exactly while its `linked` flag is true; `linked` is
 // only read and written under the lock. Completion happens once: under the lock it
@@ -22,8 +24,8 @@ struct waiter_node {
     // Called once, under the list's lock, when the awaited thing completes. It may hand the
     // waiter to another thread, so it must not touch the node after doing so.
     wake_fn wake = nullptr;
-    waiter_node* prev = nullptr;
-    waiter_node* next = nullptr;
+    waiter_node* older = nullptr;
+    waiter_node* newer = nullptr;
     bool linked = false;
 };
 
@@ -48,13 +50,14 @@ public:
             unlock(word);
             return false;
         }
-        waiter_node* head = head_of(word);
-        node.prev = tail_;
-        node.next = nullptr;
-        (tail_ ? tail_->next : head) = &node;
-        tail_ = &node;
+        waiter_node* newest = pointer_of<waiter_node>(word);
+        node.older = newest;
+        node.newer = nullptr;
+        if (newest != nullptr) {
+            newest->newer = &node;
+        }
         node.linked = true;
-        unlock(with_head(word, head));
+        unlock(with_pointer(word, &node));
         return true;
     }
 
@@ -67,19 +70,22 @@ public:
             return false;
         }
         const std::uintptr_t word = lock();
-        waiter_node* head = head_of(word);
+        waiter_node* newest = pointer_of<waiter_node>(word);
         const bool was_linked = node.linked;
         if (was_linked) {
-            (node.prev ? node.prev->next : head) = node.next;
-            (node.next ? node.next->prev : tail_) = node.prev;
+            if (node.older != nullptr) {
+                node.older->newer = node.newer;
+            }
+            (node.newer != nullptr ? node.newer->older : newest) = node.older;
             node.linked = false;
         }
-        unlock(with_head(word, head));
+        unlock(with_pointer(word, newest));
         return was_linked;
     }
 
     // Runs `publish()` and wakes every waiter, once. Returns false if already done. The list
-    // then keeps `keepsake` for its owner (a finished task's check, see complete_task).
+    // then keeps `keepsake` for its owner (a finished task's check, see complete_task): an
+    // address aligned to at least 4, which the word holds in place of the newest node.
     template <class Publish>
     bool complete(Publish&& publish, const void* keepsake = nullptr) {
         std::uintptr_t idle = 0;
@@ -100,7 +106,10 @@ public:
 
     // What complete() was given to keep; read by a thread that learned through some other
     // synchronisation with the completing one that the list is done.
-    const void* keepsake() const noexcept { return keepsake_; }
+    const void* keepsake() const noexcept {
+        // relaxed: that other synchronisation ordered the completion's store before us.
+        return pointer_of<const void>(word_.load(std::memory_order_relaxed));
+    }
 
 private:
     // complete() once it holds the lock, the list not done: `word` is the locked word.
@@ -112,36 +121,46 @@ private:
             unlock(word);
             throw;
         }
-        // release: done() readers that see the flag see the result; the lock stays held.
-        word_.store(done_bit | lock_bit, std::memory_order_release);
-        waiter_node* node = head_of(word);
-        tail_ = nullptr;
+        const std::uintptr_t finished = reinterpret_cast<std::uintptr_t>(keepsake) | done_bit;
+        waiter_node* node = pointer_of<waiter_node>(word);
+        if (node == nullptr) [[likely]] {
+            // release: done() readers that see the flag see the result; nobody waits, so
+            // the lock goes with the same store.
+            word_.store(finished, std::memory_order_release);
+            return true;
+        }
+        // release: as above; the lock stays held while the waiters are woken.
+        word_.store(finished | lock_bit, std::memory_order_release);
+        while (node->older != nullptr) {
+            node = node->older;
+        }
         while (node != nullptr) {
-            waiter_node* next = node->next; // read before wake: the node may die there
+            waiter_node* next = node->newer; // read before wake: the node may die there
             node->linked = false;
             node->wake(*node);
             node = next;
         }
-        keepsake_ = keepsake;
-        unlock(done_bit | lock_bit);
+        unlock(finished | lock_bit);
         return true;
     }
 
-    // The word holds the head node's address with the two flags in its low bits, which a
-    // node's alignment leaves zero: a list costs two words, so a task header stays small.
+    // The word holds an address with the two flags in its low bits, which the alignment of
+    // a node (or of a keepsake) leaves zero: a list costs one word, so a task header stays
+    // small.
     static constexpr std::uintptr_t lock_bit = 1;
     static constexpr std::uintptr_t done_bit = 2;
     static constexpr std::uintptr_t flag_bits = lock_bit | done_bit;
     static_assert(alignof(waiter_node) > flag_bits);
 
-    static waiter_node* head_of(std::uintptr_t word) noexcept {
-        return reinterpret_cast<waiter_node*>(word & ~flag_bits);
+    template <class Pointee>
+    static Pointee* pointer_of(std::uintptr_t word) noexcept {
+        return reinterpret_cast<Pointee*>(word & ~flag_bits);
     }
-    static std::uintptr_t with_head(std::uintptr_t word, waiter_node* head) noexcept {
-        return reinterpret_cast<std::uintptr_t>(head) | (word & flag_bits);
+    static std::uintptr_t with_pointer(std::uintptr_t word, const void* pointer) noexcept {
+        return reinterpret_cast<std::uintptr_t>(pointer) | (word & flag_bits);
     }
 
-    // Returns the word as locked, head and done flag included.
+    // Returns the word as locked, pointer and done flag included.
     std::uintptr_t lock() noexcept {
         for (;;) {
             // acquire: the critical section sees the previous holder's writes.
@@ -163,12 +182,6 @@ private:
     }
 
     std::atomic<std::uintptr_t> word_{0};
-    // Once the list is done no node is appended or unlinked, so the tail's word is free to
-    // keep what complete() was given.
-    union {
-        waiter_node* tail_ = nullptr;
-        const void* keepsake_;
-    };
 };
 
 } // namespace weft::detail
