@@ -136,6 +136,20 @@ TEST(WaiterList, SecondCompleteReturnsFalseWithoutPublishingOrWaking) {
     EXPECT_TRUE(list.done());
 }
 
+// A list with two nodes waiting, 0 then 1, each logging its wake to `log`.
+class WaiterListOfTwo : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(list.enqueue(first));
+        ASSERT_TRUE(list.enqueue(second));
+    }
+
+    std::vector<int> log;
+    waiter_list list;
+    logging_node first{log, 0};
+    logging_node second{log, 1};
+};
+
 // The owner's keepsake (a finished task's check) takes the newest node's place in the word.
 alignas(8) constexpr int owner_keepsake = 7;
 
@@ -146,14 +160,7 @@ TEST(WaiterList, CompletionWithNobodyWaitingKeepsTheKeepsake) {
     EXPECT_EQ(list.keepsake(), &owner_keepsake);
 }
 
-TEST(WaiterList, CompletionWithWaitersKeepsTheKeepsakeThroughLaterCalls) {
-    std::vector<int> log;
-    waiter_list list;
-    logging_node first(log, 0);
-    logging_node second(log, 1);
-    ASSERT_TRUE(list.enqueue(first));
-    ASSERT_TRUE(list.enqueue(second));
-
+TEST_F(WaiterListOfTwo, CompletionWithWaitersKeepsTheKeepsakeThroughLaterCalls) {
     EXPECT_TRUE(list.complete(publish_nothing, &owner_keepsake));
     logging_node late(log, 2);
     EXPECT_FALSE(list.enqueue(late));
@@ -230,13 +237,7 @@ TEST(WaiterList, RemoveOfANodeThatWasNeverEnqueuedIsANoOp) {
     EXPECT_EQ(log, (std::vector<int>{1}));
 }
 
-TEST(WaiterList, RemoveAfterWakeIsANoOp) {
-    std::vector<int> log;
-    waiter_list list;
-    logging_node first(log, 0);
-    logging_node second(log, 1);
-    ASSERT_TRUE(list.enqueue(first));
-    ASSERT_TRUE(list.enqueue(second));
+TEST_F(WaiterListOfTwo, RemoveAfterWakeIsANoOp) {
     ASSERT_TRUE(list.complete(publish_nothing));
 
     list.remove(first);
@@ -250,14 +251,7 @@ TEST(WaiterList, RemoveAfterWakeIsANoOp) {
     EXPECT_TRUE(list.done());
 }
 
-TEST(WaiterList, ThrowingPublishLeavesTheListUnlockedAndNotDone) {
-    std::vector<int> log;
-    waiter_list list;
-    logging_node first(log, 0);
-    logging_node second(log, 1);
-    ASSERT_TRUE(list.enqueue(first));
-    ASSERT_TRUE(list.enqueue(second));
-
+TEST_F(WaiterListOfTwo, ThrowingPublishLeavesTheListUnlockedAndNotDone) {
     EXPECT_THROW(list.complete([] { throw std::runtime_error("publish failed"); }),
                  std::runtime_error);
 
