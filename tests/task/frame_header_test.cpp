@@ -1,12 +1,13 @@
 // Tests the lifetime of task frames (runtime/task/frame_header.cpp): the frame is destroyed
 // exactly once, when the task has ended and its last handle is gone, whichever comes last
-// and on whichever thread; a frame torn down at shutdown keeps its header for surviving
-// handles; and a failed task whose exception nobody retrieved is reported when its last
-// reference goes, to the runtime's exception handler or to stderr.
+// and on whichever thread; a frame torn down at shutdown, of a size class or larger, keeps its
+// header for surviving handles; and a failed task whose exception nobody retrieved is reported when
+// its last reference goes, to the runtime's exception handler or to stderr.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -72,20 +73,24 @@ TEST(FrameHeader, HandlesDroppedOnManyThreadsDestroyOnce) {
     EXPECT_EQ(destroyed.load(), 1);
 }
 
-TEST(FrameHeader, TornDownFrameLeavesItsHeaderToSurvivingHandles) {
+// A task pending on `gate` at shutdown, whose frame the teardown destroys while three handles
+// remain: they see it unfinished, and the last of them frees the frame's storage with the size
+// the destroyed frame kept (AddressSanitizer checks the free).
+template <class Body>
+void expect_torn_down_frame_left_to_handles(Body body) {
     std::atomic<int> destroyed{0};
     weft::future<> never;
     ::testing::internal::CaptureStderr();
     std::vector<weft::task<int>> survivors = weft::run(
-        [](std::atomic<int>& count,
-           weft::future<> gate) -> weft::coro<std::vector<weft::task<int>>> {
-            weft::task<int> pending = weft::create_task(weft::testing::ignores_cancellation(
-                gate, weft::testing::destruction_counter(count)));
+        [](std::atomic<int>& count, weft::future<> gate,
+           Body make) -> weft::coro<std::vector<weft::task<int>>> {
+            weft::task<int> pending =
+                weft::create_task(make(gate, weft::testing::destruction_counter(count)));
             // One worker: the task has started (and waits on the gate) when main resumes; a
             // task cancelled before its first step would end instead of straggling.
             co_await weft::sleep(std::chrono::seconds(0));
             co_return std::vector<weft::task<int>>(3, pending);
-        }(destroyed, never),
+        }(destroyed, never, body),
         weft::run_options{
             .workers = 1, .virtual_time = true, .shutdown_grace = std::chrono::seconds(1)});
     ::testing::internal::GetCapturedStderr();
@@ -97,6 +102,23 @@ TEST(FrameHeader, TornDownFrameLeavesItsHeaderToSurvivingHandles) {
     }
     survivors.clear();
     never.set_result();
+}
+
+TEST(FrameHeader, TornDownFrameLeavesItsHeaderToSurvivingHandles) {
+    expect_torn_down_frame_left_to_handles(&weft::testing::ignores_cancellation);
+}
+
+// The same with a frame past the allocator's size classes, which the backing allocator holds.
+weft::coro<int> ignores_cancellation_with_ballast(weft::future<> gate,
+                                                  weft::testing::destruction_counter counter) {
+    std::array<unsigned char, 4096> ballast{};
+    ballast[gate.done() ? 1 : 0] = 1;
+    const int result = co_await weft::testing::ignores_cancellation(gate, std::move(counter));
+    co_return result + ballast[0] + ballast[1] - 1;
+}
+
+TEST(FrameHeader, TornDownLargeFrameLeavesItsHeaderToSurvivingHandles) {
+    expect_torn_down_frame_left_to_handles(&ignores_cancellation_with_ballast);
 }
 
 weft::coro<int> fails(std::chrono::milliseconds after, const char* message) {
