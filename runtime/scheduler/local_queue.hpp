@@ -182,8 +182,12 @@ private:
     }
 
     // The slot of index `index`. With thieves the ring never changes, so a thief reads the
-    // same slots_ and mask_ as the owner; without, only the owner reads them.
-    std::atomic<void*>& slot(std::uint32_t index) const noexcept { return slots_[index & mask_]; }
+    // same slots_ and mask_ as the owner; without, only the owner reads them. Every access
+    // to a slot goes through this reference, so a ring can be plain storage that nothing
+    // zeroes: a slot is read only once a push has written it.
+    std::atomic_ref<void*> slot(std::uint32_t index) const noexcept {
+        return std::atomic_ref<void*>(slots_[index & mask_]);
+    }
 
     void store_at_tail(std::uint32_t tail, std::coroutine_handle<> handle) noexcept {
         // relaxed: published by the release store of tail_ below.
@@ -259,13 +263,14 @@ private:
     // queue as it was.
     [[gnu::noinline]] void grow() {
         const std::uint32_t grown_mask = 2 * mask_ + 1;
-        auto grown = std::make_unique<std::atomic<void*>[]>(std::size_t{grown_mask} + 1);
+        // Left uninitialised: the slots outside [head, tail) are written before they are read.
+        std::unique_ptr<void*[]> grown(new void*[std::size_t{grown_mask} + 1]);
         // relaxed, all: only the owner reads or writes a queue without thieves.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
         for (std::uint32_t index = unpack(head_.load(std::memory_order_relaxed)).second;
              index != tail; ++index) {
-            grown[index & grown_mask].store(slot(index).load(std::memory_order_relaxed),
-                                            std::memory_order_relaxed);
+            std::atomic_ref<void*>(grown[index & grown_mask])
+                .store(slot(index).load(std::memory_order_relaxed), std::memory_order_relaxed);
         }
         grown_ = std::move(grown);
         slots_ = grown_.get();
@@ -276,10 +281,10 @@ private:
     alignas(64) std::atomic<std::uint32_t> tail_{0};
     const bool thieves_;
     std::uint32_t mask_ = capacity - 1;
-    std::atomic<void*>* slots_;
-    std::array<std::atomic<void*>, capacity> first_slots_{};
+    void** slots_;
+    std::array<void*, capacity> first_slots_{};
     // The grown ring, once a queue without thieves has outgrown first_slots_.
-    std::unique_ptr<std::atomic<void*>[]> grown_;
+    std::unique_ptr<void*[]> grown_;
     // move_half_to's batch, a member so that no overflow zeroes an array first. Owner only.
     std::array<std::coroutine_handle<>, capacity / 2 + 1> overflow_batch_;
 };
