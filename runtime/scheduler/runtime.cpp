@@ -122,8 +122,8 @@ void runtime::run_main(frame_header* main, std::coroutine_handle<> handle) {
     main->waiters.enqueue(stopper);
     // launch() without its notify: worker 0 runs main at once, and a worker woken to
     // steal it would only move main off this thread.
-    // relaxed: the frame is not shared yet; the push's release publishes the count.
-    main->refs.store(2, std::memory_order_relaxed);
+    // The frame is not shared yet; the push's release publishes the count.
+    main->set_references(2);
     // On the calling thread, off any strand: main starts with a copy of its context.
     inherit_context(main->task_strand());
     registry_.add(main, 0);

@@ -205,9 +205,9 @@ private:
 // spawn path a dozen instructions.
 inline void runtime::launch(frame_header* header, std::coroutine_handle<> handle,
                             std::uint32_t references, worker* launcher) {
-    // relaxed: the frame is not shared yet; queuing it (a release, or for main the
-    // creation of the other threads) publishes the count.
-    header->refs.store(references, std::memory_order_relaxed);
+    // The frame is not shared yet; queuing it (a release, or for main the creation of the
+    // other threads) publishes the count.
+    header->set_references(references);
     registry_.add(header, launcher != nullptr ? launcher->id() : registry_.outside_shard());
     if (launcher != nullptr) {
         launcher->push_ready(handle);

@@ -68,8 +68,7 @@ void complete_task(frame_header* header, const unretrieved_check* check) noexcep
     runtime& owner = here->owner();
     owner.registry().remove(header);
     owner.task_ended();
-    header->waiters.complete([] {}, check);
-    release_task(header, *check);
+    complete_and_release_task(header, check);
 }
 
 std::coroutine_handle<> take_last_fork(gather_join& join) noexcept {

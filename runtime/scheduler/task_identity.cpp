@@ -36,8 +36,8 @@ detail::frame_header* running_task(detail::strand_word* strand) noexcept {
 }
 
 any_task share(detail::frame_header* header) noexcept {
-    // relaxed: as task_ref's copy; the caller knows the task alive (see above).
-    header->refs.fetch_add(1, std::memory_order_relaxed);
+    // The caller knows the task alive (see above).
+    header->add_reference();
     return detail::task_access::adopt_any(header);
 }
 

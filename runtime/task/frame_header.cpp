@@ -80,26 +80,56 @@ void end_last_reference_with_records(frame_header* header, unretrieved_check che
     }
     end_last_plain_reference(header, check);
 }
+
+// release_task when the waiter list's word is locked or the count spilled.
+[[gnu::noinline]] void release_when_busy(frame_header* header, unretrieved_check check) noexcept {
+    if (header->waiters.drop_when_busy(header->spilled_refs)) {
+        end_last_reference(header, check);
+    }
+}
+
+// complete_and_release_task with waiters, or the count spilled.
+[[gnu::noinline]] void complete_and_release_when_busy(frame_header* header,
+                                                      const unretrieved_check* check) noexcept {
+    if (header->waiters.complete_dropping_one(check, header->spilled_refs)) {
+        end_last_reference(header, *check);
+    }
+}
 } // namespace
 
+void frame_header::add_reference() noexcept {
+    waiters.add_to_count(spilled_refs);
+}
+
 void release_task(frame_header* header, unretrieved_check check) noexcept {
-    // A count of 1 is the caller's reference alone, and nobody can make a new one without
-    // holding one (all_tasks() makes one only to a task the registry lists, which it does
-    // while the running reference is held), so the last reference needs no RMW: a task
-    // awaited through its handle ends first and leaves the handle's release a load. The
-    // count goes to 0 all the same, which the frame's operator delete reads to tell a
-    // teardown from this. acquire: 1 was written by the release RMW of the previous holder
-    // to leave, which ends the release sequence of every holder's before it, so their uses
-    // happen before the destruction. relaxed store: the destruction that reads it is on
-    // this thread.
-    if (header->refs.load(std::memory_order_acquire) == 1) {
-        header->refs.store(0, std::memory_order_relaxed);
-    } else if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-        // acq_rel: release publishes this holder's use of the task; the last holder
-        // acquires every other holder's before it destroys the frame.
+    // The count's argument (nobody adds to a count of 1 but its holder: all_tasks() makes a
+    // reference only to a task the registry lists, which it does while the running
+    // reference is held) is waiter_list::drop_unless_busy's. The count goes to 0 all the
+    // same, which the frame's operator delete reads to tell a teardown from this. Every
+    // call is a tail call, so the common path needs no stack frame.
+    switch (header->waiters.drop_unless_busy()) {
+    case waiter_list::count_drop::kept:
+        return;
+    case waiter_list::count_drop::last:
+        end_last_reference(header, check);
+        return;
+    case waiter_list::count_drop::busy:
+        release_when_busy(header, check);
         return;
     }
-    end_last_reference(header, check);
+}
+
+void complete_and_release_task(frame_header* header, const unretrieved_check* check) noexcept {
+    switch (header->waiters.complete_alone_dropping_one(check)) {
+    case waiter_list::count_drop::kept:
+        return;
+    case waiter_list::count_drop::last:
+        end_last_reference(header, *check);
+        return;
+    case waiter_list::count_drop::busy:
+        complete_and_release_when_busy(header, check);
+        return;
+    }
 }
 
 void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
@@ -131,13 +161,17 @@ void report_unretrieved(std::exception_ptr error, frame_header* task) noexcept {
 
 void promise_base::release_torn_down_storage(frame_header* header,
                                              std::size_t allocated_bytes) noexcept {
+    if (!header->referenced()) {
+        // A task whose spilled count its last reference took to 0: not a teardown.
+        deallocate_frame(header, allocated_bytes);
+        return;
+    }
     // The frame is destroyed: its storage is ours until the header goes with it.
     ::new (header->frame()) std::size_t(allocated_bytes);
-    // relaxed: published by the release half of the fetch_sub below; an RMW, since a
-    // holder of a handle may be setting another flag meanwhile.
+    // relaxed: published by the release half of the drop below; an RMW, since a holder of
+    // a handle may be setting another flag meanwhile.
     header->flags.fetch_or(task_flag::torn_down, std::memory_order_relaxed);
-    // acq_rel: as in release_task.
-    if (header->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    if (!header->waiters.drop_from_count(header->spilled_refs)) {
         return;
     }
     // relaxed: as in release_task.

@@ -2,7 +2,8 @@
 // after completion, the keepsake a completed list holds in the waiters' place, remove() at
 // every position, after a wake and during one, a throwing publish step, and a race of enqueuers and
 // removers against a completer in which every node ends up either woken once or removed, never
-// both.
+// both. Then the owner's count the word keeps: exact through completion, enqueues and removes,
+// past the word's 16 bits into the owner's spill, and under threads that race across that limit.
 #include <weft/detail/waiter_list.hpp>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <barrier>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -450,6 +452,144 @@ TEST(WaiterListStress, EveryNodeIsEitherWokenOnceOrRemovedNeverBoth) {
         worker.join();
     }
     EXPECT_EQ(failures, 0);
+}
+
+// The owner's count (a task's references) in the word's top bits, and past them in `spill`.
+class WaiterListCount : public ::testing::Test {
+protected:
+    // Drops every reference but one and checks that none of them was the last.
+    void drop_all_but_one(std::uint32_t count) {
+        for (std::uint32_t i = 1; i < count; ++i) {
+            ASSERT_FALSE(list.drop_from_count(spill)) << "drop " << i << " of " << count;
+        }
+    }
+
+    waiter_list list;
+    std::atomic<std::uint32_t> spill{0};
+    std::vector<int> log;
+};
+
+TEST_F(WaiterListCount, ANewListCountsNothing) {
+    EXPECT_FALSE(list.counted(spill));
+    EXPECT_FALSE(list.may_be_counted());
+}
+
+TEST_F(WaiterListCount, OnlyTheLastDropSaysSo) {
+    list.set_count(3, spill);
+    list.add_to_count(spill);
+    EXPECT_TRUE(list.counted(spill));
+    drop_all_but_one(4);
+    EXPECT_TRUE(list.drop_from_count(spill));
+    EXPECT_FALSE(list.counted(spill));
+    EXPECT_FALSE(list.may_be_counted());
+    EXPECT_FALSE(list.done());
+}
+
+TEST_F(WaiterListCount, CompletionAloneDropsOneInTheSameStepAndKeepsTheKeepsake) {
+    list.set_count(2, spill);
+    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::kept);
+    EXPECT_TRUE(list.done());
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
+    EXPECT_TRUE(list.drop_from_count(spill));
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
+}
+
+TEST_F(WaiterListCount, CompletionAloneOfTheLastReferenceSaysSo) {
+    list.set_count(1, spill);
+    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::last);
+    EXPECT_TRUE(list.done());
+    EXPECT_FALSE(list.counted(spill));
+}
+
+TEST_F(WaiterListCount, CompletionAloneRefusesAListWithWaitersAndTheGeneralOneWakesThem) {
+    list.set_count(3, spill);
+    logging_node waiting(log, 0);
+    ASSERT_TRUE(list.enqueue(waiting));
+    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::busy);
+    EXPECT_FALSE(list.done());
+    EXPECT_EQ(waiting.wakes, 0);
+
+    EXPECT_FALSE(list.complete_dropping_one(&owner_keepsake, spill));
+    EXPECT_EQ(log, std::vector<int>{0});
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
+    drop_all_but_one(2);
+    EXPECT_TRUE(list.drop_from_count(spill));
+}
+
+TEST_F(WaiterListCount, EnqueueRemoveAndCompleteLeaveTheCountAlone) {
+    list.set_count(3, spill);
+    logging_node first(log, 0);
+    logging_node second(log, 1);
+    ASSERT_TRUE(list.enqueue(first));
+    ASSERT_TRUE(list.enqueue(second));
+    EXPECT_TRUE(list.remove(first));
+    EXPECT_TRUE(list.complete(publish_nothing, &owner_keepsake));
+    EXPECT_EQ(log, std::vector<int>{1});
+    drop_all_but_one(3);
+    EXPECT_TRUE(list.drop_from_count(spill));
+}
+
+TEST_F(WaiterListCount, ACountPastTheWordMovesToTheSpillAndStaysExact) {
+    constexpr std::uint32_t total = waiter_list::max_count + 10;
+    list.set_count(1, spill);
+    logging_node waiting(log, 0);
+    ASSERT_TRUE(list.enqueue(waiting));
+    for (std::uint32_t i = 1; i < total; ++i) {
+        list.add_to_count(spill);
+    }
+    EXPECT_EQ(spill.load(), total);
+    // The spilled count is the running one's too: its completion drops there.
+    EXPECT_FALSE(list.complete_dropping_one(&owner_keepsake, spill));
+    EXPECT_EQ(log, std::vector<int>{0});
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
+    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::busy);
+    drop_all_but_one(total - 1);
+    EXPECT_TRUE(list.counted(spill));
+    EXPECT_TRUE(list.may_be_counted());
+    EXPECT_TRUE(list.drop_from_count(spill));
+    EXPECT_FALSE(list.counted(spill));
+}
+
+TEST_F(WaiterListCount, ACountSetPastTheWordStartsInTheSpill) {
+    list.set_count(waiter_list::max_count + 1, spill);
+    EXPECT_EQ(spill.load(), waiter_list::max_count + 1);
+    drop_all_but_one(waiter_list::max_count + 1);
+    EXPECT_TRUE(list.drop_from_count(spill));
+}
+
+// Threads add and drop references around the word's limit, so that the count spills while
+// others count in the word, and lock the list meanwhile with enqueues and removes: no change
+// is lost, and the one drop that ends the count says it is the last.
+TEST_F(WaiterListCount, ConcurrentAddsDropsAndLocksAcrossTheSpillLoseNothing) {
+    constexpr int threads = 3;
+    constexpr std::uint32_t per_thread = 2'000;
+    list.set_count(waiter_list::max_count - per_thread, spill);
+    std::atomic<int> lasts{0};
+    std::vector<std::thread> counters;
+    for (int thread = 0; thread < threads; ++thread) {
+        counters.emplace_back([&] {
+            waiter_node node;
+            node.wake = [](waiter_node&) noexcept {};
+            for (std::uint32_t i = 0; i < per_thread; ++i) {
+                list.add_to_count(spill);
+                if (i % 16 == 0) {
+                    ASSERT_TRUE(list.enqueue(node));
+                    ASSERT_TRUE(list.remove(node));
+                }
+            }
+            for (std::uint32_t i = 0; i < per_thread; ++i) {
+                if (list.drop_from_count(spill)) {
+                    lasts.fetch_add(1);
+                }
+            }
+        });
+    }
+    for (std::thread& counter : counters) {
+        counter.join();
+    }
+    EXPECT_EQ(lasts.load(), 0);
+    drop_all_but_one(waiter_list::max_count - per_thread);
+    EXPECT_TRUE(list.drop_from_count(spill));
 }
 
 } // namespace

@@ -1,8 +1,10 @@
 // Tests the lifetime of task frames (runtime/task/frame_header.cpp): the frame is destroyed
 // exactly once, when the task has ended and its last handle is gone, whichever comes last
-// and on whichever thread; a frame torn down at shutdown, of a size class or larger, keeps its
-// header for surviving handles; and a failed task whose exception nobody retrieved is reported when
-// its last reference goes, to the runtime's exception handler or to stderr.
+// and on whichever thread, also with more handles than the waiter list's word counts; a frame
+// torn down at shutdown, of a size class or larger, keeps its header for surviving handles; and a
+// failed task whose exception nobody retrieved is reported when its last reference goes, to the
+// runtime's exception handler or to stderr.
+#include <weft/detail/waiter_list.hpp>
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -73,24 +76,68 @@ TEST(FrameHeader, HandlesDroppedOnManyThreadsDestroyOnce) {
     EXPECT_EQ(destroyed.load(), 1);
 }
 
-// A task pending on `gate` at shutdown, whose frame the teardown destroys while three handles
-// remain: they see it unfinished, and the last of them frees the frame's storage with the size
-// the destroyed frame kept (AddressSanitizer checks the free).
+// More handles than the waiter list's word counts (waiter_list::max_count): the count moves to
+// the header, and stays exact through the task's end and the handles' release in any order.
+constexpr std::size_t past_the_word = weft::detail::waiter_list::max_count + 100;
+
+TEST(FrameHeader, MoreHandlesThanTheWordCountsDestroyTheTaskOnceWithTheLast) {
+    std::atomic<int> destroyed{0};
+    weft::run(
+        [](std::atomic<int>& count) -> weft::coro<> {
+            weft::future<> gate;
+            weft::task<int> t =
+                weft::create_task(counted(gate, weft::testing::destruction_counter(count)));
+            std::vector<weft::task<int>> copies(past_the_word, t);
+            gate.set_result();
+            EXPECT_EQ(co_await t, 1);
+            t = weft::task<int>();
+            copies.resize(1);
+            EXPECT_EQ(count.load(), 0);
+            copies.clear();
+            EXPECT_EQ(count.load(), 1);
+        }(destroyed),
+        weft::run_options{.workers = 1});
+    EXPECT_EQ(destroyed.load(), 1);
+}
+
+// The same count, every handle gone before the task ends: the task's own end frees it.
+TEST(FrameHeader, ATaskWhoseSpilledHandlesAllWentIsDestroyedAtItsEnd) {
+    std::atomic<int> destroyed{0};
+    weft::run(
+        [](std::atomic<int>& count) -> weft::coro<> {
+            weft::future<> gate;
+            {
+                weft::task<int> t =
+                    weft::create_task(counted(gate, weft::testing::destruction_counter(count)));
+                std::vector<weft::task<int>> copies(past_the_word, t);
+            }
+            gate.set_result();
+            co_await weft::sleep(std::chrono::seconds(0));
+            co_await weft::sleep(std::chrono::seconds(0));
+            EXPECT_EQ(count.load(), 1);
+        }(destroyed),
+        weft::run_options{.workers = 1});
+    EXPECT_EQ(destroyed.load(), 1);
+}
+
+// A task pending on `gate` at shutdown, whose frame the teardown destroys while `survivors`
+// handles remain: they see it unfinished, and the last of them frees the frame's storage with
+// the size the destroyed frame kept (AddressSanitizer checks the free).
 template <class Body>
-void expect_torn_down_frame_left_to_handles(Body body) {
+void expect_torn_down_frame_left_to_handles(Body body, std::size_t handles = 3) {
     std::atomic<int> destroyed{0};
     weft::future<> never;
     ::testing::internal::CaptureStderr();
     std::vector<weft::task<int>> survivors = weft::run(
-        [](std::atomic<int>& count, weft::future<> gate,
-           Body make) -> weft::coro<std::vector<weft::task<int>>> {
+        [](std::atomic<int>& count, weft::future<> gate, Body make,
+           std::size_t handles) -> weft::coro<std::vector<weft::task<int>>> {
             weft::task<int> pending =
                 weft::create_task(make(gate, weft::testing::destruction_counter(count)));
             // One worker: the task has started (and waits on the gate) when main resumes; a
             // task cancelled before its first step would end instead of straggling.
             co_await weft::sleep(std::chrono::seconds(0));
-            co_return std::vector<weft::task<int>>(3, pending);
-        }(destroyed, never, body),
+            co_return std::vector<weft::task<int>>(handles, pending);
+        }(destroyed, never, body, handles),
         weft::run_options{
             .workers = 1, .virtual_time = true, .shutdown_grace = std::chrono::seconds(1)});
     ::testing::internal::GetCapturedStderr();
@@ -119,6 +166,10 @@ weft::coro<int> ignores_cancellation_with_ballast(weft::future<> gate,
 
 TEST(FrameHeader, TornDownLargeFrameLeavesItsHeaderToSurvivingHandles) {
     expect_torn_down_frame_left_to_handles(&ignores_cancellation_with_ballast);
+}
+
+TEST(FrameHeader, TornDownFrameLeavesItsHeaderToMoreHandlesThanTheWordCounts) {
+    expect_torn_down_frame_left_to_handles(&weft::testing::ignores_cancellation, past_the_word);
 }
 
 weft::coro<int> fails(std::chrono::milliseconds after, const char* message) {

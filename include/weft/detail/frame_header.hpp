@@ -8,9 +8,11 @@
 // freed when the last of the frame and the handles is gone (the destroyed frame's first
 // word then keeps the allocation's size, which the header has no room for).
 //
-// Invariants: `refs` is 0 for a frame that is not a task (a coroutine awaited inline or
-// owned by a gather). For a task, refs = number of task handles + 1 while the frame lives.
-// The frame is destroyed when a task ends with no handle, or when the last handle goes.
+// Invariants: a task's reference count (the handles, and 1 for the running task until it
+// has ended and left the registry) is kept in its waiter list's word, or once it outgrows
+// the word in `spilled_refs`. It is 0 for a frame that is not a task (a coroutine awaited
+// inline or owned by a gather). The frame is destroyed when a task ends with no handle, or
+// when the last handle goes.
 #pragma once
 
 #include <atomic>
@@ -47,7 +49,8 @@ inline constexpr std::uint8_t exception_retrieved = 16;
 } // namespace task_flag
 
 struct alignas(16) frame_header {
-    std::atomic<std::uint32_t> refs{0};
+    // The reference count once it has outgrown the waiter list's word (waiter_list.hpp).
+    std::atomic<std::uint32_t> spilled_refs{0};
     std::uint16_t registry_shard = 0;
     // task_flag bits. Each is set by an RMW on a rare path (a record made, the teardown, an
     // exception read), so that none of them is lost to another.
@@ -70,6 +73,13 @@ struct alignas(16) frame_header {
         return reinterpret_cast<frame_header*>(reinterpret_cast<std::uintptr_t>(frame) -
                                                sizeof(frame_header));
     }
+
+    // The task's references, as the invariants above count them.
+    void set_references(std::uint32_t count) noexcept { waiters.set_count(count, spilled_refs); }
+    // A new reference, made from one the caller holds. Out of line: copies of a handle are
+    // rare on the task path, and every caller need not carry the count's CAS loop.
+    [[gnu::noinline]] void add_reference() noexcept;
+    bool referenced() const noexcept { return waiters.counted(spilled_refs); }
 
     // Before the launch, on the launching thread: a task of the runtime's own.
     void mark_internal() noexcept {
@@ -113,6 +123,10 @@ inline void destroy_task_frame(std::coroutine_handle<> handle) noexcept {
 // the frame (or frees a torn-down one). A null `check` is a reference that does not know
 // the task's result type: the check complete_task left in the waiter list is run instead.
 void release_task(frame_header* header, unretrieved_check check) noexcept;
+
+// Marks a task that ended done, wakes its waiters and drops its running reference, which
+// with nobody waiting is one RMW; the list keeps `check` for an untyped last reference.
+void complete_and_release_task(frame_header* header, const unretrieved_check* check) noexcept;
 
 // Hands an exception nobody retrieved to the current runtime's exception handler, or
 // writes it to stderr with the task's name (asyncio's "Task exception was never

@@ -177,9 +177,10 @@ public:
     // class is known here, and the common case is one test and the allocator's list push.
     static void operator delete(void* frame, std::size_t bytes) noexcept {
         frame_header* header = frame_header::of(frame);
-        // acquire: pairs with release_task. The count is non-zero here only when shutdown
-        // destroys a pending task that still has handles or its running reference.
-        if (header->refs.load(std::memory_order_acquire) != 0) [[unlikely]] {
+        // The count is non-zero here only when shutdown destroys a pending task that still
+        // has handles or its running reference (its load acquires, pairing with
+        // release_task); a count spilled out of the waiter list's word is read out of line.
+        if (header->waiters.may_be_counted()) [[unlikely]] {
             release_torn_down_storage(header, bytes + sizeof(frame_header));
             return;
         }
@@ -306,7 +307,8 @@ private:
     bool has_context_ = false;
 
     // A frame destroyed while references to its task remain: the last of them frees the
-    // storage, `allocated_bytes` with the header (see frame_header).
+    // storage, `allocated_bytes` with the header (see frame_header). Also reached by a task
+    // whose count had spilled out of its waiter list's word, which it frees at once.
     [[gnu::noinline]] static void release_torn_down_storage(frame_header* header,
                                                             std::size_t allocated_bytes) noexcept;
 };

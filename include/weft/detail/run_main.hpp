@@ -39,8 +39,8 @@ main_frame<T> make_main_frame(coro<T> main, const char* caller) {
                                   ": the coro is empty (moved from or already awaited)");
     }
     frame_header* header = make_task(handle);
-    // relaxed: nothing else can see the frame yet. One reference, held by `owner`.
-    header->refs.store(1, std::memory_order_relaxed);
+    // Nothing else can see the frame yet. One reference, held by `owner`.
+    header->set_references(1);
     return {header, handle, task_access::adopt(handle)};
 }
 

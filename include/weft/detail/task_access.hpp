@@ -39,8 +39,7 @@ struct task_access {
         if (t.empty()) {
             return nullptr;
         }
-        // relaxed: as task_ref's copy.
-        t.header()->refs.fetch_add(1, std::memory_order_relaxed);
+        t.header()->add_reference();
         return t.header();
     }
     // Wraps a reference already counted for it.

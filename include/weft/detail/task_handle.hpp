@@ -23,8 +23,7 @@ public:
     explicit task_handle(frame_header* counted) noexcept : header_(counted) {}
     task_handle(const task_handle& other) noexcept : header_(other.header_) {
         if (header_ != nullptr) {
-            // relaxed: as task_ref's copy.
-            header_->refs.fetch_add(1, std::memory_order_relaxed);
+            header_->add_reference();
         }
     }
     task_handle(task_handle&& other) noexcept : header_(std::exchange(other.header_, nullptr)) {}

@@ -64,9 +64,7 @@ public:
     explicit task_ref(coro_handle<T> handle) noexcept : handle_(handle) {}
     task_ref(const task_ref& other) noexcept : handle_(other.handle_) {
         if (handle_) {
-            // relaxed: a new reference is made from an existing one, which keeps the
-            // task alive meanwhile; nothing else is published by the count going up.
-            header()->refs.fetch_add(1, std::memory_order_relaxed);
+            header()->add_reference();
         }
     }
     task_ref(task_ref&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
