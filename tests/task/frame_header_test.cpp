@@ -27,25 +27,38 @@ weft::coro<int> counted(weft::future<> gate, weft::testing::destruction_counter)
     co_return 1;
 }
 
-// One worker: the task wakes its awaiter before it drops its running reference, so on two
-// workers the awaiter may drop the handles first and the task's own reference be the last.
-TEST(FrameHeader, LastHandleDestroysAFinishedTask) {
+// Copies a task's handle `handles` times, while it is pending or once it has finished,
+// awaits it and drops the handles: the frame goes with the last of them, not before. One
+// worker: the task wakes its awaiter before it drops its running reference, so on two workers
+// the awaiter may drop the handles first and the task's own reference be the last.
+void expect_last_handle_destroys_the_task(std::size_t handles, bool copied_while_pending) {
     std::atomic<int> destroyed{0};
     weft::run(
-        [](std::atomic<int>& count) -> weft::coro<> {
-            weft::future<> open;
-            open.set_result();
+        [](std::atomic<int>& count, std::size_t copies_made, bool pending) -> weft::coro<> {
+            weft::future<> gate;
             weft::task<int> t =
-                weft::create_task(counted(open, weft::testing::destruction_counter(count)));
+                weft::create_task(counted(gate, weft::testing::destruction_counter(count)));
+            std::vector<weft::task<int>> copies;
+            if (pending) {
+                copies.assign(copies_made, t);
+            }
+            gate.set_result();
             EXPECT_EQ(co_await t, 1);
-            std::vector<weft::task<int>> copies(8, t);
+            if (!pending) {
+                copies.assign(copies_made, t);
+            }
             t = weft::task<int>();
+            copies.resize(1);
             EXPECT_EQ(count.load(), 0);
             copies.clear();
             EXPECT_EQ(count.load(), 1);
-        }(destroyed),
+        }(destroyed, handles, copied_while_pending),
         weft::run_options{.workers = 1});
     EXPECT_EQ(destroyed.load(), 1);
+}
+
+TEST(FrameHeader, LastHandleDestroysAFinishedTask) {
+    expect_last_handle_destroys_the_task(8, false);
 }
 
 TEST(FrameHeader, HandlesDroppedOnManyThreadsDestroyOnce) {
@@ -81,23 +94,7 @@ TEST(FrameHeader, HandlesDroppedOnManyThreadsDestroyOnce) {
 constexpr std::size_t past_the_word = weft::detail::waiter_list::max_count + 100;
 
 TEST(FrameHeader, MoreHandlesThanTheWordCountsDestroyTheTaskOnceWithTheLast) {
-    std::atomic<int> destroyed{0};
-    weft::run(
-        [](std::atomic<int>& count) -> weft::coro<> {
-            weft::future<> gate;
-            weft::task<int> t =
-                weft::create_task(counted(gate, weft::testing::destruction_counter(count)));
-            std::vector<weft::task<int>> copies(past_the_word, t);
-            gate.set_result();
-            EXPECT_EQ(co_await t, 1);
-            t = weft::task<int>();
-            copies.resize(1);
-            EXPECT_EQ(count.load(), 0);
-            copies.clear();
-            EXPECT_EQ(count.load(), 1);
-        }(destroyed),
-        weft::run_options{.workers = 1});
-    EXPECT_EQ(destroyed.load(), 1);
+    expect_last_handle_destroys_the_task(past_the_word, true);
 }
 
 // The same count, every handle gone before the task ends: the task's own end frees it.
