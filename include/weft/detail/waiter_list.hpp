@@ -155,18 +155,18 @@ public:
 
     // Adds one to the owner's count; the caller holds one already, so it is not 0.
     void add_to_count(std::atomic<std::uint32_t>& spill) noexcept {
-        // acquire: a word that says the count was spilled orders the spill's first store
-        // (before the unlocking release) before our add to it.
-        std::uintptr_t word = word_.load(std::memory_order_acquire);
+        // relaxed: a word that says the count was spilled sends us to add_when_busy, whose
+        // lock acquires the spill's first store (made before the unlocking release).
+        std::uintptr_t word = word_.load(std::memory_order_relaxed);
         for (;;) {
             if ((word & lock_bit) != 0 || (word & count_mask) >= full_count) [[unlikely]] {
                 add_when_busy(spill);
                 return;
             }
             // relaxed: a new reference made from an existing one, which keeps the owner
-            // alive meanwhile, publishes nothing; acquire on failure, as above.
+            // alive meanwhile, publishes nothing; on failure, as the load above.
             if (word_.compare_exchange_weak(word, word + one_count, std::memory_order_relaxed,
-                                            std::memory_order_acquire)) {
+                                            std::memory_order_relaxed)) {
                 return;
             }
         }
