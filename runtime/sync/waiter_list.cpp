@@ -1,5 +1,6 @@
 // The owner's count of a waiter_list off its inline paths: a word locked by another party,
-// a count spilled to the owner's counter, and the spill itself.
+// a count spilled to the owner's counter (which, spilled for good, takes no lock), and the
+// spill itself.
 #include <weft/detail/waiter_list.hpp>
 
 #include <cstdio>
@@ -13,6 +14,13 @@ void waiter_list::address_beyond_48_bits() noexcept {
 }
 
 void waiter_list::add_when_busy(std::atomic<std::uint32_t>& spill) noexcept {
+    // A spilled count stays spilled, so it needs no lock. acquire: the word that says so
+    // was written by the unlocking release after the spill's first store.
+    if (spilled(word_.load(std::memory_order_acquire))) {
+        // relaxed: as add_to_count's CAS.
+        spill.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     const std::uintptr_t word = lock();
     if (spilled(word)) {
         unlock(word);
@@ -30,7 +38,11 @@ void waiter_list::add_when_busy(std::atomic<std::uint32_t>& spill) noexcept {
 }
 
 bool waiter_list::drop_when_busy(std::atomic<std::uint32_t>& spill) noexcept {
-    std::uintptr_t word = lock();
+    // acquire: as in add_when_busy.
+    if (spilled(word_.load(std::memory_order_acquire))) {
+        return drop_spilled(spill);
+    }
+    const std::uintptr_t word = lock();
     if (spilled(word)) {
         unlock(word);
         return drop_spilled(spill);

@@ -156,7 +156,8 @@ public:
     // Adds one to the owner's count; the caller holds one already, so it is not 0.
     void add_to_count(std::atomic<std::uint32_t>& spill) noexcept {
         // relaxed: a word that says the count was spilled sends us to add_when_busy, whose
-        // lock acquires the spill's first store (made before the unlocking release).
+        // acquiring load (or lock) orders the spill's first store, made before the unlocking
+        // release, before our add.
         std::uintptr_t word = word_.load(std::memory_order_relaxed);
         for (;;) {
             if ((word & lock_bit) != 0 || (word & count_mask) >= full_count) [[unlikely]] {
