@@ -56,19 +56,20 @@ void enter_join(gather_join& join, const char* what) {
     join.launcher = here;
 }
 
-void complete_task(frame_header* header, const unretrieved_check* check) noexcept {
+void complete_task(frame_header* header, const unretrieved_check* check,
+                   pending_cancel_end cancelled) noexcept {
     worker* here = worker::on_this_thread();
     if (header->registry_shard != here->id()) {
         // Registered by another worker: done now, unregistered with a batch of others, its
         // running reference held until then (task_registry.hpp).
-        header->waiters.complete([] {}, check);
+        complete_task_keeping_reference(header, check, cancelled);
         here->unregister_later(header);
         return;
     }
     runtime& owner = here->owner();
     owner.registry().remove(header);
     owner.task_ended();
-    complete_and_release_task(header, check);
+    complete_and_release_task(header, check, cancelled);
 }
 
 std::coroutine_handle<> take_last_fork(gather_join& join) noexcept {

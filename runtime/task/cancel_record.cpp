@@ -23,7 +23,7 @@ namespace {
 
 using strand_bits::claimed;
 using strand_bits::delivered;
-using strand_bits::ended;
+using strand_bits::ended_blind;
 using strand_bits::requested;
 
 struct cancel_record {
@@ -115,6 +115,18 @@ namespace {
 // asyncio's Task.cancel(msg) passes msg to what the task awaits.
 thread_local const cancel_message* forwarded_message = nullptr;
 
+// Whether a request that left the task's word `requested` will be seen: false if the task's
+// end read the word just before and overwrote it (end_task_strand). That end holds the
+// task's waiter list's lock from before its read until after its store, so it is over, and
+// the word says `ended_blind`, once the list is seen unlocked; an end that locks the list
+// later reads the request. Under the shard's lock: a spin on the list's lock is short, and
+// no holder of that lock waits for a shard's.
+bool request_seen_by_task(frame_header& header, const strand_word& word) noexcept {
+    header.waiters.wait_unlocked();
+    // acquire: the end's store, before the unlocking release just read, is visible.
+    return word.load(std::memory_order_acquire) != ended_blind;
+}
+
 // Counts a request on the task and leaves `message` where it will be delivered, then makes
 // the request with request_cancel, outside the lock.
 cancel_result counted_request(frame_header& header, const cancel_message& message) noexcept {
@@ -125,7 +137,7 @@ cancel_result counted_request(frame_header& header, const cancel_message& messag
         // acquire: a published target's fields are visible, as in request_cancel.
         std::uintptr_t seen = word.load(std::memory_order_acquire);
         for (;;) {
-            if (seen == ended) {
+            if (has_ended(seen)) {
                 return cancel_result::ended;
             }
             cancel_record& record = record_of(shard, header);
@@ -151,8 +163,14 @@ cancel_result counted_request(frame_header& header, const cancel_message& messag
             // this lock, after its acquiring exchange of the word has read this RMW's
             // release (a CAS even when the word stays `requested`), or a later value.
             const bool pending = seen == requested;
-            if (word.compare_exchange_weak(seen, requested, std::memory_order_release,
+            // seq_cst: one half of request_seen_by_task's pair with end_task_strand (a
+            // release for the strand's consumption, as above); acquire on failure, as the
+            // load above.
+            if (word.compare_exchange_weak(seen, requested, std::memory_order_seq_cst,
                                            std::memory_order_acquire)) {
+                if (!request_seen_by_task(header, word)) {
+                    return cancel_result::ended; // the task ended first: nothing counted
+                }
                 ++record.requests;
                 if (pending) {
                     record.replace_latest(message);

@@ -46,7 +46,10 @@ cancel_result request_cancel(strand_word& word) noexcept {
     // acquire: a published target's fields (its interrupt function, its wait) are visible.
     std::uintptr_t seen = word.load(std::memory_order_acquire);
     for (;;) {
-        if (seen == ended) {
+        if (has_ended(seen)) {
+            // A request on a task that lands as it ends may be lost (end_task_strand): only
+            // task::cancel must say so, and counted_request does; the runtime's own requests
+            // (a deadline's, an interrupt's) are then ones the task's return overtook.
             return cancel_result::ended;
         }
         if ((seen & claimed) != 0 && claimed_by_this_thread(word)) {

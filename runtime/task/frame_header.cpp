@@ -88,11 +88,39 @@ void end_last_reference_with_records(frame_header* header, unretrieved_check che
     }
 }
 
-// complete_and_release_task with waiters, or the count spilled.
-[[gnu::noinline]] void complete_and_release_when_busy(frame_header* header,
-                                                      const unretrieved_check* check) noexcept {
-    if (header->waiters.complete_dropping_one(check, header->spilled_refs)) {
+// The condition of a task's completion: its strand ended, with no request pending.
+struct strand_end {
+    frame_header* header;
+    bool operator()() const noexcept { return end_task_strand(header->task_strand()); }
+};
+
+// complete_and_release_task once `cancelled` has ended the strand: the completion that
+// follows finds it ended, and goes ahead.
+[[gnu::noinline]] void complete_and_release_cancelled(frame_header* header,
+                                                      const unretrieved_check* check,
+                                                      pending_cancel_end cancelled) noexcept {
+    cancelled(header);
+    if (header->waiters.complete_dropping_one_if(check, header->spilled_refs, strand_end{header}) ==
+        waiter_list::ending::last) {
         end_last_reference(header, *check);
+    }
+}
+
+// complete_and_release_task with waiters, or the count spilled, or the word locked.
+[[gnu::noinline]] void complete_and_release_when_busy(frame_header* header,
+                                                      const unretrieved_check* check,
+                                                      pending_cancel_end cancelled) noexcept {
+    switch (
+        header->waiters.complete_dropping_one_if(check, header->spilled_refs, strand_end{header})) {
+    case waiter_list::ending::last:
+        end_last_reference(header, *check);
+        return;
+    case waiter_list::ending::refused:
+        complete_and_release_cancelled(header, check, cancelled);
+        return;
+    case waiter_list::ending::kept:
+    case waiter_list::ending::busy: // not returned by the locking form
+        return;
     }
 }
 } // namespace
@@ -119,16 +147,29 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
     }
 }
 
-void complete_and_release_task(frame_header* header, const unretrieved_check* check) noexcept {
-    switch (header->waiters.complete_alone_dropping_one(check)) {
-    case waiter_list::count_drop::kept:
+void complete_and_release_task(frame_header* header, const unretrieved_check* check,
+                               pending_cancel_end cancelled) noexcept {
+    // Every call is a tail call, so the common path needs no stack frame.
+    switch (header->waiters.complete_alone_dropping_one_if(check, strand_end{header})) {
+    case waiter_list::ending::kept:
         return;
-    case waiter_list::count_drop::last:
+    case waiter_list::ending::last:
         end_last_reference(header, *check);
         return;
-    case waiter_list::count_drop::busy:
-        complete_and_release_when_busy(header, check);
+    case waiter_list::ending::refused:
+        complete_and_release_cancelled(header, check, cancelled);
         return;
+    case waiter_list::ending::busy:
+        complete_and_release_when_busy(header, check, cancelled);
+        return;
+    }
+}
+
+void complete_task_keeping_reference(frame_header* header, const unretrieved_check* check,
+                                     pending_cancel_end cancelled) noexcept {
+    if (!header->waiters.complete_if(check, strand_end{header})) [[unlikely]] {
+        cancelled(header);
+        header->waiters.complete_if(check, strand_end{header});
     }
 }
 

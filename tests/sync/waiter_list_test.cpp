@@ -2,8 +2,9 @@
 // after completion, the keepsake a completed list holds in the waiters' place, remove() at
 // every position, after a wake and during one, a throwing publish step, and a race of enqueuers and
 // removers against a completer in which every node ends up either woken once or removed, never
-// both. Then the owner's count the word keeps: exact through completion, enqueues and removes,
-// past the word's 16 bits into the owner's spill, and under threads that race across that limit.
+// both; wait_unlocked() held off by a lock holder. Then the owner's count the word keeps: exact
+// through completion (one refused by its admit step included), enqueues and removes, past the
+// word's 16 bits into the owner's spill, and under threads that race across that limit.
 #include <weft/detail/waiter_list.hpp>
 
 #include <gtest/gtest.h>
@@ -40,6 +41,10 @@ struct logging_node : waiter_node {
 };
 
 void publish_nothing() {}
+
+bool admit_all() noexcept {
+    return true;
+}
 
 // Whether `node` is in a list; only meaningful while no other thread uses the list.
 bool is_linked(const waiter_node& node) {
@@ -335,6 +340,35 @@ TEST(WaiterList, RemoveDoesNotReturnWhileTheNodesWakeIsStillRunning) {
            "an owner that destroys the node after remove() would race with the wake";
 }
 
+// The same bound for wait_unlocked(): a completion's admit step holds the lock until it sees
+// wait_unlocked() return, or gives up.
+TEST(WaiterList, WaitUnlockedDoesNotReturnWhileTheLockIsHeld) {
+    waiter_list list;
+    std::atomic<bool> admit_started{false};
+    std::atomic<bool> wait_returned{false};
+    bool returned_while_locked = false;
+    std::thread completer([&] {
+        list.complete_if(nullptr, [&]() noexcept {
+            admit_started.store(true);
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+            while (!wait_returned.load() && std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::yield();
+            }
+            returned_while_locked = wait_returned.load();
+            return true;
+        });
+    });
+    while (!admit_started.load()) {
+        std::this_thread::yield();
+    }
+    list.wait_unlocked();
+    wait_returned.store(true);
+    completer.join();
+    EXPECT_FALSE(returned_while_locked);
+    EXPECT_TRUE(list.done());
+    list.wait_unlocked(); // a done, unlocked list: returns at once
+}
+
 // Several threads enqueue and remove their own nodes while the main thread completes the list
 // at a random moment. Afterwards each node is in exactly one of three states: refused (enqueue
 // returned false, never woken), removed (remove() returned before it was woken, and it is
@@ -485,35 +519,84 @@ TEST_F(WaiterListCount, OnlyTheLastDropSaysSo) {
     EXPECT_FALSE(list.done());
 }
 
-TEST_F(WaiterListCount, CompletionAloneDropsOneInTheSameStepAndKeepsTheKeepsake) {
+TEST_F(WaiterListCount, CompletionAloneDropsOneAsItMarksTheListDoneAndKeepsTheKeepsake) {
     list.set_count(2, spill);
-    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::kept);
+    EXPECT_EQ(list.complete_alone_dropping_one_if(&owner_keepsake, admit_all),
+              waiter_list::ending::kept);
     EXPECT_TRUE(list.done());
     EXPECT_EQ(list.keepsake(), &owner_keepsake);
     EXPECT_TRUE(list.drop_from_count(spill));
     EXPECT_EQ(list.keepsake(), &owner_keepsake);
 }
 
-TEST_F(WaiterListCount, CompletionAloneOfTheLastReferenceSaysSo) {
+TEST_F(WaiterListCount, CompletionOfTheLastReferenceSaysSo) {
     list.set_count(1, spill);
-    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::last);
+    EXPECT_EQ(list.complete_alone_dropping_one_if(&owner_keepsake, admit_all),
+              waiter_list::ending::last);
     EXPECT_TRUE(list.done());
     EXPECT_FALSE(list.counted(spill));
+
+    waiter_list other;
+    other.set_count(1, spill);
+    EXPECT_EQ(other.complete_dropping_one_if(&owner_keepsake, spill, admit_all),
+              waiter_list::ending::last);
+    EXPECT_FALSE(other.counted(spill));
 }
 
-TEST_F(WaiterListCount, CompletionAloneRefusesAListWithWaitersAndTheGeneralOneWakesThem) {
+TEST_F(WaiterListCount, CompletionAloneLeavesAListWithWaitersToTheGeneralOne) {
     list.set_count(3, spill);
     logging_node waiting(log, 0);
     ASSERT_TRUE(list.enqueue(waiting));
-    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::busy);
+    EXPECT_EQ(list.complete_alone_dropping_one_if(&owner_keepsake, admit_all),
+              waiter_list::ending::busy);
     EXPECT_FALSE(list.done());
-    EXPECT_EQ(waiting.wakes, 0);
-
-    EXPECT_FALSE(list.complete_dropping_one(&owner_keepsake, spill));
+    EXPECT_TRUE(log.empty());
+    EXPECT_EQ(list.complete_dropping_one_if(&owner_keepsake, spill, admit_all),
+              waiter_list::ending::kept);
     EXPECT_EQ(log, std::vector<int>{0});
     EXPECT_EQ(list.keepsake(), &owner_keepsake);
     drop_all_but_one(2);
     EXPECT_TRUE(list.drop_from_count(spill));
+}
+
+TEST_F(WaiterListCount, ARefusedCompletionLeavesTheListAndTheCountAsTheyWere) {
+    list.set_count(2, spill);
+    logging_node waiting(log, 0);
+    ASSERT_TRUE(list.enqueue(waiting));
+    int asked = 0;
+    auto refuse = [&]() noexcept {
+        ++asked;
+        return false;
+    };
+    EXPECT_EQ(list.complete_dropping_one_if(&owner_keepsake, spill, refuse),
+              waiter_list::ending::refused);
+    EXPECT_FALSE(list.complete_if(&owner_keepsake, refuse));
+    EXPECT_EQ(asked, 2);
+    EXPECT_FALSE(list.done());
+    EXPECT_TRUE(log.empty());
+    EXPECT_TRUE(list.remove(waiting)); // still linked, and the lock was released
+    EXPECT_EQ(list.complete_alone_dropping_one_if(&owner_keepsake, refuse),
+              waiter_list::ending::refused);
+    EXPECT_EQ(asked, 3);
+    EXPECT_FALSE(list.done());
+    ASSERT_TRUE(list.enqueue(waiting));
+
+    EXPECT_EQ(list.complete_dropping_one_if(&owner_keepsake, spill, admit_all),
+              waiter_list::ending::kept);
+    EXPECT_EQ(log, std::vector<int>{0});
+    EXPECT_TRUE(list.drop_from_count(spill));
+}
+
+TEST_F(WaiterListCount, CompleteIfAsksNothingOfADoneList) {
+    int asked = 0;
+    auto count_and_admit = [&]() noexcept {
+        ++asked;
+        return true;
+    };
+    EXPECT_TRUE(list.complete_if(&owner_keepsake, count_and_admit));
+    EXPECT_FALSE(list.complete_if(nullptr, count_and_admit));
+    EXPECT_EQ(asked, 1);
+    EXPECT_EQ(list.keepsake(), &owner_keepsake);
 }
 
 TEST_F(WaiterListCount, EnqueueRemoveAndCompleteLeaveTheCountAlone) {
@@ -539,10 +622,10 @@ TEST_F(WaiterListCount, ACountPastTheWordMovesToTheSpillAndStaysExact) {
     }
     EXPECT_EQ(spill.load(), total);
     // The spilled count is the running one's too: its completion drops there.
-    EXPECT_FALSE(list.complete_dropping_one(&owner_keepsake, spill));
+    EXPECT_EQ(list.complete_dropping_one_if(&owner_keepsake, spill, admit_all),
+              waiter_list::ending::kept);
     EXPECT_EQ(log, std::vector<int>{0});
     EXPECT_EQ(list.keepsake(), &owner_keepsake);
-    EXPECT_EQ(list.complete_alone_dropping_one(&owner_keepsake), waiter_list::count_drop::busy);
     drop_all_but_one(total - 1);
     EXPECT_TRUE(list.counted(spill));
     EXPECT_TRUE(list.may_be_counted());
@@ -553,7 +636,14 @@ TEST_F(WaiterListCount, ACountPastTheWordMovesToTheSpillAndStaysExact) {
 TEST_F(WaiterListCount, ACountSetPastTheWordStartsInTheSpill) {
     list.set_count(waiter_list::max_count + 1, spill);
     EXPECT_EQ(spill.load(), waiter_list::max_count + 1);
-    drop_all_but_one(waiter_list::max_count + 1);
+    // A spilled count is not the word's to drop: the one-CAS completion leaves it alone.
+    EXPECT_EQ(list.complete_alone_dropping_one_if(&owner_keepsake, admit_all),
+              waiter_list::ending::busy);
+    EXPECT_FALSE(list.done());
+    EXPECT_EQ(list.complete_dropping_one_if(&owner_keepsake, spill, admit_all),
+              waiter_list::ending::kept);
+    EXPECT_EQ(spill.load(), waiter_list::max_count);
+    drop_all_but_one(waiter_list::max_count);
     EXPECT_TRUE(list.drop_from_count(spill));
 }
 

@@ -2,12 +2,22 @@
 // cancel(message) and the message the task, its awaiters, the waits it is cancelled in and
 // the tasks it forwards the cancellation to see; which message wins when several requests come
 // before delivery; cancelling()'s count and uncancel(), including dropping an undelivered request
-// at zero; and records ending with their tasks.
+// at zero; and records ending with their tasks. Then, on a bare task header, a request racing
+// the task's end: it is seen by the end, or reported as too late, never lost.
+#include <weft/detail/cancel_record.hpp>
+#include <weft/detail/cpu_relax.hpp>
+#include <weft/detail/frame_header.hpp>
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -338,6 +348,92 @@ TEST(CancelRecordRace, MessagesFromAnotherThreadReachTheirOwnTaskOnly) {
             }
         }(),
         weft::run_options{.workers = 2});
+}
+
+// A task's header and the start of its frame, where the promise keeps the strand word: enough
+// for a task's end (complete_and_release_task) and task::cancel's request (cancel_task) to
+// meet, with no coroutine and no runtime.
+struct bare_task {
+    bare_task() { reset(); }
+    // A task that runs, held by the running reference and one handle: its end never frees it.
+    void reset() {
+        ::new (&header) weft::detail::frame_header();
+        header.set_references(2);
+        for (std::atomic<std::uintptr_t>& word : frame) {
+            word.store(0);
+        }
+    }
+    alignas(16) weft::detail::frame_header header;
+    std::array<std::atomic<std::uintptr_t>, 4> frame{};
+};
+static_assert(offsetof(bare_task, frame) == sizeof(weft::detail::frame_header));
+static_assert(weft::detail::frame_header::task_strand_offset ==
+              3 * sizeof(std::atomic<std::uintptr_t>));
+
+constexpr weft::detail::unretrieved_check no_check = [](weft::detail::frame_header*) noexcept {};
+std::atomic<bool> end_saw_request{false};
+
+// The end's pending_cancel_end: what a task's end does when its completion finds a request.
+void note_request_at_end(weft::detail::frame_header* header) noexcept {
+    if (weft::detail::end_strand(header->task_strand())) {
+        weft::detail::note_consumed(header->task_strand());
+        weft::detail::take_consumed_message();
+        end_saw_request.store(true);
+    }
+}
+
+void spin(unsigned pauses) {
+    for (unsigned i = 0; i < pauses; ++i) {
+        weft::detail::cpu_relax();
+    }
+}
+
+// The end reads the strand word with a load and ends it with a plain store: a request that
+// lands between the two is overwritten. cancel() must then report the task ended, and in
+// every other case its request must reach the end. Each round starts both sides together,
+// each after a random few pauses, so that the request sweeps across the end's steps.
+TEST(CancelRecordRace, ARequestRacingATasksEndIsSeenByItOrReportedTooLate) {
+    constexpr int rounds = 100'000;
+    bare_task task;
+    std::atomic<int> started{0};
+    std::atomic<int> finished{0};
+    std::minstd_rand random(11);
+    std::array<unsigned, 2> delays{};
+    std::thread ender([&] {
+        for (int round = 0; round < rounds; ++round) {
+            while (started.load() <= round) {
+                weft::detail::cpu_relax();
+            }
+            spin(delays[0]);
+            weft::detail::complete_and_release_task(&task.header, &no_check, &note_request_at_end);
+            finished.fetch_add(1);
+        }
+    });
+    int lost = 0;
+    int phantom = 0;
+    int seen = 0;
+    for (int round = 0; round < rounds; ++round) {
+        delays = {static_cast<unsigned>(random() % 48), static_cast<unsigned>(random() % 48)};
+        started.fetch_add(1);
+        spin(delays[1]);
+        const bool accepted = weft::detail::cancel_task(task.header, nullptr);
+        while (finished.load() <= round) {
+            weft::detail::cpu_relax();
+        }
+        EXPECT_TRUE(task.header.waiters.done());
+        const bool saw = end_saw_request.exchange(false);
+        lost += accepted && !saw ? 1 : 0;
+        phantom += !accepted && saw ? 1 : 0;
+        seen += saw ? 1 : 0;
+        weft::detail::forget_cancel_record(task.header);
+        task.reset();
+    }
+    ender.join();
+    EXPECT_EQ(lost, 0) << "requests accepted that the task's end never saw";
+    EXPECT_EQ(phantom, 0) << "requests the end consumed that cancel() reported too late";
+    // Both outcomes happen, or the rounds did not race.
+    EXPECT_GT(seen, 0);
+    EXPECT_LT(seen, rounds);
 }
 
 } // namespace

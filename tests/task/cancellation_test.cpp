@@ -2,8 +2,10 @@
 // task::cancel at a suspension point and before the next one, cleanup after catching,
 // sleeps leaving the wheel at once, propagation down to awaited tasks and gather children
 // and not up to parents, futures no longer awaited, and races of cancel against normal
-// completion, against a future completed from another thread, and from a foreign thread; the
-// strand word's end for a gather child, a load and a plain store.
+// completion, against a future completed from another thread, and from a foreign thread, whose
+// cancel() agrees with how each task ended; the strand word's end for a gather child, a load
+// and a plain store.
+#include <weft/detail/cpu_relax.hpp>
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -486,6 +488,59 @@ TEST(CancellationRace, ForeignThreadCancelsMigratingTasks) {
         ended_cancelled += each.cancelled() ? 1 : 0;
     }
     EXPECT_GE(ended_cancelled, tasks - started.load());
+}
+
+// Tasks that return after a short random spin, with no suspension point, cancelled from
+// another thread: the request lands before a task starts, while it runs, as it ends or after.
+// cancel() must agree with the task's end, as asyncio's Task.cancel() does: true, and the task
+// ends cancelled; false only for a task that is done, with its value.
+TEST(CancellationRace, CancelFromAnotherThreadAgreesWithHowEachTaskEnded) {
+    constexpr int rounds = 40;
+    constexpr int tasks = 64;
+    int disagreements = 0;
+    int cancelled = 0;
+    weft::run(
+        [](int& disagreements, int& cancelled) -> weft::coro<> {
+            std::minstd_rand random(23);
+            for (int round = 0; round < rounds; ++round) {
+                std::vector<weft::task<int>> running;
+                for (int i = 0; i < tasks; ++i) {
+                    const auto pauses = static_cast<int>(random() % 4000);
+                    running.push_back(weft::create_task([](int pauses, int i) -> weft::coro<int> {
+                        for (int spin = 0; spin < pauses; ++spin) {
+                            weft::detail::cpu_relax();
+                        }
+                        co_return i;
+                    }(pauses, i)));
+                }
+                std::vector<char> accepted(tasks);
+                std::thread canceller([&running, &accepted, seed = random()] {
+                    std::minstd_rand pace(seed);
+                    for (int i = 0; i < tasks; ++i) {
+                        for (auto spin = pace() % 2000; spin > 0; --spin) {
+                            weft::detail::cpu_relax();
+                        }
+                        accepted[i] = running[i].cancel() ? 1 : 0;
+                    }
+                });
+                std::vector<char> ended_cancelled(tasks);
+                for (int i = 0; i < tasks; ++i) {
+                    try {
+                        EXPECT_EQ(co_await running[i], i);
+                    } catch (const weft::cancelled_error&) {
+                        ended_cancelled[i] = 1;
+                    }
+                }
+                canceller.join();
+                for (int i = 0; i < tasks; ++i) {
+                    disagreements += accepted[i] != ended_cancelled[i] ? 1 : 0;
+                    cancelled += ended_cancelled[i];
+                }
+            }
+        }(disagreements, cancelled),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(disagreements, 0);
+    EXPECT_GT(cancelled, 0);
 }
 
 // asyncio never loses a cancel(): a request still pending when the task returns ends it

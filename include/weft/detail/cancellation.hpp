@@ -8,6 +8,8 @@
 //   T | claimed       a canceller is interrupting T
 //   T | delivered     the suspension on T ends in cancelled_error
 //   ended             the strand has ended (or its frame was destroyed): nothing to cancel
+//   ended_blind       a task's strand has ended by a plain store, having read no request
+//                     just before: a request made between the two was never seen
 //
 // A request still pending when the strand starts ends it before its first step, and one
 // pending when it returns a value ends it cancelled (asyncio never loses a cancel()).
@@ -75,7 +77,14 @@ inline constexpr std::uintptr_t claimed = 2;
 inline constexpr std::uintptr_t delivered = 4;
 // No target has address 0, so `delivered` alone names no suspension: it marks the end.
 inline constexpr std::uintptr_t ended = delivered;
+// A delivery never carries a pending request, so this pair is free too (end_task_strand).
+inline constexpr std::uintptr_t ended_blind = delivered | requested;
 } // namespace strand_bits
+
+// Whether a word read by a canceller says the strand has ended.
+inline bool has_ended(std::uintptr_t word) noexcept {
+    return word == strand_bits::ended || word == strand_bits::ended_blind;
+}
 
 // The message a cancellation carries (task::cancel(message)); null for none. Shared, so
 // handing it on never throws.
@@ -106,6 +115,27 @@ inline bool end_strand(strand_word& word) noexcept {
     // acq_rel: release orders the strand's result before a canceller that then finds it
     // ended; acquire pairs with a request's release, like publish_target.
     return word.exchange(strand_bits::ended, std::memory_order_acq_rel) == strand_bits::requested;
+}
+
+// A task's end, under its waiter list's lock and before the list is marked done: ends the
+// strand with a load and a plain store unless a request is pending, which it leaves for
+// end_strand and reports with false. A request that lands between the two is overwritten:
+// the store writes `ended_blind`, and the request's maker, which cannot tell from its own
+// CAS, looks after it (the waiter list's lock released, the word `ended_blind`) and reports
+// the task ended, as if it had come after the end. The pair (this load after the lock's
+// RMW, the maker's look at the list after its RMW of this word) is Dekker's: all four are
+// seq_cst, so one of the two sides sees the other (docs/architecture.md, "Cancellation").
+inline bool end_task_strand(strand_word& word) noexcept {
+    // seq_cst: as above.
+    const std::uintptr_t seen = word.load(std::memory_order_seq_cst);
+    if (seen == strand_bits::requested) [[unlikely]] {
+        return false;
+    }
+    if (seen == 0) {
+        // release: orders the task's result before a canceller that then finds it ended.
+        word.store(strand_bits::ended_blind, std::memory_order_release);
+    }
+    return true; // 0, or already ended by end_strand after an earlier refusal
 }
 
 // end_strand for a gather child, which only its gather (or its deadline) ever cancels: a

@@ -30,6 +30,9 @@ struct frame_header;
 
 // Reports a finished task's exception if nobody retrieved it (typed: it reads the result).
 using unretrieved_check = void (*)(frame_header* header) noexcept;
+// Ends the strand of a task whose completion found a cancellation pending, and consumes it
+// (typed: it may end the task cancelled; promise.hpp's end_task_cancelled).
+using pending_cancel_end = void (*)(frame_header* header) noexcept;
 
 // The flags of frame_header::flags. Two bits name the side tables that may hold a record of
 // the task: a task pays for a feature only once it is used on it. One more, set before the
@@ -124,9 +127,17 @@ inline void destroy_task_frame(std::coroutine_handle<> handle) noexcept {
 // the task's result type: the check complete_task left in the waiter list is run instead.
 void release_task(frame_header* header, unretrieved_check check) noexcept;
 
-// Marks a task that ended done, wakes its waiters and drops its running reference, which
-// with nobody waiting is one RMW; the list keeps `check` for an untyped last reference.
-void complete_and_release_task(frame_header* header, const unretrieved_check* check) noexcept;
+// Ends a task's strand (end_task_strand, under the waiter list's lock), marks the task done,
+// wakes its waiters and drops its running reference: with nobody waiting, one CAS and one
+// store. The list keeps `check` for an untyped last reference. A cancellation found pending
+// goes to `cancelled` first, with the list unlocked.
+void complete_and_release_task(frame_header* header, const unretrieved_check* check,
+                               pending_cancel_end cancelled) noexcept;
+
+// The same for a task whose running reference stays held (a task another worker
+// registered, which leaves the registry later): marks it done and wakes its waiters.
+void complete_task_keeping_reference(frame_header* header, const unretrieved_check* check,
+                                     pending_cancel_end cancelled) noexcept;
 
 // Hands an exception nobody retrieved to the current runtime's exception handler, or
 // writes it to stderr with the task's name (asyncio's "Task exception was never

@@ -62,7 +62,7 @@ inline constexpr unretrieved_check unretrieved_check_of = &report_if_unretrieved
 
 // A cancellation was pending as the strand ended: consumed, with its message, it ends a
 // strand that returned a value cancelled instead, as asyncio's Task does. Out of line, so
-// that end_strand_of stays small enough to inline into every final suspension.
+// that a gather child's end stays small enough to inline into every final suspension.
 template <class Promise>
 [[gnu::noinline]] void end_with_pending_cancel(Promise& promise) noexcept {
     note_consumed(*promise.strand());
@@ -71,12 +71,12 @@ template <class Promise>
     }
 }
 
-// Ends the strand of a task, or of a gather child (see cancellation.hpp).
+// A task's completion found a cancellation pending (end_task_strand): ends the strand with
+// an RMW, which consumes the request unless it was withdrawn meanwhile (task::uncancel).
 template <class Promise>
-void end_strand_of(Promise& promise, frame_role role) noexcept {
-    const bool pending = role == frame_role::gather_child ? end_child_strand(*promise.strand())
-                                                          : end_strand(*promise.strand());
-    if (pending) [[unlikely]] {
+void end_task_cancelled(frame_header* header) noexcept {
+    Promise& promise = std::coroutine_handle<Promise>::from_address(header->frame()).promise();
+    if (end_strand(*promise.strand())) {
         end_with_pending_cancel(promise);
     }
 }
@@ -93,7 +93,9 @@ struct final_awaiter {
         case frame_role::awaited:
             return transfer_to(self, promise.continuation());
         case frame_role::gather_child: {
-            end_strand_of(promise, frame_role::gather_child);
+            if (end_child_strand(*promise.strand())) [[unlikely]] {
+                end_with_pending_cancel(promise);
+            }
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
                 join.record_failure(promise.child_index());
@@ -112,8 +114,8 @@ struct final_awaiter {
     // coroutine's final suspension.
     template <class Promise>
     [[gnu::noinline]] static void end_task(std::coroutine_handle<Promise> self) noexcept {
-        end_strand_of(self.promise(), frame_role::task);
-        complete_task(frame_header::of(self.address()), &unretrieved_check_of<Promise>);
+        complete_task(frame_header::of(self.address()), &unretrieved_check_of<Promise>,
+                      &end_task_cancelled<Promise>);
     }
 
     void await_resume() const noexcept {}

@@ -33,10 +33,12 @@ struct frame_header;
 // The message of the runtime_error thrown when `what` is used outside a runtime.
 [[noreturn]] void throw_outside_runtime(const char* what);
 
-// Called from a task's final suspension: unregisters it, wakes its awaiters and drops the
-// reference the running coroutine held (`*check` as in release_task; the waiter list keeps
-// `check` for references that do not know the task's result type).
+// Called from a task's final suspension: ends its strand, unregisters it, wakes its
+// awaiters and drops the reference the running coroutine held (`*check` as in
+// release_task; the waiter list keeps `check` for references that do not know the task's
+// result type; `cancelled` as in complete_and_release_task).
 [[gnu::noinline]] void complete_task(frame_header* header,
-                                     void (*const* check)(frame_header* header) noexcept) noexcept;
+                                     void (*const* check)(frame_header* header) noexcept,
+                                     void (*cancelled)(frame_header* header) noexcept) noexcept;
 
 } // namespace weft::detail

@@ -3,8 +3,9 @@
 // nodes link to each other both ways, so the oldest is found by walking back); after
 // completion, the pointer the owner asked the list to keep (its keepsake). The word's top
 // 16 bits keep a count for the owner: a task's references, so that its completion drops
-// the running reference in the same RMW that marks it done. A count that outgrows them
-// moves, for good, to a counter of the owner's (`spill`), and the word says so.
+// the running reference in the same store that marks it done and releases the lock. A count
+// that outgrows them moves, for good, to a counter of the owner's (`spill`), and the word
+// says so.
 //
 // Invariants: a node is in the list exactly while its `linked` flag is true; `linked` is
 // only read and written under the lock. Completion happens once: under the lock it
@@ -103,42 +104,86 @@ public:
         return complete_locked(word, publish, keepsake, 0);
     }
 
-    // complete() with nothing to publish, which also drops one from the owner's count: a
-    // task's end and its running reference. Returns whether that was the last.
-    bool complete_dropping_one(const void* keepsake, std::atomic<std::uint32_t>& spill) noexcept {
+    // complete() with nothing to publish, if `admit()`, called under the lock, returns true;
+    // otherwise the list is left as it was, and false returned (as for a list already done).
+    // The lock is taken with a seq_cst RMW, which `admit` may pair with (end_task_strand).
+    template <class Admit>
+    bool complete_if(const void* keepsake, Admit&& admit) noexcept {
         const std::uintptr_t word = lock_to_complete();
+        if ((word & done_bit) != 0 || !admit()) [[unlikely]] {
+            unlock(word);
+            return false;
+        }
+        auto nothing = []() noexcept {};
+        return complete_locked(word, nothing, keepsake, 0);
+    }
+
+    // What complete_dropping_one_if() did: completed and dropped one from the owner's count,
+    // which was or was not the last, or was refused by its `admit`. The one-CAS form may
+    // also find the list busy, and do nothing.
+    enum class ending : std::uint8_t { kept, last, refused, busy };
+
+    // complete_if() on a list that is not done, which also drops one from the owner's count: a
+    // task's end and its running reference. A list nobody waits on is locked by one CAS and
+    // completed, the lock released and the count dropped, by one store.
+    template <class Admit>
+    ending complete_dropping_one_if(const void* keepsake, std::atomic<std::uint32_t>& spill,
+                                    Admit&& admit) noexcept {
+        const std::uintptr_t word = lock_to_complete();
+        if (!admit()) [[unlikely]] {
+            unlock(word);
+            return ending::refused;
+        }
         auto nothing = []() noexcept {};
         if (spilled(word)) [[unlikely]] {
             complete_locked(word, nothing, keepsake, 0);
-            return drop_spilled(spill);
+            return drop_spilled(spill) ? ending::last : ending::kept;
         }
         complete_locked(word, nothing, keepsake, one_count);
-        return (word & count_mask) == one_count;
+        return (word & count_mask) == one_count ? ending::last : ending::kept;
     }
 
-    // What drop_unless_busy() and complete_alone_dropping_one() did: dropped one from the
-    // count, which was or was not the last, or nothing, since the word was busy.
-    enum class count_drop : std::uint8_t { kept, last, busy };
-
-    // complete_dropping_one() for a list nobody waits on, with its count in the word: one
-    // CAS from the idle word to the finished one. `busy` (and nothing done) otherwise.
-    count_drop complete_alone_dropping_one(const void* keepsake) noexcept {
+    // complete_dropping_one_if() for a list nobody waits on, with its count in the word: one
+    // CAS locks the idle word and one store completes it. `busy` (and nothing done) otherwise.
+    template <class Admit>
+    ending complete_alone_dropping_one_if(const void* keepsake, Admit&& admit) noexcept {
         // relaxed: only a guess, which the CAS checks.
         std::uintptr_t idle = word_.load(std::memory_order_relaxed);
         if ((idle & ~count_mask) != 0 || spilled(idle)) {
-            return count_drop::busy;
+            return ending::busy;
         }
-        const std::uintptr_t finished =
-            (idle - one_count) | done_bit | reinterpret_cast<std::uintptr_t>(keepsake);
-        // acq_rel: release, as complete()'s store, so done() readers that see the flag see
-        // the result; acquire, as drop_from_count's RMW, for the last reference. relaxed on
-        // failure: nothing was read.
-        if (!word_.compare_exchange_strong(idle, finished, std::memory_order_acq_rel,
+        // seq_cst: as lock_to_complete's; it also acquires, as drop_from_count's RMW, for the
+        // last reference. relaxed on failure: nothing was read.
+        if (!word_.compare_exchange_strong(idle, idle | lock_bit, std::memory_order_seq_cst,
                                            std::memory_order_relaxed)) {
-            return count_drop::busy;
+            return ending::busy;
         }
-        return (idle & count_mask) == one_count ? count_drop::last : count_drop::kept;
+        if (!admit()) [[unlikely]] {
+            unlock(idle | lock_bit);
+            return ending::refused;
+        }
+        // release: as complete_locked's store, which this one is for a list nobody waits on.
+        word_.store((idle - one_count) | done_bit | reinterpret_cast<std::uintptr_t>(keepsake),
+                    std::memory_order_release);
+        return idle == one_count ? ending::last : ending::kept;
     }
+
+    // Returns once the list is seen unlocked. Its first load is seq_cst, for a caller that
+    // pairs it with complete_if's lock (cancel_record.cpp); the lock holder's writes are
+    // then visible.
+    void wait_unlocked() const noexcept {
+        // seq_cst: as above; acquire would do for the holder's writes alone.
+        std::uintptr_t word = word_.load(std::memory_order_seq_cst);
+        while ((word & lock_bit) != 0) {
+            cpu_relax();
+            // acquire: the unlocking release hands over the holder's writes.
+            word = word_.load(std::memory_order_acquire);
+        }
+    }
+
+    // What drop_unless_busy() did: dropped one from the count, which was or was not the
+    // last, or nothing, since the word was busy.
+    enum class count_drop : std::uint8_t { kept, last, busy };
 
     // The owner's count, set before the list is shared.
     void set_count(std::uint32_t count, std::atomic<std::uint32_t>& spill) noexcept {
@@ -243,12 +288,13 @@ private:
     std::uintptr_t lock_to_complete() noexcept {
         // relaxed: only a guess at the count, which the CAS checks.
         std::uintptr_t idle = word_.load(std::memory_order_relaxed) & count_mask;
-        // acquire, as in lock(); relaxed on failure, since lock() reloads.
-        if (word_.compare_exchange_strong(idle, idle | lock_bit, std::memory_order_acquire,
+        // seq_cst: acquire, as in lock(), and complete_if's pairing with wait_unlocked();
+        // relaxed on failure, since lock() reloads.
+        if (word_.compare_exchange_strong(idle, idle | lock_bit, std::memory_order_seq_cst,
                                           std::memory_order_relaxed)) [[likely]] {
             return idle | lock_bit;
         }
-        return lock();
+        return lock(std::memory_order_seq_cst);
     }
 
     // complete() once it holds the lock, the list not done: `word` is the locked word. The
@@ -326,10 +372,11 @@ private:
     static bool drop_spilled(std::atomic<std::uint32_t>& spill) noexcept;
 
     // Returns the word as locked, pointer and done flag included.
-    std::uintptr_t lock() noexcept {
+    std::uintptr_t lock(std::memory_order order = std::memory_order_acquire) noexcept {
         for (;;) {
-            // acquire: the critical section sees the previous holder's writes.
-            const std::uintptr_t word = word_.fetch_or(lock_bit, std::memory_order_acquire);
+            // acquire (or the caller's stronger order): the critical section sees the
+            // previous holder's writes.
+            const std::uintptr_t word = word_.fetch_or(lock_bit, order);
             if ((word & lock_bit) == 0) {
                 return word | lock_bit;
             }
