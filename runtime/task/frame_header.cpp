@@ -94,33 +94,26 @@ struct strand_end {
     bool operator()() const noexcept { return end_task_strand(header->task_strand()); }
 };
 
-// complete_and_release_task once `cancelled` has ended the strand: the completion that
-// follows finds it ended, and goes ahead.
-[[gnu::noinline]] void complete_and_release_cancelled(frame_header* header,
-                                                      const unretrieved_check* check,
-                                                      pending_cancel_end cancelled) noexcept {
-    cancelled(header);
-    if (header->waiters.complete_dropping_one_if(check, header->spilled_refs, strand_end{header}) ==
-        waiter_list::ending::last) {
-        end_last_reference(header, *check);
+// Finishes a complete_and_release_task that the one-CAS form could not: `busy` (waiters, the
+// count spilled, or the word locked) takes the locking form; `refused` (a cancellation
+// pending) first has `cancelled` end the strand, after which the locking form goes ahead.
+[[gnu::noinline]] void complete_and_release_slowly(frame_header* header,
+                                                   const unretrieved_check* check,
+                                                   pending_cancel_end cancelled,
+                                                   waiter_list::ending first) noexcept {
+    waiter_list::ending ended = first;
+    if (ended == waiter_list::ending::busy) {
+        ended = header->waiters.complete_dropping_one_if(check, header->spilled_refs,
+                                                         strand_end{header});
     }
-}
-
-// complete_and_release_task with waiters, or the count spilled, or the word locked.
-[[gnu::noinline]] void complete_and_release_when_busy(frame_header* header,
-                                                      const unretrieved_check* check,
-                                                      pending_cancel_end cancelled) noexcept {
-    switch (
-        header->waiters.complete_dropping_one_if(check, header->spilled_refs, strand_end{header})) {
-    case waiter_list::ending::last:
+    if (ended == waiter_list::ending::refused) {
+        cancelled(header);
+        ended = header->waiters.complete_dropping_one_if(check, header->spilled_refs,
+                                                         strand_end{header});
+    }
+    // kept: references remain (the locking form returns no `busy`).
+    if (ended == waiter_list::ending::last) {
         end_last_reference(header, *check);
-        return;
-    case waiter_list::ending::refused:
-        complete_and_release_cancelled(header, check, cancelled);
-        return;
-    case waiter_list::ending::kept:
-    case waiter_list::ending::busy: // not returned by the locking form
-        return;
     }
 }
 } // namespace
@@ -150,17 +143,17 @@ void release_task(frame_header* header, unretrieved_check check) noexcept {
 void complete_and_release_task(frame_header* header, const unretrieved_check* check,
                                pending_cancel_end cancelled) noexcept {
     // Every call is a tail call, so the common path needs no stack frame.
-    switch (header->waiters.complete_alone_dropping_one_if(check, strand_end{header})) {
+    const waiter_list::ending ended =
+        header->waiters.complete_alone_dropping_one_if(check, strand_end{header});
+    switch (ended) {
     case waiter_list::ending::kept:
         return;
     case waiter_list::ending::last:
         end_last_reference(header, *check);
         return;
     case waiter_list::ending::refused:
-        complete_and_release_cancelled(header, check, cancelled);
-        return;
     case waiter_list::ending::busy:
-        complete_and_release_when_busy(header, check, cancelled);
+        complete_and_release_slowly(header, check, cancelled, ended);
         return;
     }
 }
