@@ -130,10 +130,13 @@ public:
     // Called by complete_task after unregistering a task: during the drain, the last task
     // to end lets worker 0 finish it.
     void task_ended() {
-        // seq_cst: see drain().
-        if (draining_.load(std::memory_order_seq_cst) && registry_.empty()) {
+        if (draining() && registry_.empty()) {
             end_drain();
         }
+    }
+    bool draining() const noexcept {
+        // seq_cst: see drain().
+        return draining_.load(std::memory_order_seq_cst);
     }
 
     // From a thread that is not one of this runtime's workers.

@@ -56,19 +56,55 @@ void enter_join(gather_join& join, const char* what) {
     join.launcher = here;
 }
 
+namespace {
+
+// complete_task's paths off its common one (an unshared shard, no drain), out of line and
+// reached by tail calls, so that the common one needs no stack frame.
+
+// A task registered by another worker: done now, unregistered with a batch of others, its
+// running reference held until then (task_registry.hpp).
+[[gnu::noinline]] void complete_task_of_another_shard(worker* here, frame_header* header,
+                                                      const unretrieved_check* check,
+                                                      pending_cancel_end cancelled) noexcept {
+    complete_task_keeping_reference(header, check, cancelled);
+    here->unregister_later(header);
+}
+
+// A task of this worker's shard, which other threads touch too: removed under its lock.
+[[gnu::noinline]] void complete_task_of_shared_shard(runtime& owner, frame_header* header,
+                                                     const unretrieved_check* check,
+                                                     pending_cancel_end cancelled) noexcept {
+    owner.registry().remove(header);
+    owner.task_ended();
+    complete_and_release_task(header, check, cancelled);
+}
+
+// A task already removed while the runtime drains: it may be the last one.
+[[gnu::noinline]] void complete_task_while_draining(runtime& owner, frame_header* header,
+                                                    const unretrieved_check* check,
+                                                    pending_cancel_end cancelled) noexcept {
+    owner.task_ended();
+    complete_and_release_task(header, check, cancelled);
+}
+
+} // namespace
+
 void complete_task(frame_header* header, const unretrieved_check* check,
                    pending_cancel_end cancelled) noexcept {
     worker* here = worker::on_this_thread();
     if (header->registry_shard != here->id()) {
-        // Registered by another worker: done now, unregistered with a batch of others, its
-        // running reference held until then (task_registry.hpp).
-        complete_task_keeping_reference(header, check, cancelled);
-        here->unregister_later(header);
+        complete_task_of_another_shard(here, header, check, cancelled);
         return;
     }
     runtime& owner = here->owner();
-    owner.registry().remove(header);
-    owner.task_ended();
+    if (!owner.registry().remove_if_unshared(header)) {
+        complete_task_of_shared_shard(owner, header, check, cancelled);
+        return;
+    }
+    if (owner.draining()) [[unlikely]] {
+        complete_task_while_draining(owner, header, check, cancelled);
+        return;
+    }
     complete_and_release_task(header, check, cancelled);
 }
 

@@ -56,6 +56,17 @@ public:
         s.unlock();
     }
 
+    // remove() without a lock, if the task's shard is one only this thread touches (see the
+    // top of the file); false, having done nothing, if it is not.
+    bool remove_if_unshared(frame_header* header) noexcept {
+        shard& s = shards_[header->registry_shard];
+        if (s.shared) {
+            return false;
+        }
+        unlink(s, header);
+        return true;
+    }
+
     void remove(frame_header* header) noexcept {
         shard& s = shards_[header->registry_shard];
         s.lock();
