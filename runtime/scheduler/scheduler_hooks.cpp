@@ -70,21 +70,21 @@ namespace {
     here->unregister_later(header);
 }
 
+// A task this worker has taken out of the registry: counted as ended (during a drain it may
+// be the last, and end the drain), then completed.
+[[gnu::noinline]] void complete_removed_task(runtime& owner, frame_header* header,
+                                             const unretrieved_check* check,
+                                             pending_cancel_end cancelled) noexcept {
+    owner.task_ended();
+    complete_and_release_task(header, check, cancelled);
+}
+
 // A task of this worker's shard, which other threads touch too: removed under its lock.
 [[gnu::noinline]] void complete_task_of_shared_shard(runtime& owner, frame_header* header,
                                                      const unretrieved_check* check,
                                                      pending_cancel_end cancelled) noexcept {
     owner.registry().remove(header);
-    owner.task_ended();
-    complete_and_release_task(header, check, cancelled);
-}
-
-// A task already removed while the runtime drains: it may be the last one.
-[[gnu::noinline]] void complete_task_while_draining(runtime& owner, frame_header* header,
-                                                    const unretrieved_check* check,
-                                                    pending_cancel_end cancelled) noexcept {
-    owner.task_ended();
-    complete_and_release_task(header, check, cancelled);
+    complete_removed_task(owner, header, check, cancelled);
 }
 
 } // namespace
@@ -102,7 +102,7 @@ void complete_task(frame_header* header, const unretrieved_check* check,
         return;
     }
     if (owner.draining()) [[unlikely]] {
-        complete_task_while_draining(owner, header, check, cancelled);
+        complete_removed_task(owner, header, check, cancelled);
         return;
     }
     complete_and_release_task(header, check, cancelled);
