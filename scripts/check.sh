@@ -9,7 +9,8 @@
 #
 # Time (the CI machine has 2 cores): the sanitizer presets keep line tables only (-g1),
 # which is all a sanitizer's report needs; full debug information (-g) made compiling a test
-# 14 % (clang ASan) to 36 % (g++ TSan) slower. The test presets run two tests at a time.
+# 14 % (clang ASan) to 36 % (g++ TSan) slower. They build no benchmark and only the example
+# a test runs. The test presets run two tests at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== layers"
