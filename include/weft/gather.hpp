@@ -65,15 +65,16 @@ auto gather(return_exceptions_t, std::vector<coro<T>> bodies) {
 }
 
 // Runs every coro of the array as a child; co_await yields a std::array of the results.
-// Nothing is allocated beyond the children's frames: the form for a fixed fan-out.
+// Nothing is allocated beyond the children's frames: the form for a fixed fan-out. The
+// array is taken by reference and its coros left empty, as moving it would leave them.
 template <class T, std::size_t N>
-auto gather(std::array<coro<T>, N> bodies) {
+auto gather(std::array<coro<T>, N>&& bodies) {
     return detail::gather_array_of<false>(bodies);
 }
 
 // The same, yielding a std::array of weft::outcome<T> instead of throwing.
 template <class T, std::size_t N>
-auto gather(return_exceptions_t, std::array<coro<T>, N> bodies) {
+auto gather(return_exceptions_t, std::array<coro<T>, N>&& bodies) {
     return detail::gather_array_of<true>(bodies);
 }
 

@@ -39,8 +39,11 @@ namespace weft::detail {
 template <bool ReturnExceptions, class Children>
 class [[nodiscard]] gather_awaiter : public cancel_target {
 public:
-    explicit gather_awaiter(Children&& children)
-        : children_(std::move(children)), join_(children_.size()) {}
+    // The children are made in place: a moved-from set would be one more pass over them
+    // (a null test per child) as it is destroyed.
+    template <class... Args>
+    explicit gather_awaiter(std::in_place_t, Args&&... args)
+        : children_(std::forward<Args>(args)...), join_(children_.size()) {}
     // Movable until awaited, so a gather can be handed to create_task.
     gather_awaiter(gather_awaiter&& other) noexcept
         : children_(std::move(other.children_)), join_(children_.size()) {}
@@ -318,19 +321,19 @@ template <bool ReturnExceptions, class... As>
 auto gather_tuple_of(As&&... awaitables) {
     using children = gather_tuple<gather_child_t<As>...>;
     return gather_awaiter<ReturnExceptions, children>(
-        children(make_gather_child(std::forward<As>(awaitables))...));
+        std::in_place, make_gather_child(std::forward<As>(awaitables))...);
 }
 
 // gather(bodies) and gather(return_exceptions, bodies), for a vector or an array of coro<T>.
 template <bool ReturnExceptions, class T>
 auto gather_vector_of(std::vector<coro<T>>&& bodies) {
     using children = gather_range<T, small_handles>;
-    return gather_awaiter<ReturnExceptions, children>(children(bodies));
+    return gather_awaiter<ReturnExceptions, children>(std::in_place, bodies);
 }
 template <bool ReturnExceptions, class T, std::size_t N>
 auto gather_array_of(std::array<coro<T>, N>& bodies) {
     using children = gather_range<T, fixed_handles<N>>;
-    return gather_awaiter<ReturnExceptions, children>(children(bodies));
+    return gather_awaiter<ReturnExceptions, children>(std::in_place, bodies);
 }
 
 } // namespace weft::detail
