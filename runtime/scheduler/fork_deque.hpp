@@ -72,20 +72,33 @@ public:
         bottom_.store(bottom + static_cast<std::int64_t>(count), std::memory_order_release);
     }
 
-    // Owner only: push() of one handle, with the growth out of the inline path (a gather
-    // of two children pushes one).
-    void push_one(std::coroutine_handle<> handle) {
+    // Owner only: push() of one handle (a gather of two children pushes one) if the ring
+    // has room; false, having pushed nothing, if it is full. It calls nothing, so a caller
+    // that leaves the growth to a function of its own keeps no registers across a call.
+    bool push_one_if_room(std::coroutine_handle<> handle) noexcept {
         // relaxed, acquire, relaxed: as in push().
         const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
         const std::int64_t top = top_.load(std::memory_order_acquire);
         ring* buffer = ring_.load(std::memory_order_relaxed);
         if (bottom - top >= buffer->capacity) [[unlikely]] {
-            buffer = grow(buffer, top, bottom, bottom - top + 1);
+            return false;
         }
         buffer->put(bottom, handle.address());
         batch_floor_ = bottom + 1; // a batch of one: nothing to reserve
         // release: as in push().
         bottom_.store(bottom + 1, std::memory_order_release);
+        return true;
+    }
+
+    // Owner only: push() of one handle, growing a full ring.
+    void push_one(std::coroutine_handle<> handle) {
+        if (!push_one_if_room(handle)) [[unlikely]] {
+            // relaxed, acquire, relaxed: as in push().
+            const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+            const std::int64_t top = top_.load(std::memory_order_acquire);
+            grow(ring_.load(std::memory_order_relaxed), top, bottom, bottom - top + 1);
+            push_one_if_room(handle);
+        }
     }
 
     // Owner only: the newest item, or null.

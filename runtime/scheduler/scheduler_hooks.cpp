@@ -108,24 +108,28 @@ void complete_task(frame_header* header, const unretrieved_check* check,
     complete_and_release_task(header, check, cancelled);
 }
 
-std::coroutine_handle<> take_last_fork(gather_join& join) noexcept {
+std::coroutine_handle<> arrive_taking_last_fork(gather_join& join) noexcept {
     worker* here = worker::on_this_thread();
-    if (here == nullptr || !here->take_fork(join.last_fork)) {
-        return {};
+    if (here != nullptr && here->take_fork(join.last_fork)) {
+        // The count read 2: the arriving child and the one just taken back, which nobody
+        // else can run now. relaxed: that child reads the count after this store, on this
+        // thread or through whatever resumes it elsewhere; the caller's load of 2 acquired
+        // the others.
+        join.remaining.store(1, std::memory_order_relaxed);
+        return join.last_fork;
     }
-    // The count read 2: the arriving child and the one just taken back, which nobody else
-    // can run now. relaxed: that child reads the count after this store, on this thread or
-    // through whatever resumes it elsewhere; the caller's load of 2 acquired the others.
-    join.remaining.store(1, std::memory_order_relaxed);
-    return join.last_fork;
+    // acq_rel: as in gather_join::arrive().
+    return join.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? join.parent
+                                                                       : std::coroutine_handle<>();
 }
 
 namespace {
 
 // launch_children's every case; the two-child gather nobody has arrived at yet is also
 // launch_children's own fast path, which needs no register saves.
-[[gnu::noinline]] std::coroutine_handle<>
-launch_children_in_general(gather_join& join, std::coroutine_handle<>* forks, std::size_t count) {
+[[gnu::noinline]] std::coroutine_handle<> launch_children_in_general(gather_join& join,
+                                                                     std::coroutine_handle<>* forks,
+                                                                     std::size_t count) noexcept {
     if (count == 0) {
         return join.arrive() ? join.parent : std::noop_coroutine();
     }
@@ -154,6 +158,16 @@ launch_children_in_general(gather_join& join, std::coroutine_handle<>* forks, st
     return first;
 }
 
+// The rest of launch_children's fast path, when it calls something: the fork stack was
+// full, or an idle worker wants a notice of the fork pushed.
+[[gnu::noinline]] std::coroutine_handle<> finish_launch(worker& launcher,
+                                                        std::coroutine_handle<> fork,
+                                                        worker::fork_push state,
+                                                        std::coroutine_handle<> first) noexcept {
+    launcher.finish_push_fork(fork, state);
+    return first;
+}
+
 } // namespace
 
 std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle<>* forks,
@@ -162,8 +176,13 @@ std::coroutine_handle<> launch_children(gather_join& join, std::coroutine_handle
     if (count == 2 && join.remaining.load(std::memory_order_acquire) == 3) [[likely]] {
         join.remaining.store(2, std::memory_order_release);
         join.last_fork = forks[1];
-        join.launcher->push_fork(forks[1]);
-        return forks[0];
+        // Calls only by a tail call, so that this path saves no registers.
+        worker& launcher = *join.launcher;
+        const worker::fork_push state = launcher.push_fork_without_call(forks[1]);
+        if (state == worker::fork_push::done) [[likely]] {
+            return forks[0];
+        }
+        return finish_launch(launcher, forks[1], state, forks[0]);
     }
     return launch_children_in_general(join, forks, count);
 }

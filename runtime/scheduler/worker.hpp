@@ -84,6 +84,22 @@ public:
         forks.push_one(handle);
         notify_others();
     }
+    // push_fork() in two halves, for a caller whose fast path makes no call: the first
+    // pushes if the stack has room and says whether the second, which calls, is needed.
+    enum class fork_push : std::uint8_t { done, notice_wanted, full };
+    fork_push push_fork_without_call(std::coroutine_handle<> handle) noexcept {
+        if (!forks.push_one_if_room(handle)) [[unlikely]] {
+            return fork_push::full;
+        }
+        return wants_notice() ? fork_push::notice_wanted : fork_push::done;
+    }
+    void finish_push_fork(std::coroutine_handle<> handle, fork_push state) {
+        if (state == fork_push::full) {
+            push_fork(handle);
+        } else if (state == fork_push::notice_wanted) {
+            notify_peers();
+        }
+    }
     // Owner thread only: takes `fork` back from the fork stack if it is the newest item, to
     // run it next as a continuation of the running step. Counted as a step, so the periodic
     // checks keep their pace; refused when one is due, so that the loop makes it first.
@@ -164,10 +180,12 @@ private:
     // After queuing work on this worker: lets an idle worker come and steal it. The common
     // answer, nobody to wake (all awake, or one already searching), is one inline load.
     void notify_others() {
-        if (peers_ != nullptr && peers_->wants_a_wake()) {
+        if (wants_notice()) {
             notify_peers();
         }
     }
+    // Whether notify_others() would wake a sleeper.
+    bool wants_notice() const noexcept { return peers_ != nullptr && peers_->wants_a_wake(); }
     // notify_others() once a sleeper may need waking.
     void notify_peers();
     bool leave_requested() const noexcept {

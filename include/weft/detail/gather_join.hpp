@@ -81,10 +81,11 @@ struct gather_join {
 [[gnu::noinline]] std::coroutine_handle<>
 launch_children(gather_join& join, std::coroutine_handle<>* forks, std::size_t count) noexcept;
 
-// The arrival that finds two parties out, out of line: if one is `join.last_fork` and it is
-// still the newest item on this thread's worker's fork stack, takes it back, arrives with a
-// plain store and returns it; else returns null without arriving.
-[[gnu::noinline]] std::coroutine_handle<> take_last_fork(gather_join& join) noexcept;
+// The arrival that finds two parties out, one of them `join.last_fork`, out of line: if
+// that fork is still the newest item on this thread's worker's fork stack, takes it back,
+// arrives with a plain store and returns it; else arrives with the RMW and returns what
+// arrive_from_child does. Whole, so that the caller keeps no register across the call.
+[[gnu::noinline]] std::coroutine_handle<> arrive_taking_last_fork(gather_join& join) noexcept;
 
 inline std::coroutine_handle<>
 gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
@@ -94,9 +95,7 @@ gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
         return parent;
     }
     if (out == 2 && last_fork != self && last_fork) {
-        if (const std::coroutine_handle<> next = take_last_fork(*this)) {
-            return next;
-        }
+        return arrive_taking_last_fork(*this);
     }
     // acq_rel: as in arrive().
     return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? parent
