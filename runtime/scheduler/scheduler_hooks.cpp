@@ -118,9 +118,7 @@ std::coroutine_handle<> arrive_taking_last_fork(gather_join& join) noexcept {
         join.remaining.store(1, std::memory_order_relaxed);
         return join.last_fork;
     }
-    // acq_rel: as in gather_join::arrive().
-    return join.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? join.parent
-                                                                       : std::coroutine_handle<>();
+    return join.arrive_counted();
 }
 
 namespace {

@@ -38,6 +38,14 @@ struct gather_join {
         return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1;
     }
 
+    // A child's arrival by the RMW, once a load has read more than one party out: the
+    // parent if this arrival was the last after all, else null.
+    std::coroutine_handle<> arrive_counted() noexcept {
+        // acq_rel: as in arrive().
+        return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? parent
+                                                                      : std::coroutine_handle<>();
+    }
+
     // The arrival of coroutine child `self` as it ends; returns what it transfers to: the
     // parent if it was the last; the last child forked, taken back from this worker's fork
     // stack, if only that child is still out (then nobody else can arrive, and this arrival
@@ -97,9 +105,7 @@ gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
     if (out == 2 && last_fork != self && last_fork) {
         return arrive_taking_last_fork(*this);
     }
-    // acq_rel: as in arrive().
-    return remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 ? parent
-                                                                  : std::coroutine_handle<>();
+    return arrive_counted();
 }
 
 } // namespace weft::detail
