@@ -17,8 +17,8 @@
 // older than what was pushed after it, which pop() therefore takes (or reserves in turn)
 // before it goes back to the item.
 //
-// A runtime of one worker has no thieves, and makes its deque without them: a claim or a
-// reservation is then a release store of bottom_, with no seq_cst pair and no CAS. With
+// A runtime of one worker has no thieves, and makes its deque without them: a pop is then a
+// release store of bottom_, with no reservation, no seq_cst pair and no CAS. With
 // thieves, a claim or a reservation made while no thief is armed (armed_thieves.hpp) is a
 // release store of bottom_ and a load of top_ with only a compiler fence between them: the
 // thief that arms itself pays for the fence the owner leaves out.
@@ -116,6 +116,14 @@ public:
             // Empty, though items may have been pushed after the newest reserved one (and
             // stolen since).
             return newest_floor != no_reserved ? take_reserved() : std::coroutine_handle<>();
+        }
+        if (!thieves_) {
+            // Nobody else takes items, so a reservation would only copy them: take the
+            // newest. release: as in claim().
+            bottom_.store(bottom - 1, std::memory_order_release);
+            // relaxed: only the owner writes ring_ and the slots.
+            return std::coroutine_handle<>::from_address(
+                ring_.load(std::memory_order_relaxed)->get(bottom - 1));
         }
         // The share of the last batch, of what was pushed after the newest reserved item,
         // counted on a top_ that may be stale (then more items seem to be there than are,
@@ -233,12 +241,6 @@ private:
     // any but the oldest; else leaves the rest in the deque and returns false.
     bool reserve(std::int64_t bottom, std::int64_t count) noexcept {
         std::int64_t floor = bottom - count;
-        if (!thieves_) {
-            // release: as in claim().
-            bottom_.store(floor, std::memory_order_release);
-            take_onto_reserved(floor, bottom, floor);
-            return true;
-        }
         // claim()'s fence, for all `count` items at once. A thief takes index i after it
         // read top_ == i, then bottom_. If it read bottom_ after this store, i < floor; if
         // before, its read of top_ came before this store, and so before the load below,

@@ -118,7 +118,16 @@ std::coroutine_handle<> arrive_taking_last_fork(gather_join& join) noexcept {
         join.remaining.store(1, std::memory_order_relaxed);
         return join.last_fork;
     }
-    return join.arrive_counted();
+    // A tail call, so that this function keeps no register across a call of its own.
+    return arrive_then_next_fork(join);
+}
+
+std::coroutine_handle<> arrive_then_next_fork(gather_join& join) noexcept {
+    if (const std::coroutine_handle<> parent = join.arrive_counted()) {
+        return parent;
+    }
+    worker* here = worker::on_this_thread();
+    return here != nullptr ? here->take_newest_fork() : std::coroutine_handle<>();
 }
 
 namespace {

@@ -111,6 +111,21 @@ public:
         count(tasks_run_);
         return true;
     }
+    // Owner thread only: the newest fork, to run next as a continuation of the running step
+    // (a gather child that ended, not the last of its join, goes on with what the loop would
+    // pop next); null if there is none. Counted as a step and refused when a periodic check
+    // is due, as take_fork is.
+    std::coroutine_handle<> take_newest_fork() noexcept {
+        if (tick_ + 1 == next_periodic_tick_) {
+            return {};
+        }
+        const std::coroutine_handle<> next = forks.pop();
+        if (next) {
+            ++tick_;
+            count(tasks_run_);
+        }
+        return next;
+    }
     // Owner thread only. If `suspending` is the coroutine this loop resumed last and no
     // handle is parked yet, parks `next` to be resumed as soon as `suspending` has
     // suspended (the trampoline, symmetric_transfer.hpp); else false.

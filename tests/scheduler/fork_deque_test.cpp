@@ -389,10 +389,10 @@ TEST(ForkDequeReservation, AtMostSixteenItemsAreReservedAtOnce) {
     EXPECT_EQ(pop_all(deque), range(2, 16));
 }
 
-// A runtime of one worker has no thieves, and its fork stack pops, takes back and reserves
-// without a fence: the same items in the same order as a deque made for thieves, through
-// batches that grow the ring.
-TEST(ForkDequeWithoutThieves, PopsTakesBackAndReservesAsADequeMadeForThieves) {
+// A runtime of one worker has no thieves, and its fork stack pops and takes back without a
+// fence and without reserving: the same items in the same order as a deque made for
+// thieves (which reserves), through batches that grow the ring.
+TEST(ForkDequeWithoutThieves, PopsAndTakesBackAsADequeMadeForThieves) {
     fork_deque alone(1, false);
     fork_deque shared(1);
     std::minstd_rand random(13);

@@ -49,7 +49,8 @@ struct gather_join {
     // The arrival of coroutine child `self` as it ends; returns what it transfers to: the
     // parent if it was the last; the last child forked, taken back from this worker's fork
     // stack, if only that child is still out (then nobody else can arrive, and this arrival
-    // is a plain store); otherwise null, and the worker loop takes the next step.
+    // is a plain store); otherwise the newest fork of this worker, which the worker loop
+    // would run next, or null when there is none and the loop takes the next step.
     std::coroutine_handle<> arrive_from_child(std::coroutine_handle<> self) noexcept;
 
     void record_failure(std::size_t child) noexcept {
@@ -91,9 +92,14 @@ launch_children(gather_join& join, std::coroutine_handle<>* forks, std::size_t c
 
 // The arrival that finds two parties out, one of them `join.last_fork`, out of line: if
 // that fork is still the newest item on this thread's worker's fork stack, takes it back,
-// arrives with a plain store and returns it; else arrives with the RMW and returns what
-// arrive_from_child does. Whole, so that the caller keeps no register across the call.
+// arrives with a plain store and returns it; else arrives as arrive_then_next_fork does.
+// Whole, so that the caller keeps no register across the call.
 [[gnu::noinline]] std::coroutine_handle<> arrive_taking_last_fork(gather_join& join) noexcept;
+
+// The arrival by the RMW, out of line: the parent if it was the last; else the newest fork
+// of this thread's worker (worker::take_newest_fork), so that a gather's children run one
+// after the other without a trip through the worker loop each; null if there is none.
+[[gnu::noinline]] std::coroutine_handle<> arrive_then_next_fork(gather_join& join) noexcept;
 
 inline std::coroutine_handle<>
 gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
@@ -105,7 +111,7 @@ gather_join::arrive_from_child(std::coroutine_handle<> self) noexcept {
     if (out == 2 && last_fork != self && last_fork) {
         return arrive_taking_last_fork(*this);
     }
-    return arrive_counted();
+    return arrive_then_next_fork(*this);
 }
 
 } // namespace weft::detail
