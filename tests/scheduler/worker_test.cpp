@@ -184,4 +184,38 @@ TEST(Worker, ATaskQueuedBeforeAForkJoinTreeRunsWhileTheTreeRuns) {
     EXPECT_LT(leaves_after_flag, 1 << depth);
 }
 
+// The same with four children a gather, whose children run one after another.
+weft::coro<> flag_watching_quaternary_tree(int depth, const bool& flag, int& leaves_after_flag) {
+    if (depth == 0) {
+        leaves_after_flag += flag ? 1 : 0;
+        co_return;
+    }
+    co_await weft::gather(flag_watching_quaternary_tree(depth - 1, flag, leaves_after_flag),
+                          flag_watching_quaternary_tree(depth - 1, flag, leaves_after_flag),
+                          flag_watching_quaternary_tree(depth - 1, flag, leaves_after_flag),
+                          flag_watching_quaternary_tree(depth - 1, flag, leaves_after_flag));
+}
+
+TEST(Worker, ATaskQueuedBeforeAWideForkJoinTreeRunsWhileTheTreeRuns) {
+    // A child of a gather of four that is not the last goes on with the newest fork itself,
+    // its next sibling on one worker, instead of returning to the worker loop: each such
+    // step counts as the loop's own, so the FIFO queue's periodic turn still comes round.
+    constexpr int depth = 6; // 4096 leaves
+    const int leaves_after_flag = weft::run(
+        []() -> weft::coro<int> {
+            bool flag = false;
+            int after = 0;
+            weft::task<> setter = weft::create_task([](bool& to_set) -> weft::coro<> {
+                to_set = true;
+                co_return;
+            }(flag));
+            co_await flag_watching_quaternary_tree(depth, flag, after);
+            co_await setter;
+            co_return after;
+        }(),
+        weft::run_options{.workers = 1});
+    EXPECT_GT(leaves_after_flag, (1 << (2 * depth)) / 2);
+    EXPECT_LT(leaves_after_flag, 1 << (2 * depth));
+}
+
 } // namespace
