@@ -160,6 +160,25 @@ weft::coro<> flag_watching_tree(int depth, const bool& flag, int& leaves_after_f
                           flag_watching_tree(depth - 1, flag, leaves_after_flag));
 }
 
+// Runs, on one worker, the tree `make_tree(flag, leaves_after_flag)` makes, after creating a
+// task that sets the flag; returns how many of the tree's leaves ran after that task.
+template <class MakeTree>
+int leaves_after_a_queued_task(MakeTree make_tree) {
+    return weft::run(
+        [](MakeTree make) -> weft::coro<int> {
+            bool flag = false;
+            int after = 0;
+            weft::task<> setter = weft::create_task([](bool& to_set) -> weft::coro<> {
+                to_set = true;
+                co_return;
+            }(flag));
+            co_await make(flag, after);
+            co_await setter;
+            co_return after;
+        }(make_tree),
+        weft::run_options{.workers = 1});
+}
+
 TEST(Worker, ATaskQueuedBeforeAForkJoinTreeRunsWhileTheTreeRuns) {
     // On one worker a gather's child takes its sibling back from the fork stack and runs it
     // at once, and the last child resumes the parent: without the worker loop in between, the
@@ -167,19 +186,8 @@ TEST(Worker, ATaskQueuedBeforeAForkJoinTreeRunsWhileTheTreeRuns) {
     // taken-back child counts as a step, so the loop's periodic look at its FIFO queue (every
     // 31 steps) still comes round.
     constexpr int depth = 12; // 4096 leaves, 8190 children
-    const int leaves_after_flag = weft::run(
-        []() -> weft::coro<int> {
-            bool flag = false;
-            int after = 0;
-            weft::task<> setter = weft::create_task([](bool& to_set) -> weft::coro<> {
-                to_set = true;
-                co_return;
-            }(flag));
-            co_await flag_watching_tree(depth, flag, after);
-            co_await setter;
-            co_return after;
-        }(),
-        weft::run_options{.workers = 1});
+    const int leaves_after_flag = leaves_after_a_queued_task(
+        [](const bool& flag, int& after) { return flag_watching_tree(depth, flag, after); });
     EXPECT_GT(leaves_after_flag, (1 << depth) / 2);
     EXPECT_LT(leaves_after_flag, 1 << depth);
 }
@@ -201,19 +209,9 @@ TEST(Worker, ATaskQueuedBeforeAWideForkJoinTreeRunsWhileTheTreeRuns) {
     // its next sibling on one worker, instead of returning to the worker loop: each such
     // step counts as the loop's own, so the FIFO queue's periodic turn still comes round.
     constexpr int depth = 6; // 4096 leaves
-    const int leaves_after_flag = weft::run(
-        []() -> weft::coro<int> {
-            bool flag = false;
-            int after = 0;
-            weft::task<> setter = weft::create_task([](bool& to_set) -> weft::coro<> {
-                to_set = true;
-                co_return;
-            }(flag));
-            co_await flag_watching_quaternary_tree(depth, flag, after);
-            co_await setter;
-            co_return after;
-        }(),
-        weft::run_options{.workers = 1});
+    const int leaves_after_flag = leaves_after_a_queued_task([](const bool& flag, int& after) {
+        return flag_watching_quaternary_tree(depth, flag, after);
+    });
     EXPECT_GT(leaves_after_flag, (1 << (2 * depth)) / 2);
     EXPECT_LT(leaves_after_flag, 1 << (2 * depth));
 }
