@@ -50,7 +50,7 @@ struct gather_join {
     // parent if it was the last; the last child forked, taken back from this worker's fork
     // stack, if only that child is still out (then nobody else can arrive, and this arrival
     // is a plain store); otherwise the newest fork of this worker, which the worker loop
-    // would run next, or null when there is none and the loop takes the next step.
+    // would run next, or null (none, or a periodic check due) and the loop takes the step.
     std::coroutine_handle<> arrive_from_child(std::coroutine_handle<> self) noexcept;
 
     void record_failure(std::size_t child) noexcept {
