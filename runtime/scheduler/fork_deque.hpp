@@ -117,28 +117,8 @@ public:
             // stolen since).
             return newest_floor != no_reserved ? take_reserved() : std::coroutine_handle<>();
         }
-        if (!thieves_) {
-            // Nobody else takes items, so a reservation would only copy them: take the
-            // newest. release: as in claim().
-            bottom_.store(bottom - 1, std::memory_order_release);
-            // relaxed: only the owner writes ring_ and the slots.
-            return std::coroutine_handle<>::from_address(
-                ring_.load(std::memory_order_relaxed)->get(bottom - 1));
-        }
-        // The share of the last batch, of what was pushed after the newest reserved item,
-        // counted on a top_ that may be stale (then more items seem to be there than are,
-        // and reserve() finds out).
-        const std::int64_t batch_start = std::max({batch_floor_, top, newest_floor});
-        const std::int64_t batch = bottom - batch_start;
-        // The thieves keep (workers - 1)/workers of the deque, the older items below the
-        // batch first.
-        const std::int64_t total = bottom - top;
-        const std::int64_t thieves_keep =
-            share_divisor_ == 1 ? 0 : total - (total + share_divisor_ - 1) / share_divisor_;
-        const std::int64_t share =
-            std::min(batch - std::max<std::int64_t>(0, thieves_keep - (batch_start - top)),
-                     static_cast<std::int64_t>(reserve_capacity - reserved_count_));
-        if (share > 1 && reserve(bottom, share)) {
+        // Without thieves nobody else takes items, so a reservation would only copy them.
+        if (thieves_ && reserve_share(bottom, top, newest_floor)) {
             return take_reserved();
         }
         if (claim(bottom - 1)) {
@@ -234,6 +214,24 @@ private:
         // slots below it.
         bottom_.store(bottom + 1, std::memory_order_release);
         return taken;
+    }
+
+    // Owner only, in pop(): reserves the owner's share of the last batch, of what was pushed
+    // after the newest reserved item (`newest_floor`), counted on a `top` that may be stale
+    // (then more items seem to be there than are, and reserve() finds out); false if it
+    // reserved nothing, and pop() claims one item.
+    bool reserve_share(std::int64_t bottom, std::int64_t top, std::int64_t newest_floor) noexcept {
+        const std::int64_t batch_start = std::max({batch_floor_, top, newest_floor});
+        const std::int64_t batch = bottom - batch_start;
+        // The thieves keep (workers - 1)/workers of the deque, the older items below the
+        // batch first.
+        const std::int64_t total = bottom - top;
+        const std::int64_t thieves_keep =
+            share_divisor_ == 1 ? 0 : total - (total + share_divisor_ - 1) / share_divisor_;
+        const std::int64_t share =
+            std::min(batch - std::max<std::int64_t>(0, thieves_keep - (batch_start - top)),
+                     static_cast<std::int64_t>(reserve_capacity - reserved_count_));
+        return share > 1 && reserve(bottom, share);
     }
 
     // Owner only: takes the `count` newest items, [bottom - count, bottom), onto the private

@@ -104,11 +104,10 @@ public:
     // run it next as a continuation of the running step. Counted as a step, so the periodic
     // checks keep their pace; refused when one is due, so that the loop makes it first.
     bool take_fork(std::coroutine_handle<> fork) noexcept {
-        if (tick_ + 1 == next_periodic_tick_ || !forks.pop_if(fork)) {
+        if (periodic_check_due() || !forks.pop_if(fork)) {
             return false;
         }
-        ++tick_;
-        count(tasks_run_);
+        count_step_taken_inline();
         return true;
     }
     // Owner thread only: the newest fork, to run next as a continuation of the running step
@@ -116,13 +115,12 @@ public:
     // pop next); null if there is none. Counted as a step and refused when a periodic check
     // is due, as take_fork is.
     std::coroutine_handle<> take_newest_fork() noexcept {
-        if (tick_ + 1 == next_periodic_tick_) {
+        if (periodic_check_due()) {
             return {};
         }
         const std::coroutine_handle<> next = forks.pop();
         if (next) {
-            ++tick_;
-            count(tasks_run_);
+            count_step_taken_inline();
         }
         return next;
     }
@@ -227,6 +225,14 @@ private:
     void spin_until(std::uint64_t deadline);
     // After a late re-check or a timeout: back to awake, unless a producer claimed us.
     void leave_sleep_or_take_wake_up();
+    // Whether the next step is one a periodic check is due on, which the loop must take.
+    bool periodic_check_due() const noexcept { return tick_ + 1 == next_periodic_tick_; }
+    // A step a coroutine took itself (take_fork, take_newest_fork), counted as the loop counts
+    // its own.
+    void count_step_taken_inline() noexcept {
+        ++tick_;
+        count(tasks_run_);
+    }
     static void count(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
         // relaxed: one writer; readers only want an eventually current snapshot.
         counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
