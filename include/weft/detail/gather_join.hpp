@@ -98,7 +98,8 @@ launch_children(gather_join& join, std::coroutine_handle<>* forks, std::size_t c
 
 // The arrival by the RMW, out of line: the parent if it was the last; else the newest fork
 // of this thread's worker (worker::take_newest_fork), so that a gather's children run one
-// after the other without a trip through the worker loop each; null if there is none.
+// after the other without a trip through the worker loop each; null if there is none or a
+// periodic check is due.
 [[gnu::noinline]] std::coroutine_handle<> arrive_then_next_fork(gather_join& join) noexcept;
 
 inline std::coroutine_handle<>
