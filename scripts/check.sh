@@ -10,7 +10,9 @@
 # Time (the CI machine has 2 cores): the sanitizer presets keep line tables only (-g1),
 # which is all a sanitizer's report needs; full debug information (-g) made compiling a test
 # 14 % (clang ASan) to 36 % (g++ TSan) slower. They build no benchmark and only the example
-# a test runs. The test presets run two tests at a time.
+# a test runs. The test presets run two tests at a time. Every preset compiles a test
+# folder's files eight to a translation unit (tests/CMakeLists.txt): the g++ TSan build
+# took 2 min 45 s instead of 4 min 31 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== layers"

@@ -33,6 +33,11 @@ private:
     std::atomic<int>* destroyed_;
 };
 
+// The runtimes most tests run in: virtual time makes a test's timing logic deterministic.
+inline const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+inline const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
+inline const weft::run_options two_workers{.workers = 2};
+
 // User plus system CPU time this process has used, in seconds.
 inline double cpu_seconds() {
     rusage usage{};
@@ -51,6 +56,12 @@ inline std::thread::id current_thread_id_impl() {
     return std::this_thread::get_id();
 }
 inline std::thread::id (*volatile current_thread_id)() = &current_thread_id_impl;
+
+// `value` after `delay`.
+inline weft::coro<int> value_after(std::chrono::nanoseconds delay, int value) {
+    co_await weft::sleep(delay);
+    co_return value;
+}
 
 // A task body that ignores cancellation: it awaits `gate` again after every
 // cancelled_error, so only runtime teardown ends it (if the gate never opens).

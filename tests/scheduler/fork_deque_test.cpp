@@ -29,6 +29,7 @@ namespace {
 using weft::detail::armed_thieves;
 using weft::detail::fork_deque;
 using weft::testing::fake_handle;
+using weft::testing::range;
 using weft::testing::value_of;
 
 void push_one(fork_deque& deque, std::coroutine_handle<> handle) {
@@ -39,14 +40,6 @@ void push_range(fork_deque& deque, std::uint32_t first, std::uint32_t last) {
     for (std::uint32_t value = first; value <= last; ++value) {
         push_one(deque, fake_handle(value));
     }
-}
-
-std::vector<std::uint32_t> range(std::uint32_t first, std::uint32_t last) {
-    std::vector<std::uint32_t> values;
-    for (std::uint32_t value = first; value <= last; ++value) {
-        values.push_back(value);
-    }
-    return values;
 }
 
 std::vector<std::uint32_t> descending(std::uint32_t last, std::uint32_t first) {

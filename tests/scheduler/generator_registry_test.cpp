@@ -27,7 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options virtual_clock{.workers = 2, .virtual_time = true};
+using weft::testing::two_virtual_workers;
 
 // Yields forever; closed, it sleeps (cleanup that awaits) and logs.
 weft::generator<int> endless(std::vector<std::string>& log, std::string name,
@@ -57,7 +57,7 @@ TEST(GeneratorFinalization, RunFinalizesAsynchronousGenerators) {
             EXPECT_EQ(co_await kept->next(), 1);
             log.push_back("main ends");
         }(kept, log, destroyed),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(log, (std::vector<std::string>{"main ends", "kept cleaned up"}));
     EXPECT_TRUE(kept->done());
     EXPECT_EQ(destroyed, 0); // closed, not destroyed: its owner still holds it
@@ -76,7 +76,7 @@ TEST(GeneratorFinalization, NeverStartedAndExhaustedGeneratorsAreLeftAlone) {
                 endless(log, "unstarted", weft::testing::destruction_counter(destroyed)));
             co_return;
         }(unstarted, log, destroyed),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_TRUE(log.empty());
     EXPECT_FALSE(unstarted->done());
 }
@@ -135,7 +135,7 @@ TEST(GeneratorFinalization, AGeneratorOfATaskTheShutdownCancelsIsClosed) {
             co_await weft::sleep(1ms);
             log.push_back("main ends");
         }(log, destroyed),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(log, (std::vector<std::string>{"main ends", "held by a task cleaned up"}));
     EXPECT_EQ(destroyed, 1);
 }
@@ -151,7 +151,7 @@ weft::generator<int> fails_to_clean_up() {
 TEST(GeneratorFinalization, AFailedCleanupReachesTheExceptionHandler) {
     std::vector<std::string> reported;
     std::optional<weft::generator<int>> kept;
-    weft::run_options options = virtual_clock;
+    weft::run_options options = two_virtual_workers;
     options.exception_handler = [&reported](std::exception_ptr error) {
         try {
             std::rethrow_exception(error);
@@ -187,7 +187,7 @@ TEST(GeneratorFinalization, AGeneratorLetGoOfWhileTheFinalizerClosesItIsFreed) {
             kept.emplace(owns_another(log, destroyed));
             EXPECT_EQ(co_await kept->next(), 0);
         }(kept, log, destroyed),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(log, std::vector<std::string>{"inner cleaned up"});
     EXPECT_EQ(destroyed, 1);
     EXPECT_TRUE(kept->done());

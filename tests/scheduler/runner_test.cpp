@@ -206,11 +206,11 @@ struct left_behind {
     }
 };
 
-const weft::run_options two_virtual{.workers = 2, .virtual_time = true};
+using weft::testing::two_virtual_workers;
 
 TEST(Runner, CloseCancelsPendingTasksAndFinalizesGenerators) {
     left_behind left;
-    weft::runner r(two_virtual);
+    weft::runner r(two_virtual_workers);
     r.run(left.main());
     EXPECT_EQ(r.run(value_of(3)), 3);
     EXPECT_FALSE(left.task_cancelled.load());
@@ -225,7 +225,7 @@ TEST(Runner, CloseCancelsPendingTasksAndFinalizesGenerators) {
 TEST(Runner, DestructorCloses) {
     left_behind left;
     {
-        weft::runner r(two_virtual);
+        weft::runner r(two_virtual_workers);
         r.run(left.main());
     }
     EXPECT_TRUE(left.task_cancelled.load());
@@ -297,7 +297,7 @@ TEST(Runner, OptionsOutOfRangeAndAnEmptyCoroAreRefusedByName) {
 // its deadline, measured on that clock, in a later one.
 TEST(Runner, VirtualTimeRunsOnAcrossRuns) {
     using weft::clock;
-    weft::runner r(two_virtual);
+    weft::runner r(two_virtual_workers);
     const clock::time_point start =
         r.run([]() -> weft::coro<clock::time_point> { co_return clock::now(); }());
     struct first_run {

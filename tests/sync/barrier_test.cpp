@@ -15,11 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // Starts a task that waits at `meeting`, and lets it arrive there.
 weft::coro<weft::task<std::size_t>> arrival(weft::barrier& meeting) {

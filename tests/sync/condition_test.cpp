@@ -15,11 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // A waiter's task body: takes the lock and waits for one notification.
 weft::coro<> waits_once(weft::condition& changed) {
@@ -195,7 +197,7 @@ TEST(Condition, ACancelledWaiterConsumesNoNotification) {
 // task and from a foreign thread. Every unit is taken exactly once, so no notification was
 // lost to a cancelled consumer (a lost one would leave a unit with every survivor asleep,
 // and the deadline below would fail the test instead of hanging it).
-constexpr int consumers = 64;
+constexpr int racing_consumers = 64;
 constexpr int units = 20'000;
 
 TEST(ConditionRace, NotificationsAreNotLostToCancelledWaiters) {
@@ -207,7 +209,7 @@ TEST(ConditionRace, NotificationsAreNotLostToCancelledWaiters) {
             int taken = 0;
             bool closing = false;
             std::vector<weft::task<>> takers;
-            for (int i = 0; i < consumers; ++i) {
+            for (int i = 0; i < racing_consumers; ++i) {
                 takers.push_back(weft::create_task([](weft::condition& changed, int& available,
                                                       int& taken, bool& closing) -> weft::coro<> {
                     for (;;) {
@@ -222,7 +224,7 @@ TEST(ConditionRace, NotificationsAreNotLostToCancelledWaiters) {
                 }(changed, available, taken, closing)));
             }
             std::thread foreign([&takers] {
-                for (int i = 1; i < consumers; i += 4) {
+                for (int i = 1; i < racing_consumers; i += 4) {
                     takers[i].cancel();
                     std::this_thread::sleep_for(50us);
                 }
@@ -235,7 +237,7 @@ TEST(ConditionRace, NotificationsAreNotLostToCancelledWaiters) {
                     changed.notify();
                 }
                 if (unit % 500 == 0) {
-                    takers[(random() % (consumers / 4)) * 4 + 3].cancel();
+                    takers[(random() % (racing_consumers / 4)) * 4 + 3].cancel();
                 }
                 if (unit % 8 == 0) {
                     co_await weft::sleep(0s);

@@ -12,11 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 weft::coro<> wait_then_record(weft::event& e, std::vector<int>& order, int id) {
     co_await e.wait();

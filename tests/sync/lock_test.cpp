@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // A waiter's task body: takes the lock and, holding it, records `id` in `order`.
 weft::coro<> enters(weft::lock& l, std::vector<int>& order, int id) {

@@ -19,11 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // Task bodies for the getters and putters the tests line up: one get, one put.
 template <class Queue>

@@ -22,11 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // Sleeps long; returns the message of the cancellation it caught, and rethrows it.
 weft::coro<> sleep_and_record(std::string& seen) {

@@ -25,10 +25,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
-const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
-
+using weft::testing::one_virtual_worker;
 using weft::testing::timers_pending;
+using weft::testing::two_virtual_workers;
 
 TEST(StrandWord, AGatherChildsEndMarksAnIdleWordEndedAndReportsNoRequest) {
     weft::detail::strand_word word{0};

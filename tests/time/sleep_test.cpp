@@ -25,7 +25,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 weft::coro<> record_after(std::chrono::milliseconds delay, std::vector<int>& order, int id) {
     co_await weft::sleep(delay);

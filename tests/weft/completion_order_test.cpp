@@ -8,24 +8,22 @@
 #include <chrono>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options virtual_clock{.workers = 2, .virtual_time = true};
-
-weft::coro<int> after(std::chrono::milliseconds delay, int value) {
-    co_await weft::sleep(delay);
-    co_return value;
-}
+using weft::testing::two_virtual_workers;
+using weft::testing::value_after;
 
 TEST(InCompletionOrder, YieldsTasksAsTheyEnd) {
     const auto order = weft::run(
         []() -> weft::coro<std::vector<int>> {
             std::vector<weft::task<int>> tasks;
-            tasks.push_back(weft::create_task(after(30ms, 3)));
-            tasks.push_back(weft::create_task(after(10ms, 1)));
-            tasks.push_back(weft::create_task(after(20ms, 2)));
+            tasks.push_back(weft::create_task(value_after(30ms, 3)));
+            tasks.push_back(weft::create_task(value_after(10ms, 1)));
+            tasks.push_back(weft::create_task(value_after(20ms, 2)));
             std::vector<int> seen;
             auto done = weft::in_completion_order(std::move(tasks));
             while (auto each = co_await done.next()) {
@@ -34,7 +32,7 @@ TEST(InCompletionOrder, YieldsTasksAsTheyEnd) {
             }
             co_return seen;
         }(),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
@@ -42,8 +40,8 @@ TEST(InCompletionOrder, ClosingEarlyCancelsNoTask) {
     weft::run(
         []() -> weft::coro<> {
             std::vector<weft::task<int>> tasks;
-            tasks.push_back(weft::create_task(after(10ms, 1)));
-            auto slow = weft::create_task(after(50ms, 2));
+            tasks.push_back(weft::create_task(value_after(10ms, 1)));
+            auto slow = weft::create_task(value_after(50ms, 2));
             tasks.push_back(slow);
             auto done = weft::in_completion_order(std::move(tasks));
             EXPECT_EQ((co_await done.next())->result(), 1);
@@ -51,7 +49,7 @@ TEST(InCompletionOrder, ClosingEarlyCancelsNoTask) {
             EXPECT_FALSE(co_await done.next());
             EXPECT_EQ(co_await slow, 2);
         }(),
-        virtual_clock);
+        two_virtual_workers);
 }
 
 TEST(InCompletionOrder, AnEmptyHandleIsRefused) {

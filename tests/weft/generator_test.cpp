@@ -24,7 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options virtual_clock{.workers = 2, .virtual_time = true};
+using weft::testing::two_virtual_workers;
 
 weft::generator<int> count_to(int last, std::vector<std::string>& log) {
     for (int i = 1; i <= last; ++i) {
@@ -64,7 +64,7 @@ TEST(Generator, EachStepRunsOnTheConsumersThread) {
                 EXPECT_EQ(*producer_thread, weft::testing::current_thread_id());
             }
         }(),
-        virtual_clock);
+        two_virtual_workers);
 }
 
 weft::generator<std::chrono::nanoseconds> sleeps_between_yields() {
@@ -85,7 +85,7 @@ TEST(Generator, AwaitsBetweenYields) {
             }
             co_return seen;
         }(),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(elapsed, (std::vector<std::chrono::nanoseconds>{10ms, 20ms, 30ms}));
 }
 
@@ -135,7 +135,7 @@ TEST(Generator, CancellingTheConsumerCancelsTheGeneratorsAwait) {
             const auto after = weft::clock::now();
             EXPECT_LT(after.time_since_epoch(), 1h);
         }(saw_cancel),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_TRUE(saw_cancel);
 }
 
@@ -181,7 +181,7 @@ TEST(Generator, AcloseRunsCleanupThatAwaits) {
             EXPECT_FALSE(co_await gen.next());
             co_await gen.aclose(); // a finished generator: nothing to do
         }(log),
-        virtual_clock);
+        two_virtual_workers);
     EXPECT_EQ(log, std::vector<std::string>{"cleaned after awaiting"});
 }
 
@@ -238,7 +238,7 @@ TEST(Generator, ASecondDriverWhileOneRunsIsRefused) {
             first.cancel();
             EXPECT_THROW(co_await first, weft::cancelled_error);
         }(),
-        virtual_clock);
+        two_virtual_workers);
 }
 
 TEST(Generator, MovedFromGeneratorRefusesNext) {

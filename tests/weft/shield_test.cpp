@@ -7,11 +7,13 @@
 #include <atomic>
 #include <chrono>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 weft::coro<int> finish_after(std::chrono::nanoseconds delay, std::atomic<int>& finished) {
     co_await weft::sleep(delay);

@@ -11,11 +11,13 @@
 #include <memory>
 #include <string>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 TEST(SleepResult, YieldsTheResultOnceTheDelayHasPassed) {
     weft::run(

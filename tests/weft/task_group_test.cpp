@@ -20,17 +20,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
-const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
-
-weft::coro<int> after(std::chrono::nanoseconds delay, int value) {
-    co_await weft::sleep(delay);
-    co_return value;
-}
+using weft::testing::one_virtual_worker;
+using weft::testing::two_virtual_workers;
+using weft::testing::value_after;
 
 weft::coro<int> fail_after(std::chrono::nanoseconds delay, std::string message) {
     co_await weft::sleep(delay);
@@ -73,8 +71,8 @@ TEST(TaskGroup, YieldsTheBodysValueOnceEveryMemberEnded) {
             weft::task<int> unawaited;
             const int value =
                 co_await weft::with_task_group([&](weft::task_group& group) -> weft::coro<int> {
-                    weft::task<int> a = group.create_task(after(1s, 1));
-                    unawaited = group.create_task(after(5s, 2));
+                    weft::task<int> a = group.create_task(value_after(1s, 1));
+                    unawaited = group.create_task(value_after(5s, 2));
                     co_return co_await a + 40;
                 });
             EXPECT_EQ(value, 41);
@@ -221,7 +219,7 @@ TEST(TaskGroup, MembersEndingByCancellationAloneAreNoFailure) {
                         co_await weft::sleep(2s);
                         throw weft::cancelled_error(); // gives up by itself
                     }());
-                    weft::task<int> survivor = group.create_task(after(3s, 7));
+                    weft::task<int> survivor = group.create_task(value_after(3s, 7));
                     co_await weft::sleep(1s);
                     EXPECT_TRUE(victim.cancel());
                     co_return co_await survivor;
@@ -341,7 +339,7 @@ TEST(TaskGroup, CreateTaskAfterAFailureThrowsRuntimeError) {
                     }
                     EXPECT_TRUE(cancelled);
                     try {
-                        group.create_task(after(1s, 1));
+                        group.create_task(value_after(1s, 1));
                     } catch (const weft::runtime_error& e) {
                         refused = std::string(e.what()).find("shutting down") != std::string::npos;
                     }
@@ -365,7 +363,7 @@ TEST(TaskGroup, CreateTaskAfterTheEndThrowsAndTheGroupIsAwaitedOnce) {
             });
             EXPECT_EQ(co_await group, 3);
             try {
-                seen->create_task(after(1s, 1));
+                seen->create_task(value_after(1s, 1));
                 ADD_FAILURE() << "create_task did not throw";
             } catch (const weft::runtime_error& e) {
                 EXPECT_NE(std::string(e.what()).find("has ended"), std::string::npos);
@@ -378,14 +376,14 @@ TEST(TaskGroup, CreateTaskAfterTheEndThrowsAndTheGroupIsAwaitedOnce) {
 TEST(TaskGroup, CreateTaskTakesAnyAwaitableAndRefusesAnEmptyCoro) {
     weft::run(
         []() -> weft::coro<> {
-            weft::task<int> existing = weft::create_task(after(2s, 5));
+            weft::task<int> existing = weft::create_task(value_after(2s, 5));
             const int total =
                 co_await weft::with_task_group([&](weft::task_group& group) -> weft::coro<int> {
                     weft::task<> nap = group.create_task(weft::sleep(1s));
                     weft::task<int> waited = group.create_task(existing);
                     weft::task<std::tuple<int, int>> both =
-                        group.create_task(weft::gather(after(1s, 1), after(1s, 2)));
-                    weft::coro<int> empty = after(1s, 0);
+                        group.create_task(weft::gather(value_after(1s, 1), value_after(1s, 2)));
+                    weft::coro<int> empty = value_after(1s, 0);
                     co_await std::move(empty);
                     EXPECT_THROW(group.create_task(std::move(empty)), weft::invalid_state_error);
                     co_await nap;
@@ -404,7 +402,7 @@ TEST(TaskGroup, AGroupIsAnAwaitableThatCreateTaskAccepts) {
                 weft::with_task_group([](weft::task_group& group) -> weft::coro<int> {
                     weft::task<int> inner = group.create_task(
                         weft::with_task_group([](weft::task_group& nested) -> weft::coro<int> {
-                            co_return co_await nested.create_task(after(1s, 20));
+                            co_return co_await nested.create_task(value_after(1s, 20));
                         }));
                     co_return co_await inner + 1;
                 }));

@@ -21,15 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
-const weft::run_options two_virtual_workers{.workers = 2, .virtual_time = true};
-
+using weft::testing::one_virtual_worker;
 using weft::testing::timers_pending;
-
-weft::coro<int> value_after(std::chrono::nanoseconds delay, int value) {
-    co_await weft::sleep(delay);
-    co_return value;
-}
+using weft::testing::two_virtual_workers;
+using weft::testing::value_after;
 
 // Sleeps `delay`; if cancelled, spends `cleanup` (virtual) time cleaning up, then rethrows.
 weft::coro<int> slow_to_stop(std::chrono::nanoseconds delay, std::chrono::nanoseconds cleanup,

@@ -25,13 +25,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const weft::run_options one_virtual_worker{.workers = 1, .virtual_time = true};
+using weft::testing::one_virtual_worker;
 
 // Sleeps `delay`, then returns `value`.
-weft::coro<int> value_after(std::chrono::nanoseconds delay, int value) {
-    co_await weft::sleep(delay);
-    co_return value;
-}
+using weft::testing::value_after;
 
 // Sleeps `delay`, then throws std::runtime_error(`message`).
 weft::coro<int> failure_after(std::chrono::nanoseconds delay, const char* message) {

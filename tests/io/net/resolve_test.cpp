@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 using weft::net::address;
 using weft::net::resolve;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 bool is_loopback(const address& where) {
     return where.host() == "127.0.0.1" || where.host() == "::1";

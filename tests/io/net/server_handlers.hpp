@@ -1,5 +1,6 @@
 // Connection handlers the server tests share, for any stream type (tcp_stream, unix_stream):
-// an echo, and one that waits for ever and counts how often it was cancelled.
+// an echo, and one that waits for ever and counts how often it was cancelled; and the
+// shutdown signal a test hands a server.
 #pragma once
 
 #include <array>
@@ -11,6 +12,11 @@
 #include <weft/weft.hpp>
 
 namespace weft::testing {
+
+// Ends when `stop` is set: the shutdown signal a test hands a server.
+inline coro<> wait_for_event(event& stop) {
+    co_await stop.wait();
+}
 
 // Writes back what it reads until the client closes.
 struct echo_handler {

@@ -139,9 +139,7 @@ TEST(GracefulServe, SigtermLosesNoAcceptedRequestAndHalfWritesNone) {
     EXPECT_EQ(answered.load(), clients);
 }
 
-weft::coro<> wait_for_event(weft::event& stop) {
-    co_await stop.wait();
-}
+using weft::testing::wait_for_event;
 
 TEST(GracefulServe, HandlersStillRunningWhenTheGraceEndsAreCancelled) {
     std::atomic<int> started{0};

@@ -22,13 +22,15 @@
 
 #include "io/net/connected_pair.hpp"
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using weft::net::stream_reader;
 using weft::net::tcp_stream;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 // A stream that answers each read with its next chunk (cut to the buffer, the rest kept for
 // the next read), then with the end; it records the size of every buffer it was given.

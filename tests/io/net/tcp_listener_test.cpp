@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 using weft::net::tcp_listener;
 using weft::net::tcp_stream;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 bool ipv6_loopback_available() {
     const int fd = socket(AF_INET6, SOCK_STREAM, 0);

@@ -29,9 +29,8 @@ using namespace std::chrono_literals;
 using weft::net::tcp_listener;
 using weft::net::tcp_stream;
 
-const weft::run_options two_workers{.workers = 2};
-
 using weft::testing::connected_pair;
+using weft::testing::two_workers;
 
 // One read_some of up to 16 bytes, to start as a task that waits in the reactor.
 weft::coro<std::size_t> read_some_of(tcp_stream& in) {

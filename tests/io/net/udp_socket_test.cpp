@@ -26,7 +26,7 @@ using weft::net::address;
 using weft::net::received_datagram;
 using weft::net::udp_socket;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 // One receive_from of up to 64 bytes, to start as a task that waits in the reactor.
 weft::coro<std::string> receive_text(udp_socket& socket) {

@@ -33,7 +33,7 @@ using weft::net::received_unix_datagram;
 using weft::net::unix_datagram_socket;
 namespace fs = std::filesystem;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 class UnixDatagramSocket : public weft::testing::unix_socket_directory {};
 

@@ -85,9 +85,7 @@ TEST(UnixServer, EchoesConcurrentClientsUntilCancelledAndRemovesItsFile) {
     EXPECT_EQ(weft::testing::open_descriptors(), before);
 }
 
-weft::coro<> wait_for_event(weft::event& stop) {
-    co_await stop.wait();
-}
+using weft::testing::wait_for_event;
 
 // Reads a request of one byte, signals that it has it, works on it for 50 ms, answers.
 struct slow_echo {

@@ -39,7 +39,7 @@ using weft::net::unix_listener;
 using weft::net::unix_stream;
 namespace fs = std::filesystem;
 
-const weft::run_options two_workers{.workers = 2};
+using weft::testing::two_workers;
 
 class UnixStream : public weft::testing::unix_socket_directory {};
 
