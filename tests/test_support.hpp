@@ -1,6 +1,8 @@
 // Helpers shared by the tests: an object that counts its live copies (to prove a frame was
-// destroyed), a task that ignores cancellation, and a way to wait for a condition from a
-// test body without timing asserts.
+// destroyed), the run options most tests use, a value after a delay, a task that ignores
+// cancellation, and a way to wait for a condition from a test body without timing asserts.
+// A folder's test files compile together (tests/CMakeLists.txt), so a helper two of them
+// need is defined here once.
 #pragma once
 
 #include <sys/resource.h>
