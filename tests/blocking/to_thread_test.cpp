@@ -28,6 +28,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using weft::testing::eventually;
+using weft::testing::one_virtual_worker;
+using weft::testing::two_virtual_workers;
 
 int add(int a, int b) {
     return a + b;
@@ -389,7 +391,7 @@ TEST(ToThread, VirtualTimeStandsStillWhileACallRuns) {
             sleeper.cancel();
             EXPECT_THROW(co_await sleeper, weft::cancelled_error);
         }(),
-        weft::run_options{.workers = 2, .virtual_time = true});
+        two_virtual_workers);
 }
 
 TEST(ToThread, VirtualTimeMovesOnWhenAnAbandonedCallEnds) {
@@ -417,7 +419,7 @@ TEST(ToThread, VirtualTimeMovesOnWhenAnAbandonedCallEnds) {
             releaser.join();
             co_return weft::clock::now() - start;
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
     EXPECT_EQ(elapsed, 1s);
 }
 

@@ -21,6 +21,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using weft::testing::one_virtual_worker;
+
 TEST(Run, ReturnsMainsValue) {
     EXPECT_EQ(weft::run([]() -> weft::coro<std::string> { co_return "done"; }()), "done");
 }
@@ -249,7 +251,7 @@ TEST(Run, AwaitingInALaterRunATaskTheFirstDestroyedIsAnInvalidStateError) {
             EXPECT_THROW(co_await weft::gather(gone), weft::invalid_state_error);
             EXPECT_THROW(co_await std::move(gone), weft::invalid_state_error);
         }(survivor),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 // A foreign thread cancels a task while the shutdown destroys it as a straggler: the

@@ -22,6 +22,8 @@
 
 namespace {
 
+using weft::testing::one_virtual_worker;
+
 weft::coro<int> counted(weft::future<> gate, weft::testing::destruction_counter) {
     co_await gate;
     co_return 1;
@@ -181,7 +183,7 @@ TEST(UnretrievedException, DetachedFailedTaskIsReportedOnStderr) {
             weft::create_task(fails(std::chrono::milliseconds(1), "lost detail"));
             co_await weft::sleep(std::chrono::seconds(1));
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
     const std::string report = ::testing::internal::GetCapturedStderr();
     EXPECT_NE(report.find("never retrieved: lost detail"), std::string::npos) << report;
 }

@@ -11,9 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
+
+using weft::testing::one_virtual_worker;
 
 // `prefix` followed by `number`. Appended rather than written `prefix + std::to_string(n)`,
 // whose inlined copy g++ 12 at -O3 can report as an overlapping memcpy (-Wrestrict).
@@ -101,7 +105,7 @@ TEST(TaskName, NamesTheTaskInTheReportOfALostException) {
             weft::create_task(fails("lost detail"), {.name = "doomed"});
             co_await weft::sleep(1s);
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
     const std::string report = ::testing::internal::GetCapturedStderr();
     EXPECT_NE(report.find("task doomed failed and its exception was never retrieved: lost detail"),
               std::string::npos)

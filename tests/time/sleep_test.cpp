@@ -26,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using weft::testing::one_virtual_worker;
+using weft::testing::two_virtual_workers;
 
 weft::coro<> record_after(std::chrono::milliseconds delay, std::vector<int>& order, int id) {
     co_await weft::sleep(delay);
@@ -108,7 +109,7 @@ TEST(Sleep, VirtualTimeStartsAtZeroAndJumpsExactly) {
             co_await weft::sleep(250ms);
             EXPECT_EQ(weft::clock::now().time_since_epoch(), 10250ms);
         }(),
-        weft::run_options{.workers = 2, .virtual_time = true});
+        two_virtual_workers);
     EXPECT_LT(std::chrono::steady_clock::now() - real_start, 5s) << "virtual sleeps took real time";
 }
 
@@ -223,7 +224,7 @@ TEST(Sleep, SleepUntilTheEndOfTimeNeverFires) {
             EXPECT_THROW(co_await sleeper, weft::cancelled_error);
             EXPECT_EQ(weft::clock::now().time_since_epoch(), 0ns);
         }(),
-        weft::run_options{.workers = 2, .virtual_time = true});
+        two_virtual_workers);
 }
 
 TEST(Sleep, RealTimeSleepIsNeverEarly) {
@@ -358,8 +359,7 @@ TEST(AsyncioTutorial, SleepyPrintsTwentyThenTen) {
     std::ostringstream out;
     tutorial::line_printer printer(out);
     weft::run(tutorial::sleepy_coro(printer), one_virtual_worker);
-    weft::run(tutorial::sleepy_task(printer),
-              weft::run_options{.workers = 2, .virtual_time = true});
+    weft::run(tutorial::sleepy_task(printer), two_virtual_workers);
     EXPECT_EQ(out.str(), "coro: 20\ntask: 10\n");
 }
 
@@ -384,8 +384,7 @@ TEST(AsyncioTutorial, FactorialOnTwoWorkersKeepsEachTasksOrder) {
     std::ostringstream out;
     tutorial::line_printer printer(out);
     const std::vector<long> results =
-        weft::run(tutorial::gather_factorials(printer),
-                  weft::run_options{.workers = 2, .virtual_time = true});
+        weft::run(tutorial::gather_factorials(printer), two_virtual_workers);
     EXPECT_EQ(results, (std::vector<long>{2, 6, 24}));
     std::vector<std::string> lines;
     std::istringstream in(out.str());

@@ -18,6 +18,8 @@
 
 namespace {
 
+using weft::testing::one_virtual_worker;
+
 weft::coro<int> twice(int x) {
     co_return 2 * x;
 }
@@ -181,9 +183,7 @@ TEST(Coro, MillionDeepGatherChainDoesNotGrowTheStack) {
 
 // Each level's wait_for transfers into its work (and leaves a watchdog with a timer).
 TEST(Coro, DeepWaitForChainDoesNotGrowTheStack) {
-    EXPECT_EQ(weft::run(nest_through_wait_for(100'000),
-                        weft::run_options{.workers = 1, .virtual_time = true}),
-              100'000);
+    EXPECT_EQ(weft::run(nest_through_wait_for(100'000), one_virtual_worker), 100'000);
 }
 
 TEST(Coro, AwaitedByAForeignCoroutineOutsideARuntime) {

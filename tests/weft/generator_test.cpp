@@ -24,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using weft::testing::one_virtual_worker;
 using weft::testing::two_virtual_workers;
 
 weft::generator<int> count_to(int last, std::vector<std::string>& log) {
@@ -276,7 +277,7 @@ TEST(Generator, ADroppedGeneratorIsClosedInATask) {
             EXPECT_FALSE(held.locked());
             EXPECT_EQ(destroyed, 1);
         }(destroyed),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
     EXPECT_EQ(destroyed, 1);
 }
 

@@ -26,6 +26,7 @@ using weft::net::address;
 using weft::net::received_datagram;
 using weft::net::udp_socket;
 
+using weft::testing::one_virtual_worker;
 using weft::testing::two_workers;
 
 // One receive_from of up to 64 bytes, to start as a task that waits in the reactor.
@@ -254,7 +255,7 @@ TEST(UdpSocket, AReceiveWaitsForASenderThatSleepsInVirtualTime) {
             EXPECT_EQ(weft::clock::now() - start, 10s);
             co_await later;
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 TEST(UdpSocket, AClosedSocketRefusesOperations) {

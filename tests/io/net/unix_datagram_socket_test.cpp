@@ -33,6 +33,7 @@ using weft::net::received_unix_datagram;
 using weft::net::unix_datagram_socket;
 namespace fs = std::filesystem;
 
+using weft::testing::one_virtual_worker;
 using weft::testing::two_workers;
 
 class UnixDatagramSocket : public weft::testing::unix_socket_directory {};
@@ -313,7 +314,7 @@ TEST_F(UnixDatagramSocket, AReceiveWaitsForASenderThatSleepsInVirtualTime) {
             EXPECT_EQ(weft::clock::now() - start, 15s);
             co_await later;
         }(),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
 }
 
 TEST_F(UnixDatagramSocket, AClosedSocketRefusesOperations) {

@@ -30,6 +30,7 @@ using namespace std::chrono_literals;
 using weft::net::unix_listener;
 using weft::net::unix_stream;
 using weft::testing::echo;
+using weft::testing::one_virtual_worker;
 using weft::testing::stuck_handler;
 namespace fs = std::filesystem;
 
@@ -157,7 +158,7 @@ TEST(UnixServer, HandlersStillRunningWhenTheGraceEndsAreCancelledInVirtualTime) 
                 EXPECT_EQ(co_await each.read_some(byte), 0u); // closed by the server
             }
         }(started, cancelled),
-        weft::run_options{.workers = 1, .virtual_time = true});
+        one_virtual_worker);
     EXPECT_EQ(cancelled.load(), 4);
 }
 
