@@ -8,11 +8,11 @@ namespace weft::detail {
 
 [[gnu::tls_model("initial-exec")]] constinit thread_local strand_word* this_thread_strand = nullptr;
 
-void enter_strand(strand_word* strand) noexcept {
+void enter_strand_out_of_line(strand_word* strand) noexcept {
     this_thread_strand = strand;
 }
 
-bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
+bool start_strand_out_of_line(strand_word& strand, bool ignores_pending) noexcept {
     this_thread_strand = &strand;
     return !ignores_pending && take_pending_cancel(strand);
 }

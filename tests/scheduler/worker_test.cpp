@@ -83,10 +83,13 @@ private:
 
 // A coroutine that hops between workers (each wake-up comes from a thread outside the
 // runtime, and while one worker is busy another takes it). After every resumption it
-// checks that the worker it sees is the one of the thread it runs on, then spawns and
-// awaits a task: with a stale thread-local it would push onto another worker's queue.
+// checks that the worker it sees is the one of the thread it runs on, and that the thread
+// knows whose work it runs (the running strand, which g++'s builds name inline as the
+// coroutine resumes), then spawns and awaits a task: with a stale thread-local it would push
+// onto another worker's queue.
 weft::coro<int> hop_and_spawn(int hops, std::atomic<int>& migrations, worker_of_thread& owners) {
     std::thread::id last = weft::testing::current_thread_id();
+    const weft::any_task awaiting = weft::current_task();
     int spawned = 0;
     for (int i = 0; i < hops; ++i) {
         weft::future<> wake;
@@ -102,6 +105,7 @@ weft::coro<int> hop_and_spawn(int hops, std::atomic<int>& migrations, worker_of_
         weft::detail::worker* here = weft::detail::worker::current();
         EXPECT_NE(here, nullptr);
         EXPECT_TRUE(owners.consistent(now, here));
+        EXPECT_TRUE(weft::current_task() == awaiting);
         spawned += co_await weft::create_task([]() -> weft::coro<int> { co_return 1; }());
     }
     co_return spawned;

@@ -9,20 +9,50 @@
 // Other symmetric transfers stay in one strand (into and out of a coro awaited inline or a
 // generator), and the first child a gather starts names its own.
 // The runtime's own code reads it directly (runtime/task/running_strand.hpp).
+//
+// Header code names it inline when g++ compiles it, and through out-of-line calls when clang
+// does. g++ lowers a coroutine, before it optimises anything, into a function entered anew at
+// each resumption, so an address it computes for a thread_local lives only as long as one run
+// of the coroutine on one thread; clang optimises a coroutine whole and may keep such an
+// address across a suspension (docs/architecture.md, "Thread-local state"). The out-of-line
+// functions are defined in every build, so either compiler's code links with the library.
 #pragma once
 
 #include <weft/detail/cancellation.hpp>
 
 namespace weft::detail {
 
-// Out of line, as every access to a thread_local from header code (see scheduler.hpp).
-[[gnu::noinline]] void enter_strand(strand_word* strand) noexcept;
+[[gnu::noinline]] void enter_strand_out_of_line(strand_word* strand) noexcept;
+[[gnu::noinline]] bool start_strand_out_of_line(strand_word& strand, bool ignores_pending) noexcept;
+
+#if defined(__GNUC__) && !defined(__clang__)
+
+// Initial-exec, as the runtime declares it (runtime/task/running_strand.hpp).
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local strand_word* this_thread_strand;
+
+// Names `strand` (null for none) as the one this thread runs.
+inline void enter_strand(strand_word* strand) noexcept {
+    this_thread_strand = strand;
+}
 
 // A task or gather child, as it starts: names its strand, and says whether a cancellation
 // pending for it ends it before its first step (not so when `ignores_pending`; see
-// promise_base::ignore_pending_cancel_at_ends). One call, so every coroutine's start stays
-// small.
-[[gnu::noinline]] bool start_strand(strand_word& strand, bool ignores_pending) noexcept;
+// promise_base::ignore_pending_cancel_at_ends).
+inline bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
+    this_thread_strand = &strand;
+    return !ignores_pending && take_pending_cancel(strand);
+}
+
+#else
+
+inline void enter_strand(strand_word* strand) noexcept {
+    enter_strand_out_of_line(strand);
+}
+inline bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
+    return start_strand_out_of_line(strand, ignores_pending);
+}
+
+#endif
 
 // An awaiter's await_resume: names the strand it kept at its suspension, if any (none when
 // it did not suspend, or for a coroutine that is not weft's).
