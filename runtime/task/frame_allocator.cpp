@@ -3,7 +3,8 @@
 // another thread than the one that allocated it simply joins the freeing thread's list.
 //
 // The fast paths are a handful of instructions: take the head of a class's list, or push onto
-// it while the class holds fewer than 256 KiB. The thread's state is trivially constructible
+// it while the class holds fewer than 256 KiB (pop_free_frame and push_free_frame, in the
+// header, where g++'s builds inline them). The thread's state is trivially constructible
 // and destructible, so it needs no guard; the fast paths reach it through a pointer that the
 // thread's first slow path sets. That path also creates a separate thread_local which hands
 // the thread's frames to the pool when the thread ends and leaves the lists empty and full,
@@ -100,11 +101,6 @@ constexpr std::size_t slab_bytes = 64 * 1024;
 // header and rounding are paid per megabyte, not per slab (per slab they cost a million
 // sleeping tasks 20 MiB of resident memory, docs/benchmarks.md).
 constexpr std::size_t slabs_per_arena = 16;
-// A trivial task's frame with its header spans three lines of 64 bytes: the lines an allocation
-// fetches of the frame the next one will hand out.
-constexpr std::size_t cache_line_bytes = 64;
-constexpr std::size_t prefetched_lines = 3;
-
 constexpr std::size_t block_bytes(std::size_t size_class) noexcept {
     return (size_class + 1) * granule;
 }
@@ -119,12 +115,10 @@ constexpr std::array<std::uint32_t, size_classes> list_limit = [] {
     return limits;
 }();
 
-// A free frame's first word links it to the next. Under ASan the rest of it is poisoned;
-// the link stays addressable because LeakSanitizer does not follow pointers stored in
-// poisoned memory, and pooled frames would look leaked.
-struct free_block {
-    free_block* next;
-};
+// A free frame's first word links it to the next (free_frame, frame_allocator.hpp). Under
+// ASan the rest of it is poisoned; the link stays addressable because LeakSanitizer does not
+// follow pointers stored in poisoned memory, and pooled frames would look leaked.
+using free_block = free_frame;
 
 void poison_behind_link(void* block, std::size_t size_class) noexcept {
     ASAN_POISON_MEMORY_REGION(static_cast<char*>(block) + sizeof(free_block),
@@ -230,18 +224,13 @@ shared_pool& pool() {
     return *instance;
 }
 
-// One thread's lists and slabs. Trivially constructible and destructible (see the top).
-struct thread_frames {
-    std::array<free_block*, size_classes> heads;
+// One thread's lists and slabs. Trivially constructible and destructible (see the top). A
+// list's room (frame_lists) is zero until the thread's first slow path arms the hand-back (so
+// a thread that only frees still arms it) and again once the thread ends.
+struct thread_frames : frame_lists {
     // The oldest block of each non-empty list (pushed first, popped last), so a whole list
     // moves to the pool without a walk. Stale while the list is empty.
     std::array<free_block*, size_classes> tails;
-    // Blocks a class's list may still take. Zero until the thread's first slow path arms the
-    // hand-back (so a thread that only frees still arms it) and again once the thread ends.
-    std::array<std::uint32_t, size_classes> room;
-    // The unused rest of the class's current slab: [slab_next, slab_end).
-    std::array<char*, size_classes> slab_next;
-    std::array<char*, size_classes> slab_end;
     bool registered; // the thread-exit hand-back is armed
     bool closed;     // the thread is ending: its lists are no longer used
 };
@@ -250,14 +239,26 @@ constinit thread_local thread_frames frames{};
 // Lists that are empty and without room, for every thread to read and none to write: the
 // fast paths' view of a thread's lists until its first slow path arms the hand-back.
 constinit const thread_frames unarmed_frames{};
-// What the fast paths read: `unarmed_frames`, then `frames` once armed, so they need no test
-// of their own. Initial-exec (docs/architecture.md): as position-independent code the
-// library would reach `frames` as if through __tls_get_addr, and the fast paths would save
-// the registers a call clobbers. A pointer, not the lists themselves: a library's
-// initial-exec variables take the static TLS block, which has only a few hundred bytes to
-// spare for one loaded by dlopen.
-[[gnu::tls_model("initial-exec")]] constinit thread_local const thread_frames* armed_frames =
+
+} // namespace
+
+// What the fast paths read, here and inline in g++'s builds (frame_allocator.hpp):
+// `unarmed_frames`, then `frames` once armed, so they need no test of their own.
+// Initial-exec (docs/architecture.md): as position-independent code the library would reach
+// `frames` as if through __tls_get_addr, and the fast paths would save the registers a call
+// clobbers. A pointer, not the lists themselves: a library's initial-exec variables take the
+// static TLS block, which has only a few hundred bytes to spare for one loaded by dlopen.
+[[gnu::tls_model(
+    "initial-exec")]] constinit thread_local const frame_lists* this_thread_frame_lists =
     &unarmed_frames;
+
+namespace {
+
+// The thread's lists with the rest of its state: `frames` or `unarmed_frames`.
+thread_frames& armed_frames() noexcept {
+    // Written only once a test passed, which `unarmed_frames` never lets happen.
+    return const_cast<thread_frames&>(static_cast<const thread_frames&>(*this_thread_frame_lists));
+}
 
 // Bytes left in the class's current slab; 0 before the first (both ends null).
 std::size_t slab_room(std::size_t size_class) noexcept {
@@ -311,7 +312,7 @@ void arm_thread_exit_hand_back() {
     (void)hand_back;
     frames.registered = true;
     frames.room = list_limit;
-    armed_frames = &frames;
+    this_thread_frame_lists = &frames;
 }
 
 // An empty list and a used-up slab, or no lists at all (ThreadSanitizer).
@@ -383,48 +384,24 @@ void push_onto_list(thread_frames& lists, free_block* block, std::size_t size_cl
 } // namespace
 
 void* allocate_small_frame(std::size_t size_class) {
-    // Writes only once a test passed, which `unarmed_frames` never lets happen.
-    auto* const mine = const_cast<thread_frames*>(armed_frames);
+    thread_frames& mine = armed_frames();
     if (caching) {
-        if (free_block* block = mine->heads[size_class]) [[likely]] {
-            free_block* const next = block->next;
-            mine->heads[size_class] = next;
-            // The next allocation reads the new head's link, and its caller writes the frame.
-            // In a burst of spawns the list's frames were freed long ago and are cold, and each
-            // miss would stall the next locked instruction, which waits for pending stores
-            // (docs/benchmarks.md). Fetched for writing now, the lines arrive while this frame
-            // is used. For a frame in the cache, as fork-join reuses them, this costs only the
-            // prefetch instructions. The addresses are computed as integers: `next` may be null
-            // (the list's last frame), and a prefetch of any address is harmless.
-            for (std::size_t line = 0; line < prefetched_lines; ++line) {
-                __builtin_prefetch(
-                    reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(next) +
-                                                  line * cache_line_bytes),
-                    1);
-            }
-            ++mine->room[size_class];
+        if (free_block* block = pop_free_frame(mine, size_class)) [[likely]] {
             ASAN_UNPOISON_MEMORY_REGION(block, block_bytes(size_class));
             return block;
         }
-        // A burst of new frames (a million tasks spawned at once) carves the slab inline.
-        char* next = mine->slab_next[size_class];
-        const auto slab_left = static_cast<std::size_t>(mine->slab_end[size_class] - next);
-        if (slab_left >= block_bytes(size_class)) [[likely]] {
-            mine->slab_next[size_class] = next + block_bytes(size_class);
-            return next;
+        if (void* block = carve_frame(mine, size_class)) [[likely]] {
+            return block;
         }
     }
     return allocate_slow(size_class);
 }
 
 void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
-    // Writes only once the tests passed, as in allocate_small_frame. An empty list (its oldest
-    // block to set) takes the slow path too, which keeps this one to tests, a link and a push.
-    auto* const mine = const_cast<thread_frames*>(armed_frames);
-    if (caching && mine->room[size_class] != 0 && mine->heads[size_class] != nullptr) [[likely]] {
-        auto* block = static_cast<free_block*>(frame);
-        push_onto_list(*mine, block, size_class);
-        poison_behind_link(block, size_class);
+    // An empty list (its oldest block to set) takes the slow path, which keeps this one to
+    // tests, a link and a push.
+    if (caching && push_free_frame(armed_frames(), frame, size_class)) [[likely]] {
+        poison_behind_link(frame, size_class);
         return;
     }
     deallocate_slow(frame, size_class);

@@ -4,11 +4,23 @@
 // class up to 1 KiB; a frame may be freed on another thread than the one that allocated it.
 //
 // The size class is chosen here, inline, where a frame's size is a constant, so the
-// out-of-line part of the common case is a list pop or push. Out of line because it
-// reaches a thread_local (see scheduler.hpp).
+// out-of-line part of the common case is a list pop or push. When g++ compiles this header
+// without a sanitizer, the pop and the push themselves are inline too: they read the thread's
+// lists through a thread_local, which g++ cannot carry across a suspension
+// (running_strand.hpp says why; clang can, and calls the out-of-line functions); under
+// AddressSanitizer the lists poison what they hold, and under ThreadSanitizer frames bypass
+// them, both in the out-of-line functions.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <new>
+
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) &&                  \
+    !defined(__SANITIZE_THREAD__)
+#define WEFT_DETAIL_INLINE_FRAME_LISTS 1
+#endif
 
 namespace weft::detail {
 
@@ -24,10 +36,96 @@ inline constexpr std::size_t frame_size_classes = 64;
 [[gnu::noinline]] void* allocate_large_frame(std::size_t bytes);
 [[gnu::noinline]] void deallocate_large_frame(void* frame) noexcept;
 
+// A free frame: its first word links it to the next of its list.
+struct free_frame {
+    free_frame* next;
+};
+
+// What the fast paths read of a thread's lists: per size class, the newest free frame, how
+// many more frames the list may take, and the unused rest of the class's current slab,
+// [slab_next, slab_end). The allocator keeps the rest of the thread's state beside them
+// (runtime/task/frame_allocator.cpp).
+struct frame_lists {
+    std::array<free_frame*, frame_size_classes> heads;
+    std::array<std::uint32_t, frame_size_classes> room;
+    std::array<char*, frame_size_classes> slab_next;
+    std::array<char*, frame_size_classes> slab_end;
+};
+
+// A frame spans this many lines of 64 bytes (a trivial task's, with its header): the lines a
+// pop fetches of the frame the next pop will hand out.
+inline constexpr std::size_t frame_prefetched_lines = 3;
+inline constexpr std::size_t frame_cache_line_bytes = 64;
+
+// Takes the newest frame of a class's list; null if the list is empty.
+inline free_frame* pop_free_frame(frame_lists& lists, std::size_t size_class) noexcept {
+    free_frame* const frame = lists.heads[size_class];
+    if (frame == nullptr) [[unlikely]] {
+        return nullptr;
+    }
+    free_frame* const next = frame->next;
+    lists.heads[size_class] = next;
+    // The next pop reads the new head's link, and its caller writes the frame. In a burst of
+    // spawns the list's frames were freed long ago and are cold, and each miss would stall
+    // the next locked instruction, which waits for pending stores (docs/benchmarks.md).
+    // Fetched for writing now, the lines arrive while this frame is used; for a frame in the
+    // cache, as fork-join reuses them, this costs only the prefetch instructions. Integers:
+    // `next` may be null (the list's last frame), and a prefetch of any address is harmless.
+    for (std::size_t line = 0; line < frame_prefetched_lines; ++line) {
+        __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(next) +
+                                                         line * frame_cache_line_bytes),
+                           1);
+    }
+    ++lists.room[size_class];
+    return frame;
+}
+
+// Cuts a frame of `size_class` from the class's current slab, as a burst of new frames (a
+// million tasks spawned at once) finds the list empty; null if the slab is used up.
+inline void* carve_frame(frame_lists& lists, std::size_t size_class) noexcept {
+    char* const next = lists.slab_next[size_class];
+    const std::size_t bytes = (size_class + 1) * frame_granule;
+    if (static_cast<std::size_t>(lists.slab_end[size_class] - next) < bytes) [[unlikely]] {
+        return nullptr;
+    }
+    lists.slab_next[size_class] = next + bytes;
+    return next;
+}
+
+// Pushes `frame` on a class's list if the list has room and is not empty (the allocator sets
+// an empty list's oldest frame, on its slow path); false, touching nothing, otherwise.
+inline bool push_free_frame(frame_lists& lists, void* frame, std::size_t size_class) noexcept {
+    free_frame* const head = lists.heads[size_class];
+    if (lists.room[size_class] == 0 || head == nullptr) [[unlikely]] {
+        return false;
+    }
+    lists.heads[size_class] = ::new (frame) free_frame{head};
+    --lists.room[size_class];
+    return true;
+}
+
+#if defined(WEFT_DETAIL_INLINE_FRAME_LISTS)
+// The thread's lists: empty ones without room or slab, which no pop, carve or push changes,
+// until the thread's first slow path arms its own. Initial-exec, as the allocator defines it.
+[[gnu::tls_model(
+    "initial-exec")]] extern constinit thread_local const frame_lists* this_thread_frame_lists;
+#endif
+
 // Returns storage for `bytes` bytes aligned for any frame; throws std::bad_alloc.
 inline void* allocate_frame(std::size_t bytes) {
     if (bytes <= frame_granule * frame_size_classes) {
-        return allocate_small_frame((bytes - 1) / frame_granule);
+        const std::size_t size_class = (bytes - 1) / frame_granule;
+#if defined(WEFT_DETAIL_INLINE_FRAME_LISTS)
+        // Writes only once a test passed, which a thread's unarmed lists never let pass.
+        auto& lists = const_cast<frame_lists&>(*this_thread_frame_lists);
+        if (free_frame* frame = pop_free_frame(lists, size_class)) {
+            return frame;
+        }
+        if (void* frame = carve_frame(lists, size_class)) {
+            return frame;
+        }
+#endif
+        return allocate_small_frame(size_class);
     }
     return allocate_large_frame(bytes);
 }
@@ -35,10 +133,19 @@ inline void* allocate_frame(std::size_t bytes) {
 // Releases storage obtained from allocate_frame with the same `bytes`.
 inline void deallocate_frame(void* frame, std::size_t bytes) noexcept {
     if (bytes <= frame_granule * frame_size_classes) {
-        deallocate_small_frame(frame, (bytes - 1) / frame_granule);
+        const std::size_t size_class = (bytes - 1) / frame_granule;
+#if defined(WEFT_DETAIL_INLINE_FRAME_LISTS)
+        if (push_free_frame(const_cast<frame_lists&>(*this_thread_frame_lists), frame,
+                            size_class)) {
+            return;
+        }
+#endif
+        deallocate_small_frame(frame, size_class);
     } else {
         deallocate_large_frame(frame);
     }
 }
 
 } // namespace weft::detail
+
+#undef WEFT_DETAIL_INLINE_FRAME_LISTS

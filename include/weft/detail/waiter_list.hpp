@@ -70,24 +70,14 @@ public:
 
     // Unlinks `node` if it is still waiting; returns whether it was (then it will never be
     // woken). When it returns, no wake of `node` is running, so the node may be destroyed.
+    // The common case, a join of a task already done, is the inline load; the rest is a call.
     bool remove(waiter_node& node) noexcept {
         // acquire: done and unlocked means completion, wakes included, happened before us.
         const std::uintptr_t seen = word_.load(std::memory_order_acquire);
         if ((seen & done_bit) != 0 && (seen & lock_bit) == 0) {
             return false;
         }
-        const std::uintptr_t word = lock();
-        waiter_node* newest = pointer_of<waiter_node>(word);
-        const bool was_linked = node.linked;
-        if (was_linked) {
-            if (node.older != nullptr) {
-                node.older->newer = node.newer;
-            }
-            (node.newer != nullptr ? node.newer->older : newest) = node.older;
-            node.linked = false;
-        }
-        unlock(with_pointer(word, newest));
-        return was_linked;
+        return remove_locked(node);
     }
 
     // Runs `publish()` and wakes every waiter, once. Returns false if already done. The list
@@ -368,6 +358,21 @@ private:
 
     // add_to_count() when the word is locked, the count spilled, or the count full.
     [[gnu::noinline]] void add_when_busy(std::atomic<std::uint32_t>& spill) noexcept;
+    // remove() when the list is not done and unlocked: under the lock.
+    [[gnu::noinline]] bool remove_locked(waiter_node& node) noexcept {
+        const std::uintptr_t word = lock();
+        waiter_node* newest = pointer_of<waiter_node>(word);
+        const bool was_linked = node.linked;
+        if (was_linked) {
+            if (node.older != nullptr) {
+                node.older->newer = node.newer;
+            }
+            (node.newer != nullptr ? node.newer->older : newest) = node.older;
+            node.linked = false;
+        }
+        unlock(with_pointer(word, newest));
+        return was_linked;
+    }
     // Drops one from a spilled count; whether it was the last (as drop_from_count).
     static bool drop_spilled(std::atomic<std::uint32_t>& spill) noexcept;
 
