@@ -9,6 +9,7 @@
 // its running reference.
 #include <weft/current_task.hpp>
 #include <weft/detail/promise.hpp>
+#include <weft/detail/running_strand.hpp>
 #include <weft/detail/scheduler.hpp>
 #include <weft/detail/task_access.hpp>
 
@@ -18,7 +19,6 @@
 
 #include "scheduler/runtime.hpp"
 #include "scheduler/task_identity.hpp"
-#include "task/running_strand.hpp"
 
 namespace weft {
 namespace {

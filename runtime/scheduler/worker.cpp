@@ -12,10 +12,10 @@
 #include <utility>
 
 #include <weft/detail/cpu_relax.hpp>
+#include <weft/detail/running_strand.hpp>
 #include <weft/detail/symmetric_transfer.hpp>
 
 #include "scheduler/runtime.hpp"
-#include "task/running_strand.hpp"
 
 namespace weft::detail {
 

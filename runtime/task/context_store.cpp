@@ -14,9 +14,9 @@
 #include <utility>
 
 #include <weft/detail/promise.hpp>
+#include <weft/detail/running_strand.hpp>
 
 #include "task/context_in_use.hpp"
-#include "task/running_strand.hpp"
 #include "task/side_table.hpp"
 
 namespace weft::detail {

@@ -2,8 +2,6 @@
 // thread reads or writes it.
 #include <weft/detail/running_strand.hpp>
 
-#include "task/running_strand.hpp"
-
 namespace weft::detail {
 
 [[gnu::tls_model("initial-exec")]] constinit thread_local strand_word* this_thread_strand = nullptr;
@@ -13,8 +11,7 @@ void enter_strand_out_of_line(strand_word* strand) noexcept {
 }
 
 bool start_strand_out_of_line(strand_word& strand, bool ignores_pending) noexcept {
-    this_thread_strand = &strand;
-    return !ignores_pending && take_pending_cancel(strand);
+    return start_strand_here(strand, ignores_pending);
 }
 
 } // namespace weft::detail

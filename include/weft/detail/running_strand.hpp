@@ -8,7 +8,7 @@
 //     last child's transfer, names the awaiting coroutine's).
 // Other symmetric transfers stay in one strand (into and out of a coro awaited inline or a
 // generator), and the first child a gather starts names its own.
-// The runtime's own code reads it directly (runtime/task/running_strand.hpp).
+// The runtime's own code reads and writes the thread_local directly: it is not a coroutine.
 //
 // Header code names it inline when g++ compiles it, and through out-of-line calls when clang
 // does. g++ lowers a coroutine, before it optimises anything, into a function entered anew at
@@ -22,25 +22,30 @@
 
 namespace weft::detail {
 
+// Initial-exec: a library built as position-independent code would otherwise reach it as if
+// through __tls_get_addr, which costs each access the registers a call clobbers.
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local strand_word* this_thread_strand;
+
+// A task or gather child, as it starts: names its strand, and says whether a cancellation
+// pending for it ends it before its first step (not so when `ignores_pending`; see
+// promise_base::ignore_pending_cancel_at_ends). Names the thread_local directly: for code
+// that cannot carry its address across a suspension (g++'s, and the library's).
+inline bool start_strand_here(strand_word& strand, bool ignores_pending) noexcept {
+    this_thread_strand = &strand;
+    return !ignores_pending && take_pending_cancel(strand);
+}
+
 [[gnu::noinline]] void enter_strand_out_of_line(strand_word* strand) noexcept;
 [[gnu::noinline]] bool start_strand_out_of_line(strand_word& strand, bool ignores_pending) noexcept;
 
 #if defined(__GNUC__) && !defined(__clang__)
 
-// Initial-exec, as the runtime declares it (runtime/task/running_strand.hpp).
-[[gnu::tls_model("initial-exec")]] extern constinit thread_local strand_word* this_thread_strand;
-
 // Names `strand` (null for none) as the one this thread runs.
 inline void enter_strand(strand_word* strand) noexcept {
     this_thread_strand = strand;
 }
-
-// A task or gather child, as it starts: names its strand, and says whether a cancellation
-// pending for it ends it before its first step (not so when `ignores_pending`; see
-// promise_base::ignore_pending_cancel_at_ends).
 inline bool start_strand(strand_word& strand, bool ignores_pending) noexcept {
-    this_thread_strand = &strand;
-    return !ignores_pending && take_pending_cancel(strand);
+    return start_strand_here(strand, ignores_pending);
 }
 
 #else
