@@ -1,6 +1,7 @@
 // Helpers shared by the tests: an object that counts its live copies (to prove a frame was
 // destroyed), the run options most tests use, a value after a delay, a task that ignores
-// cancellation, and a way to wait for a condition from a test body without timing asserts.
+// cancellation, a way to wait for a condition from a test body without timing asserts, and
+// a coroutine type that is not weft's.
 // A folder's test files compile together (tests/CMakeLists.txt), so a helper two of them
 // need is defined here once.
 #pragma once
@@ -9,9 +10,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <thread>
+#include <utility>
 
 #include <weft/weft.hpp>
 
@@ -137,5 +141,35 @@ inline bool on_a_worker() {
         return false;
     }
 }
+
+// A coroutine type that is not weft's: it runs at once when called, like a function, up
+// to its first suspension, and keeps its frame until the object is destroyed.
+class eager {
+public:
+    struct promise_type {
+        eager get_return_object() noexcept {
+            return eager(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_never initial_suspend() const noexcept { return {}; }
+        std::suspend_always final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        void unhandled_exception() const noexcept { std::terminate(); }
+    };
+
+    eager(eager&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    eager& operator=(eager&&) = delete;
+    ~eager() {
+        if (handle_) {
+            handle_.destroy();
+        }
+    }
+
+    bool done() const noexcept { return handle_.done(); }
+
+private:
+    explicit eager(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
+
+    std::coroutine_handle<promise_type> handle_;
+};
 
 } // namespace weft::testing

@@ -47,13 +47,16 @@ bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept 
     return true;
 }
 
-void enter_join(gather_join& join, const char* what) {
+void enter_join_out_of_line(gather_join& join, const char* what) {
     worker* here = worker::on_this_thread();
     if (here == nullptr) {
         throw_outside_runtime(what);
     }
-    join.home = &here->owner();
     join.launcher = here;
+}
+
+void schedule_parent(gather_join& join) noexcept {
+    schedule(join.launcher->owner(), join.parent);
 }
 
 namespace {

@@ -28,6 +28,7 @@
 
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/frame_header.hpp>
+#include <weft/detail/scheduler.hpp>
 #include <weft/runtime_stats.hpp>
 
 #include "io/io_budget.hpp"
@@ -41,11 +42,6 @@
 namespace weft::detail {
 
 class runtime;
-class worker;
-
-// The worker running on this thread, or null; set by worker::run. Initial-exec, like the
-// running strand (docs/architecture.md): every spawn reads it.
-[[gnu::tls_model("initial-exec")]] extern constinit thread_local worker* this_thread_worker;
 
 class worker final : public waker {
 public:

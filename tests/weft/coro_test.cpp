@@ -18,6 +18,7 @@
 
 namespace {
 
+using weft::testing::eager;
 using weft::testing::one_virtual_worker;
 
 weft::coro<int> twice(int x) {
@@ -55,36 +56,6 @@ weft::coro<long> nest_through_wait_for(long depth) {
     }
     co_return 1 + co_await weft::wait_for(nest_through_wait_for(depth - 1), std::chrono::hours(1));
 }
-
-// A coroutine type that is not weft's: it runs at once when called, like a function, up
-// to its first suspension, and keeps its frame until the object is destroyed.
-class eager {
-public:
-    struct promise_type {
-        eager get_return_object() noexcept {
-            return eager(std::coroutine_handle<promise_type>::from_promise(*this));
-        }
-        std::suspend_never initial_suspend() const noexcept { return {}; }
-        std::suspend_always final_suspend() const noexcept { return {}; }
-        void return_void() const noexcept {}
-        void unhandled_exception() const noexcept { std::terminate(); }
-    };
-
-    eager(eager&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-    eager& operator=(eager&&) = delete;
-    ~eager() {
-        if (handle_) {
-            handle_.destroy();
-        }
-    }
-
-    bool done() const noexcept { return handle_.done(); }
-
-private:
-    explicit eager(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
-
-    std::coroutine_handle<promise_type> handle_;
-};
 
 eager await_eagerly(weft::coro<int> body, int& result) {
     result = co_await std::move(body);

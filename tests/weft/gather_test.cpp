@@ -274,6 +274,28 @@ TEST(Gather, AwaitingTwiceIsAnInvalidStateError) {
     }());
 }
 
+// A gather forks its children on the thread's worker: awaited by a coroutine that is not
+// weft's, outside every runtime, it is a runtime_error naming it, and runs no child.
+TEST(Gather, AwaitedOutsideARuntimeIsARuntimeErrorAndRunsNoChild) {
+    std::string message;
+    bool ran = false;
+    auto await_gather = [](std::string& message, bool& ran) -> weft::testing::eager {
+        auto mark = [](bool& ran) -> weft::coro<int> {
+            ran = true;
+            co_return 1;
+        };
+        try {
+            co_await weft::gather(mark(ran), mark(ran));
+        } catch (const weft::runtime_error& error) {
+            message = error.what();
+        }
+    };
+    const weft::testing::eager caller = await_gather(message, ran);
+    EXPECT_TRUE(caller.done());
+    EXPECT_EQ(message, "weft::gather: no running weft runtime on this thread");
+    EXPECT_FALSE(ran);
+}
+
 TEST(Gather, ArrayFormYieldsAnArrayInOrderWhateverTheCompletionOrder) {
     const std::array<int, 3> got = weft::run([]() -> weft::coro<std::array<int, 3>> {
         weft::future<> late;

@@ -7,7 +7,7 @@
 // out-of-line part of the common case is a list pop or push. When g++ compiles this header
 // without a sanitizer, the pop and the push themselves are inline too: they read the thread's
 // lists through a thread_local, which g++ cannot carry across a suspension
-// (running_strand.hpp says why; clang can, and calls the out-of-line functions); under
+// (inline_thread_locals.hpp; clang can, and calls the out-of-line functions); under
 // AddressSanitizer the lists poison what they hold, and under ThreadSanitizer frames bypass
 // them, both in the out-of-line functions.
 #pragma once
@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <new>
 
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) &&                  \
+#include <weft/detail/inline_thread_locals.hpp>
+
+#if defined(WEFT_DETAIL_INLINE_THREAD_LOCALS) && !defined(__SANITIZE_ADDRESS__) &&                 \
     !defined(__SANITIZE_THREAD__)
 #define WEFT_DETAIL_INLINE_FRAME_LISTS 1
 #endif

@@ -110,7 +110,7 @@ public:
         if (completion_access::waiters(source_).remove(*this)) {
             // Never read the pending result: the gather throws cancelled_error.
             if (join_->arrive()) {
-                schedule(*join_->home, join_->parent);
+                schedule_parent(*join_);
             }
         }
     }
@@ -127,7 +127,7 @@ private:
         auto& self = static_cast<gather_waiting_child&>(node);
         gather_join& join = *self.join_;
         if (self.arrive()) {
-            schedule(*join.home, join.parent);
+            schedule_parent(join);
         }
     }
 

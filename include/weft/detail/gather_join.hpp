@@ -12,11 +12,9 @@
 #include <limits>
 
 #include <weft/detail/cancellation.hpp>
+#include <weft/detail/scheduler.hpp>
 
 namespace weft::detail {
-
-class runtime;
-class worker;
 
 struct gather_join {
     static constexpr std::size_t no_failure = std::numeric_limits<std::size_t>::max();
@@ -70,18 +68,37 @@ struct gather_join {
     // The awaiting coroutine's strand (null if it is not a weft coroutine), where a child's
     // current task and context are found.
     strand_word* parent_strand = nullptr;
-    runtime* home = nullptr;
-    // The worker that launches the children, between enter_join and launch_children (no
-    // suspension lies between them, so it is the thread's worker throughout).
+    // The worker that launches the children: the thread's worker from enter_join to
+    // launch_children, between which lies no suspension; later, where an arrival from
+    // another thread finds the parent's runtime (schedule_parent).
     worker* launcher = nullptr;
     // The child launch_children pushed first, the last the launcher pops (null when it
     // forked none); written before the push that publishes it.
     std::coroutine_handle<> last_fork;
 };
 
-// Sets `join.home` and `join.launcher` from the thread's worker, with one look at it;
-// throws weft::runtime_error naming `what` outside a runtime.
-[[gnu::noinline]] void enter_join(gather_join& join, const char* what);
+[[gnu::noinline]] void enter_join_out_of_line(gather_join& join, const char* what);
+
+// Sets `join.launcher` to the thread's worker; throws weft::runtime_error naming `what`
+// outside a runtime. Inline where header code may name the thread's worker
+// (inline_thread_locals.hpp).
+#if defined(WEFT_DETAIL_INLINE_THREAD_LOCALS)
+inline void enter_join(gather_join& join, const char* what) {
+    worker* const here = this_thread_worker;
+    if (here == nullptr) [[unlikely]] {
+        throw_outside_runtime(what);
+    }
+    join.launcher = here;
+}
+#else
+inline void enter_join(gather_join& join, const char* what) {
+    enter_join_out_of_line(join, what);
+}
+#endif
+
+// Queues `join.parent` on the runtime of the worker that launched the children: the last
+// arrival's work when it comes from a task or a future, on any thread.
+[[gnu::noinline]] void schedule_parent(gather_join& join) noexcept;
 
 // Starts the children of one join (a gather's, or a deadline's work and watchdog), after
 // enter_join. `forks` holds the coroutine children; the first runs at once on this worker

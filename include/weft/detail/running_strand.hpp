@@ -11,14 +11,11 @@
 // The runtime's own code reads and writes the thread_local directly: it is not a coroutine.
 //
 // Header code names it inline when g++ compiles it, and through out-of-line calls when clang
-// does. g++ lowers a coroutine, before it optimises anything, into a function entered anew at
-// each resumption, so an address it computes for a thread_local lives only as long as one run
-// of the coroutine on one thread; clang optimises a coroutine whole and may keep such an
-// address across a suspension (docs/architecture.md, "Thread-local state"). The out-of-line
-// functions are defined in every build, so either compiler's code links with the library.
+// does (inline_thread_locals.hpp).
 #pragma once
 
 #include <weft/detail/cancellation.hpp>
+#include <weft/detail/inline_thread_locals.hpp>
 
 namespace weft::detail {
 
@@ -38,7 +35,7 @@ inline bool start_strand_here(strand_word& strand, bool ignores_pending) noexcep
 [[gnu::noinline]] void enter_strand_out_of_line(strand_word* strand) noexcept;
 [[gnu::noinline]] bool start_strand_out_of_line(strand_word& strand, bool ignores_pending) noexcept;
 
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(WEFT_DETAIL_INLINE_THREAD_LOCALS)
 
 // Names `strand` (null for none) as the one this thread runs.
 inline void enter_strand(strand_word* strand) noexcept {

@@ -3,7 +3,8 @@
 // Everything that reads worker-local state is an out-of-line function defined in
 // runtime/*.cpp and marked noinline: a coroutine may resume on another thread, and a
 // compiler that inlined a thread_local access into its body may reuse the old thread's
-// address after the resumption.
+// address after the resumption. The exceptions are the few reads that g++'s builds make
+// inline (inline_thread_locals.hpp), each beside the out-of-line function clang's call.
 #pragma once
 
 #include <coroutine>
@@ -12,7 +13,13 @@
 namespace weft::detail {
 
 class runtime; // runtime/scheduler/runtime.hpp
+class worker;  // runtime/scheduler/worker.hpp
 struct frame_header;
+
+// The worker running on this thread, or null; set by worker::run. Read inline only where
+// inline_thread_locals.hpp allows it (and by the runtime, which is not a coroutine).
+// Initial-exec, like the running strand: every spawn and every gather reads it.
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local worker* this_thread_worker;
 
 // The runtime whose worker is running on this thread, or nullptr.
 [[gnu::noinline]] runtime* running_runtime() noexcept;
