@@ -228,9 +228,6 @@ shared_pool& pool() {
 // list's room (frame_lists) is zero until the thread's first slow path arms the hand-back (so
 // a thread that only frees still arms it) and again once the thread ends.
 struct thread_frames : frame_lists {
-    // The oldest block of each non-empty list (pushed first, popped last), so a whole list
-    // moves to the pool without a walk. Stale while the list is empty.
-    std::array<free_block*, size_classes> tails;
     bool registered; // the thread-exit hand-back is armed
     bool closed;     // the thread is ending: its lists are no longer used
 };
@@ -347,17 +344,7 @@ void arm_thread_exit_hand_back() {
     return block;
 }
 
-void push_onto_list(thread_frames& lists, free_block* block, std::size_t size_class) noexcept {
-    free_block* head = lists.heads[size_class];
-    if (head == nullptr) {
-        lists.tails[size_class] = block;
-    }
-    block->next = head;
-    lists.heads[size_class] = block;
-    --lists.room[size_class];
-}
-
-// A full list, or no lists at all (ThreadSanitizer).
+// A full list, lists not yet armed or closed, or no lists at all (ThreadSanitizer).
 [[gnu::noinline]] void deallocate_slow(void* frame, std::size_t size_class) noexcept {
     if (!caching) {
         backing_free(frame);
@@ -378,7 +365,7 @@ void push_onto_list(thread_frames& lists, free_block* block, std::size_t size_cl
         pool().give(size_class, detach_list(size_class));
         frames.room[size_class] = list_limit[size_class];
     }
-    push_onto_list(frames, block, size_class);
+    push_free_frame(frames, block, size_class); // the room is positive now: it pushes
 }
 
 } // namespace
@@ -398,8 +385,6 @@ void* allocate_small_frame(std::size_t size_class) {
 }
 
 void deallocate_small_frame(void* frame, std::size_t size_class) noexcept {
-    // An empty list (its oldest block to set) takes the slow path, which keeps this one to
-    // tests, a link and a push.
     if (caching && push_free_frame(armed_frames(), frame, size_class)) [[likely]] {
         poison_behind_link(frame, size_class);
         return;

@@ -44,14 +44,16 @@ struct free_frame {
 };
 
 // What the fast paths read of a thread's lists: per size class, the newest free frame, how
-// many more frames the list may take, and the unused rest of the class's current slab,
-// [slab_next, slab_end). The allocator keeps the rest of the thread's state beside them
-// (runtime/task/frame_allocator.cpp).
+// many more frames the list may take, the unused rest of the class's current slab,
+// [slab_next, slab_end), and the oldest free frame (pushed first, popped last; stale while the
+// list is empty), with which a full list moves to the pool without a walk. The allocator
+// keeps the rest of the thread's state beside them (runtime/task/frame_allocator.cpp).
 struct frame_lists {
     std::array<free_frame*, frame_size_classes> heads;
     std::array<std::uint32_t, frame_size_classes> room;
     std::array<char*, frame_size_classes> slab_next;
     std::array<char*, frame_size_classes> slab_end;
+    std::array<free_frame*, frame_size_classes> tails;
 };
 
 // A frame spans this many lines of 64 bytes (a trivial task's, with its header): the lines a
@@ -94,14 +96,20 @@ inline void* carve_frame(frame_lists& lists, std::size_t size_class) noexcept {
     return next;
 }
 
-// Pushes `frame` on a class's list if the list has room and is not empty (the allocator sets
-// an empty list's oldest frame, on its slow path); false, touching nothing, otherwise.
+// Pushes `frame` on a class's list if the list has room; false, touching nothing, otherwise.
+// A push onto an empty list also makes the frame the oldest: a fork-join tree that has all
+// of a class's frames in use at its deepest point, as skynet's leaves do, empties the list at
+// every group of leaves.
 inline bool push_free_frame(frame_lists& lists, void* frame, std::size_t size_class) noexcept {
-    free_frame* const head = lists.heads[size_class];
-    if (lists.room[size_class] == 0 || head == nullptr) [[unlikely]] {
+    if (lists.room[size_class] == 0) [[unlikely]] {
         return false;
     }
-    lists.heads[size_class] = ::new (frame) free_frame{head};
+    free_frame* const head = lists.heads[size_class];
+    free_frame* const pushed = ::new (frame) free_frame{head};
+    lists.heads[size_class] = pushed;
+    if (head == nullptr) [[unlikely]] {
+        lists.tails[size_class] = pushed;
+    }
     --lists.room[size_class];
     return true;
 }
