@@ -4,7 +4,7 @@
 // runtime/*.cpp and marked noinline: a coroutine may resume on another thread, and a
 // compiler that inlined a thread_local access into its body may reuse the old thread's
 // address after the resumption. The exceptions are the few reads that g++'s builds make
-// inline (inline_thread_locals.hpp), each beside the out-of-line function clang's call.
+// inline (inline_thread_locals.hpp), each beside the out-of-line function clang's builds call.
 #pragma once
 
 #include <coroutine>
