@@ -48,11 +48,7 @@ bool launch_task(frame_header* header, std::coroutine_handle<> handle) noexcept 
 }
 
 void enter_join_out_of_line(gather_join& join, const char* what) {
-    worker* here = worker::on_this_thread();
-    if (here == nullptr) {
-        throw_outside_runtime(what);
-    }
-    join.launcher = here;
+    enter_join_here(join, what);
 }
 
 void schedule_parent(gather_join& join) noexcept {

@@ -77,18 +77,24 @@ struct gather_join {
     std::coroutine_handle<> last_fork;
 };
 
-[[gnu::noinline]] void enter_join_out_of_line(gather_join& join, const char* what);
-
 // Sets `join.launcher` to the thread's worker; throws weft::runtime_error naming `what`
-// outside a runtime. Inline where header code may name the thread's worker
-// (inline_thread_locals.hpp).
-#if defined(WEFT_DETAIL_INLINE_THREAD_LOCALS)
-inline void enter_join(gather_join& join, const char* what) {
+// outside a runtime. Names the thread_local directly: for code that cannot carry its
+// address across a suspension (g++'s, and the library's).
+inline void enter_join_here(gather_join& join, const char* what) {
     worker* const here = this_thread_worker;
     if (here == nullptr) [[unlikely]] {
         throw_outside_runtime(what);
     }
     join.launcher = here;
+}
+
+[[gnu::noinline]] void enter_join_out_of_line(gather_join& join, const char* what);
+
+// enter_join_here, inline where header code may name the thread's worker
+// (inline_thread_locals.hpp).
+#if defined(WEFT_DETAIL_INLINE_THREAD_LOCALS)
+inline void enter_join(gather_join& join, const char* what) {
+    enter_join_here(join, what);
 }
 #else
 inline void enter_join(gather_join& join, const char* what) {
