@@ -255,15 +255,18 @@ TEST(Run, AwaitingInALaterRunATaskTheFirstDestroyedIsAnInvalidStateError) {
 }
 
 // A foreign thread cancels a task while the shutdown destroys it as a straggler: the
-// cancel either ends before the frame and the runtime go, or finds the task ended.
+// cancel either ends before the frame and the runtime go, or finds the task ended. The
+// cancels start once the task has started: one that came before its first step would end
+// it there (as asyncio's), and it would be no straggler.
 TEST(Run, ForeignCancelRacingTheTeardownOfAStragglerIsSafe) {
     for (int round = 0; round < 50; ++round) {
         std::atomic<int> destroyed{0};
         weft::task<> straggler;
-        std::atomic<bool> created{false};
+        std::atomic<bool> running{false}; // the task has taken its first step
+        std::atomic<bool> started{false}; // and the handle to it is in `straggler`
         std::atomic<bool> stop{false};
         std::thread canceller([&] {
-            while (!created.load()) {
+            while (!started.load()) {
                 std::this_thread::yield();
             }
             while (!stop.load()) {
@@ -272,19 +275,25 @@ TEST(Run, ForeignCancelRacingTheTeardownOfAStragglerIsSafe) {
         });
         ::testing::internal::CaptureStderr();
         weft::run(
-            [](weft::task<>& slot, std::atomic<bool>& created,
+            [](weft::task<>& slot, std::atomic<bool>& running, std::atomic<bool>& started,
                std::atomic<int>& count) -> weft::coro<> {
-                slot = weft::create_task([](weft::testing::destruction_counter) -> weft::coro<> {
+                slot = weft::create_task([](weft::testing::destruction_counter,
+                                            std::atomic<bool>& running) -> weft::coro<> {
+                    running.store(true);
                     for (;;) { // ignores every cancellation, asleep in the wheel
                         try {
                             co_await weft::sleep(1h);
                         } catch (const weft::cancelled_error&) {
                         }
                     }
-                }(weft::testing::destruction_counter(count)));
-                co_await weft::sleep(0s);
-                created.store(true);
-            }(straggler, created, destroyed),
+                }(weft::testing::destruction_counter(count), running));
+                // The shutdown's own cancel must not come before the task's first step
+                // either.
+                while (!running.load()) {
+                    co_await weft::sleep(0s);
+                }
+                started.store(true);
+            }(straggler, running, started, destroyed),
             weft::run_options{.workers = 2, .shutdown_grace = std::chrono::microseconds(200)});
         stop.store(true);
         canceller.join();
