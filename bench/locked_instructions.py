@@ -21,8 +21,8 @@ LOCKED = re.compile(r"(lock |xchg\s+\S*\(|mfence)")
 
 
 def next_position(token, previous):
-    # callgrind compresses positions: "+n" and "-n" are relative to the previous line's,
-    # "*" repeats it.
+    # callgrind compresses positions: "+n" and "-n" are relative to the previous cost line's
+    # address, "*" repeats it.
     if token == "*":
         return previous
     if token[0] in "+-":
@@ -36,7 +36,6 @@ def executions_by_object(path):
     costs = collections.defaultdict(collections.Counter)
     current = None
     address = 0
-    line = 0
     call_cost_next = False
     with open(path) as profile:
         for text in profile:
@@ -49,14 +48,13 @@ def executions_by_object(path):
                 if text.startswith("ob="):
                     current = match.group(1)
                 continue
-            if not text or not (text[0].isdigit() or text[0] in "+-*"):
+            if not (text[0].isdigit() or text[0] in "+-*"):
                 # The line after calls= is the call's inclusive cost, not this object's.
                 call_cost_next = text.startswith("calls=")
                 continue
+            # Address, source line (unused here), cost.
             fields = text.split()
             address = next_position(fields[0], address)
-            if len(fields) > 2:
-                line = next_position(fields[1], line)
             if call_cost_next:
                 call_cost_next = False
                 continue
