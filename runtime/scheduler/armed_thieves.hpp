@@ -3,9 +3,9 @@
 // and a thief cannot both miss each other on the last item. The owner pops far more often
 // than anyone steals: in a fork-join tree at two workers a thief steals a few dozen subtrees
 // a run while the owner pops a million children. So a thief arms itself before it steals
-// from a fork stack: it counts itself here and runs a heavy fence, Linux's
-// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every running thread of the
-// process execute a full barrier before it returns. While no thief is armed, the owners'
+// from a fork stack: it counts itself here and runs the heavy fence (task/heavy_fence.hpp,
+// Linux's membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)), which makes every running thread of
+// the process execute a full barrier before it returns. While no thief is armed, the owners'
 // pops fence only against the compiler; while one is, they fence as the algorithm says, and
 // a steal needs no more than its own.
 //
@@ -19,7 +19,7 @@
 // armed while they keep stealing (a burst of small forks is stolen at the fence's usual
 // cost) and disarm once they have run a while without a steal, or before they sleep.
 //
-// Without membarrier (an old kernel, a sandbox that refuses it, valgrind) there is no armed
+// Without membarrier (an old kernel, a sandbox that refuses it) there is no armed
 // state to offer: fork stacks are made without one and always fence.
 #pragma once
 

@@ -116,6 +116,7 @@ worker* worker::current() noexcept {
 void worker::run() {
     const precise_timer_slack slack;
     this_thread_worker = this;
+    keep_canceller_armed(true);
     while (!owner().stopping() && !leave_requested()) {
         std::coroutine_handle<> next = next_local();
         if (!next) {
@@ -128,6 +129,7 @@ void worker::run() {
             next = search();
         }
         if (!next) {
+            disarm_canceller(); // no strand of this runtime should pay for a sleeping worker
             park();
             continue;
         }
@@ -150,6 +152,7 @@ void worker::run() {
     }
     forks.return_reserved();
     disarm();
+    keep_canceller_armed(false);
     if (departed_count_ != 0) {
         unregister_departed();
     }
@@ -237,6 +240,8 @@ std::coroutine_handle<> worker::periodic_checks() {
         if (armed_ && !std::exchange(stole_fork_, false)) {
             disarm();
         }
+        disarm_idle_canceller(); // the same, for a canceller of forwarding slots
+
         if (departed_count_ != 0) {
             unregister_departed();
         }

@@ -4,7 +4,8 @@
 // and not up to parents, futures no longer awaited, and races of cancel against normal
 // completion, against a future completed from another thread, and from a foreign thread, whose
 // cancel() agrees with how each task ended; the strand word's end for a gather child, a load
-// and a plain store.
+// and a plain store; the forwarding slot of a strand rooted in a gather child, and fork-join
+// trees cancelled from another thread while their nodes publish and leave gathers in it.
 #include <weft/detail/cpu_relax.hpp>
 #include <weft/weft.hpp>
 
@@ -30,17 +31,134 @@ using weft::testing::timers_pending;
 using weft::testing::two_virtual_workers;
 
 TEST(StrandWord, AGatherChildsEndMarksAnIdleWordEndedAndReportsNoRequest) {
-    weft::detail::strand_word word{0};
-    EXPECT_FALSE(weft::detail::end_child_strand(word));
-    EXPECT_EQ(word.load(), weft::detail::strand_bits::ended);
-    EXPECT_EQ(weft::detail::request_cancel(word), weft::detail::cancel_result::ended);
+    weft::detail::strand_cell cell;
+    EXPECT_TRUE(weft::detail::end_child_strand_quickly(cell.word));
+    EXPECT_EQ(cell.word.load(), weft::detail::strand_bits::ended);
+    EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::ended);
 }
 
-TEST(StrandWord, AGatherChildsEndReportsARequestPendingBeforeIt) {
-    weft::detail::strand_word word{0};
-    EXPECT_EQ(weft::detail::request_cancel(word), weft::detail::cancel_result::accepted);
-    EXPECT_TRUE(weft::detail::end_child_strand(word));
-    EXPECT_EQ(word.load(), weft::detail::strand_bits::ended);
+TEST(StrandWord, AGatherChildsEndLeavesARequestPendingBeforeItToEndStrand) {
+    weft::detail::strand_cell cell;
+    EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
+    EXPECT_EQ(cell.word.load(), weft::detail::strand_bits::requested);
+    EXPECT_FALSE(weft::detail::end_child_strand_quickly(cell.word));
+    EXPECT_TRUE(weft::detail::end_strand(cell.word));
+    EXPECT_EQ(cell.word.load(), weft::detail::strand_bits::ended);
+}
+
+// A forwarding target that counts its interruptions.
+struct counting_target : weft::detail::cancel_target {
+    counting_target() noexcept { interrupt = &on_cancel; }
+    static weft::detail::interruption on_cancel(weft::detail::cancel_target& target) noexcept {
+        static_cast<counting_target&>(target).interrupted.fetch_add(1);
+        return {weft::detail::interruption::outcome::forwarded};
+    }
+    std::atomic<int> interrupted{0};
+};
+
+std::uintptr_t slot_address(weft::detail::strand_cell& cell) {
+    return reinterpret_cast<std::uintptr_t>(&cell.forwarding);
+}
+
+TEST(StrandWord, ARequestOnAGatherInTheForwardingSlotInterruptsItOnce) {
+    weft::detail::strand_cell cell;
+    counting_target gather;
+    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+    EXPECT_EQ(cell.word.load(), 0U); // published in the slot, not the word
+    EXPECT_EQ(cell.forwarding.load(), &gather);
+
+    EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
+    EXPECT_EQ(gather.interrupted.load(), 1);
+    EXPECT_EQ(cell.word.load(), slot_address(cell) | weft::detail::strand_bits::delivered);
+    EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
+    EXPECT_EQ(gather.interrupted.load(), 1); // a second request adds nothing
+
+    EXPECT_TRUE(weft::detail::leave_forwarding_target(cell.word));
+    EXPECT_EQ(cell.word.load(), 0U);
+    EXPECT_EQ(cell.forwarding.load(), nullptr);
+}
+
+TEST(StrandWord, AGatherLeftWithNoRequestIsNotCancelledAndALaterRequestWaits) {
+    weft::detail::strand_cell cell;
+    counting_target gather;
+    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+    EXPECT_FALSE(weft::detail::leave_forwarding_target(cell.word));
+    EXPECT_EQ(cell.forwarding.load(), nullptr);
+
+    // The slot is empty: the request stays pending for the next suspension point.
+    EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
+    EXPECT_EQ(gather.interrupted.load(), 0);
+    EXPECT_EQ(cell.word.load(), weft::detail::strand_bits::requested);
+    EXPECT_TRUE(weft::detail::take_pending_cancel(cell.word));
+    EXPECT_EQ(cell.word.load(), 0U);
+}
+
+TEST(StrandWord, APublicationThatFindsARequestPendingIsCancelledAtOnce) {
+    weft::detail::strand_cell cell;
+    counting_target gather;
+    ASSERT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
+    EXPECT_FALSE(weft::detail::publish_forwarding_target(cell.word, gather));
+    EXPECT_EQ(cell.word.load(), slot_address(cell) | weft::detail::strand_bits::delivered);
+    EXPECT_EQ(gather.interrupted.load(), 0); // the gather cancels its children itself
+    EXPECT_TRUE(weft::detail::leave_forwarding_target(cell.word));
+    EXPECT_EQ(cell.word.load(), 0U);
+}
+
+TEST(StrandWord, ACancellerOffAWorkerDisarmsWhenItsRequestEnds) {
+    const std::uint32_t before = weft::detail::armed_cancellers.load();
+    std::thread canceller([] {
+        weft::detail::strand_cell cell;
+        counting_target gather;
+        ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+        weft::detail::request_child_cancel(cell.word);
+        EXPECT_EQ(gather.interrupted.load(), 1);
+    });
+    canceller.join();
+    EXPECT_EQ(weft::detail::armed_cancellers.load(), before);
+}
+
+// A strand publishing gathers in its slot and leaving them, against a thread that makes one
+// request at a time: every request is consumed exactly once, by the suspension it
+// interrupted, by the publication that found it pending, or at the running strand's check.
+TEST(StrandWord, EveryRequestRacingPublicationsInTheSlotIsConsumedExactlyOnce) {
+    constexpr int requests = 3000;
+    weft::detail::strand_cell cell;
+    counting_target gather;
+    std::atomic<int> consumed{0};
+    std::atomic<bool> done{false};
+    int interrupted_suspensions = 0;
+    int delivered_at_publication = 0;
+    std::thread strand([&] {
+        std::minstd_rand pace(7);
+        while (!done.load()) {
+            const bool published = weft::detail::publish_forwarding_target(cell.word, gather);
+            delivered_at_publication += published ? 0 : 1;
+            for (auto spin = pace() % 64; spin > 0; --spin) {
+                weft::detail::cpu_relax();
+            }
+            const bool cancelled = weft::detail::leave_forwarding_target(cell.word);
+            EXPECT_TRUE(cancelled || published);
+            interrupted_suspensions += cancelled && published ? 1 : 0;
+            int now = cancelled ? 1 : 0;
+            now += weft::detail::take_pending_cancel(cell.word) ? 1 : 0;
+            consumed.fetch_add(now);
+        }
+    });
+    std::minstd_rand pace(11);
+    for (int made = 1; made <= requests; ++made) {
+        for (auto spin = pace() % 64; spin > 0; --spin) {
+            weft::detail::cpu_relax();
+        }
+        ASSERT_EQ(weft::detail::request_child_cancel(cell.word),
+                  weft::detail::cancel_result::accepted);
+        ASSERT_TRUE(weft::testing::eventually([&] { return consumed.load() == made; }));
+    }
+    done.store(true);
+    strand.join();
+    EXPECT_EQ(consumed.load(), requests);
+    EXPECT_EQ(gather.interrupted.load(), interrupted_suspensions);
+    EXPECT_LE(interrupted_suspensions + delivered_at_publication, requests);
+    EXPECT_EQ(cell.word.load(), 0U);
 }
 
 // Sleeps `delay`; counts how its sleep ended.
@@ -487,6 +605,104 @@ TEST(CancellationRace, ForeignThreadCancelsMigratingTasks) {
         ended_cancelled += each.cancelled() ? 1 : 0;
     }
     EXPECT_GE(ended_cancelled, tasks - started.load());
+}
+
+// Counts the frames of a tree that took their first step and those that ended.
+struct tree_nodes {
+    std::atomic<long> started{0};
+    std::atomic<long> ended{0};
+};
+
+// A ternary fork-join tree whose leaves yield twice: below the top, every node is a gather
+// child and publishes its gather in its strand's forwarding slot.
+weft::coro<long> yielding_tree(int depth, tree_nodes& nodes) {
+    nodes.started.fetch_add(1);
+    struct end_counter {
+        std::atomic<long>& ended;
+        ~end_counter() { ended.fetch_add(1); }
+    } const counted{nodes.ended};
+    if (depth == 0) {
+        co_await weft::sleep(0s);
+        co_await weft::sleep(0s);
+        co_return 1;
+    }
+    auto [a, b, c] =
+        co_await weft::gather(yielding_tree(depth - 1, nodes), yielding_tree(depth - 1, nodes),
+                              yielding_tree(depth - 1, nodes));
+    co_return a + b + c;
+}
+
+// A thread that is not a worker cancels trees running at two workers, at random points: the
+// request reaches the nodes through their forwarding slots, and each tree either returns its
+// sum or ends cancelled, with every node that started ended.
+TEST(CancellationRace, ForeignCancelOfAForkJoinTreeEndsEveryNodeOnce) {
+    constexpr int rounds = 60;
+    tree_nodes nodes;
+    std::vector<weft::task<long>> trees(rounds);
+    std::atomic<int> launched{0};
+    std::atomic<int> requested{0};
+    std::thread canceller([&] {
+        std::minstd_rand random(31);
+        for (int round = 0; round < rounds; ++round) {
+            while (launched.load() <= round) {
+                std::this_thread::yield(); // polled, so that the request follows the launch
+            }
+            for (auto spin = random() % 3000; spin > 0; --spin) {
+                weft::detail::cpu_relax();
+            }
+            trees[round].cancel();
+            requested.store(round + 1);
+        }
+    });
+    int returned = 0;
+    int cancelled = 0;
+    weft::run(
+        [](std::vector<weft::task<long>>& trees, tree_nodes& nodes, std::atomic<int>& launched,
+           std::atomic<int>& requested, int& returned, int& cancelled) -> weft::coro<> {
+            for (int round = 0; round < rounds; ++round) {
+                trees[round] = weft::create_task(yielding_tree(6, nodes));
+                launched.store(round + 1);
+                try {
+                    EXPECT_EQ(co_await trees[round], 729);
+                    ++returned;
+                } catch (const weft::cancelled_error&) {
+                    ++cancelled;
+                }
+                while (requested.load() <= round) {
+                    co_await weft::sleep(0s);
+                }
+            }
+        }(trees, nodes, launched, requested, returned, cancelled),
+        weft::run_options{.workers = 2});
+    canceller.join();
+    EXPECT_EQ(returned + cancelled, rounds);
+    EXPECT_EQ(nodes.started.load(), nodes.ended.load());
+    EXPECT_GT(nodes.ended.load(), 0);
+}
+
+// Deadlines over the same trees: the watchdog, on a worker, cancels the work through its
+// slot, and the worker stays armed as a canceller across the rounds.
+TEST(CancellationRace, DeadlinesOverForkJoinTreesEndEveryNodeOnce) {
+    constexpr int rounds = 60;
+    tree_nodes nodes;
+    int returned = 0;
+    int timed_out = 0;
+    weft::run(
+        [](tree_nodes& nodes, int& returned, int& timed_out) -> weft::coro<> {
+            std::minstd_rand random(37);
+            for (int round = 0; round < rounds; ++round) {
+                const auto limit = std::chrono::microseconds(random() % 200);
+                try {
+                    EXPECT_EQ(co_await weft::wait_for(yielding_tree(5, nodes), limit), 243);
+                    ++returned;
+                } catch (const weft::timeout_error&) {
+                    ++timed_out;
+                }
+            }
+        }(nodes, returned, timed_out),
+        weft::run_options{.workers = 2});
+    EXPECT_EQ(returned + timed_out, rounds);
+    EXPECT_EQ(nodes.started.load(), nodes.ended.load());
 }
 
 // Tasks that return after a short random spin, with no suspension point, cancelled from

@@ -10,6 +10,20 @@
 //   ended             the strand has ended (or its frame was destroyed): nothing to cancel
 //   ended_blind       a task's strand has ended by a plain store, having read no request
 //                     just before: a request made between the two was never seen
+//   S | claimed       a canceller is looking at the strand's forwarding slot (below)
+//   S | delivered     the suspension on the gather in the forwarding slot ends cancelled
+//
+// A strand rooted in a gather child publishes a gather it awaits in its cell's forwarding
+// slot, not in its word, and S above is the slot's address (never a target's). Such a
+// strand nests gathers at every level of a fork-join tree, and the word's CAS pair (publish,
+// leave) would be most of the locked instructions a node costs. The slot is written only by
+// the strand; a canceller that reads the word 0 claims the slot through it and reads it.
+// The store to the slot and the look at the word are the two halves of a store-then-load
+// pairing with the canceller's claim and its read of the slot, and the strand pays for its
+// half only while a canceller is armed (armed_cancellers): a canceller arms before its
+// first claim with the heavy fence (runtime/task/heavy_fence.hpp), so a strand that read
+// the count as zero had its slot store visible before any claim that could miss it. The
+// argument in full is in docs/architecture.md, "Cancellation".
 //
 // A request still pending when the strand starts ends it before its first step, and one
 // pending when it returns a value ends it cancelled (asyncio never loses a cancel()).
@@ -31,16 +45,36 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace weft::detail {
 
 class runtime;
 
 using strand_word = std::atomic<std::uintptr_t>;
+
+struct cancel_target;
+
+// A strand root's word and its forwarding slot (see the top), in that order, so that the
+// slot is found from the word.
+struct strand_cell {
+    strand_word word{0};
+    std::atomic<cancel_target*> forwarding{nullptr};
+};
+
+inline std::atomic<cancel_target*>& forwarding_slot(strand_word& word) noexcept {
+    static_assert(std::is_standard_layout_v<strand_cell> && offsetof(strand_cell, word) == 0);
+    return reinterpret_cast<strand_cell&>(word).forwarding;
+}
+
+// How many threads are armed as cancellers that may claim a forwarding slot (see the top);
+// 1 for good when the heavy fence is not available, so that strands always pay their half.
+extern std::atomic<std::uint32_t> armed_cancellers;
 
 // What a canceller did to a target it claimed.
 struct interruption {
@@ -69,6 +103,22 @@ enum class cancel_result : std::uint8_t {
 // Any thread: interrupts the strand's current target, or leaves the request for the
 // strand's next suspension. A second request before the first is delivered adds nothing.
 [[gnu::noinline]] cancel_result request_cancel(strand_word& word) noexcept;
+
+// request_cancel for a strand rooted in a gather child, whose gathers are published in its
+// forwarding slot: every canceller of such a strand (its gather's, its deadline's) makes its
+// requests with this. The caller keeps the strand's frame alive for the call, as a gather
+// or a deadline does for its children until they have all ended.
+[[gnu::noinline]] cancel_result request_child_cancel(strand_word& word) noexcept;
+
+// A canceller that claimed a forwarding slot stays armed until its outermost request ends,
+// unless it is a worker: a worker keeps itself armed (keep_canceller_armed(true) as it
+// starts, false as it leaves), so as not to pay the heavy fence for every request of a
+// burst (a gather's children, a shutdown's tasks), and disarms between steps once it made
+// no claim since the last look (disarm_idle_canceller), or before it sleeps
+// (disarm_canceller).
+void keep_canceller_armed(bool keep) noexcept;
+void disarm_idle_canceller() noexcept;
+void disarm_canceller() noexcept;
 
 // The word's flag bits; a target's address is a multiple of 8, so they never collide.
 namespace strand_bits {
@@ -111,11 +161,7 @@ cancel_message take_consumed_message() noexcept;
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
 // cancel. True if a request was still pending, which ends the strand cancelled; the caller
 // then consumes it with note_consumed, off this inline path.
-inline bool end_strand(strand_word& word) noexcept {
-    // acq_rel: release orders the strand's result before a canceller that then finds it
-    // ended; acquire pairs with a request's release, like publish_target.
-    return word.exchange(strand_bits::ended, std::memory_order_acq_rel) == strand_bits::requested;
-}
+[[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
 
 // A task's end, under its waiter list's lock and before the list is marked done: ends the
 // strand with a load and a plain store unless a request is pending, which it leaves for
@@ -139,18 +185,20 @@ inline bool end_task_strand(strand_word& word) noexcept {
 }
 
 // end_strand for a gather child, which only its gather (or its deadline) ever cancels: a
-// load, and a plain store when no request is pending. A request that lands between the two
-// is lost, which is the same as one made just after the end: the gather that made it
-// discards every child's result, and a deadline's request is one the work's return
-// overtook. True, as for end_strand, if a request was pending.
-inline bool end_child_strand(strand_word& word) noexcept {
+// load, and a plain store when the word is 0. A request that lands between the two is lost,
+// which is the same as one made just after the end: the gather that made it discards every
+// child's result, and a deadline's request is one the work's return overtook (a claim of the
+// forwarding slot it overwrites finds the slot empty and the strand ended). False if the
+// word was not 0 (a request pending, or a canceller's claim of the slot): the caller then
+// ends the strand with end_strand, off this inline path.
+inline bool end_child_strand_quickly(strand_word& word) noexcept {
     // acquire: pairs with a request's release, as in end_strand.
-    if (word.load(std::memory_order_acquire) == strand_bits::requested) [[unlikely]] {
-        return end_strand(word);
+    if (word.load(std::memory_order_acquire) != 0) [[unlikely]] {
+        return false;
     }
     // release: orders the child's result before a canceller that then finds it ended.
     word.store(strand_bits::ended, std::memory_order_release);
-    return false;
+    return true;
 }
 
 // The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
@@ -188,6 +236,41 @@ inline bool leave_target(strand_word& word, cancel_target& target) noexcept {
         return false;
     }
     return leave_target_contended(word, target);
+}
+
+// publish_target and leave_target for a gather awaited by a strand rooted in a gather child:
+// the target goes in the forwarding slot (see the top). The pairing's full fence is an RMW
+// of the word, made only while a canceller is armed or the word is not 0.
+[[gnu::noinline]] bool publish_forwarding_target_contended(strand_word& word) noexcept;
+[[gnu::noinline]] bool leave_forwarding_target_contended(strand_word& word) noexcept;
+
+inline bool publish_forwarding_target(strand_word& word, cancel_target& target) noexcept {
+    // release: a canceller that reads the slot sees the target set up.
+    forwarding_slot(word).store(&target, std::memory_order_release);
+    // The compiler keeps the loads below after the store; the hardware's order is the armed
+    // canceller's heavy fence.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    // acquire: a canceller that disarmed (its count's release) made its last claim resolved
+    // before, so the word's load sees what the claim left; relaxed for the word, whose order
+    // against the slot's store is the fences'. One test for both: the common case.
+    if ((armed_cancellers.load(std::memory_order_acquire) | word.load(std::memory_order_relaxed)) ==
+        0) {
+        return true;
+    }
+    return publish_forwarding_target_contended(word);
+}
+
+inline bool leave_forwarding_target(strand_word& word) noexcept {
+    // relaxed: a canceller that reads the emptied slot touches nothing; one that read the
+    // target first holds the word claimed, which the look below finds.
+    forwarding_slot(word).store(nullptr, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst); // as in publish_forwarding_target
+    // acquire and relaxed: as in publish_forwarding_target.
+    if ((armed_cancellers.load(std::memory_order_acquire) | word.load(std::memory_order_relaxed)) ==
+        0) {
+        return false;
+    }
+    return leave_forwarding_target_contended(word);
 }
 
 // The strand's own thread, running, with no target published: consumes a request left

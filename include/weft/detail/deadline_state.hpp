@@ -27,7 +27,7 @@ public:
     void reschedule(clock::time_point deadline) noexcept {
         // release: the watchdog reads the new deadline after the wake-up below.
         deadline_ns_.store(deadline.time_since_epoch().count(), std::memory_order_release);
-        request_cancel(*watchdog_); // wakes the watchdog to sleep again
+        request_child_cancel(*watchdog_); // wakes the watchdog to sleep again
     }
 
     bool expired() const noexcept {
@@ -58,10 +58,10 @@ public:
     void stop_watchdog() noexcept {
         // release: the watchdog, woken by the cancellation below, sees it.
         stopping_.store(true, std::memory_order_release);
-        request_cancel(*watchdog_);
+        request_child_cancel(*watchdog_);
     }
 
-    void cancel_work() noexcept { request_cancel(*work_); }
+    void cancel_work() noexcept { request_child_cancel(*work_); }
 
     // The watchdog, woken: true once told to stop.
     bool stopping() const noexcept {
@@ -73,7 +73,7 @@ public:
     void expire() noexcept {
         // release: the awaiter reads it after the work, cancelled below, has ended.
         expired_.store(true, std::memory_order_release);
-        request_cancel(*work_);
+        request_child_cancel(*work_);
     }
 
 private:

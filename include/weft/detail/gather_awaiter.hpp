@@ -63,7 +63,7 @@ public:
         // join waits for this coroutine's own arrival in launch_children).
         strand_ = strand_of(awaiting);
         interrupt = &on_cancel;
-        if (strand_ != nullptr && !publish_target(*strand_, *this)) {
+        if (strand_ != nullptr && !publish(*strand_)) {
             children_.cancel(); // a cancellation was pending: the children start cancelled
         }
         return transfer_to(awaiting, launch_children(join_, forks.data(), forks.size()));
@@ -71,7 +71,7 @@ public:
 
     auto await_resume() {
         resume_in(strand_);
-        if (strand_ != nullptr && leave_target(*strand_, *this)) {
+        if (strand_ != nullptr && leave(*strand_)) {
             throw_delivered_cancellation(); // every child has ended
         }
         if constexpr (ReturnExceptions) {
@@ -91,10 +91,21 @@ private:
         return {interruption::outcome::forwarded};
     }
 
+    // This gather as the awaiting strand's cancel target: in its forwarding slot if the
+    // strand is rooted in a gather child (every level of a fork-join tree but the top).
+    bool publish(strand_word& strand) noexcept {
+        in_slot_ = promise_base::publishes_in_slot(strand);
+        return in_slot_ ? publish_forwarding_target(strand, *this) : publish_target(strand, *this);
+    }
+    bool leave(strand_word& strand) noexcept {
+        return in_slot_ ? leave_forwarding_target(strand) : leave_target(strand, *this);
+    }
+
     Children children_;
     gather_join join_;
     strand_word* strand_ = nullptr;
     await_once once_;
+    bool in_slot_ = false;
 };
 
 // The coroutine children of a gather_tuple, gathered on the stack of await_suspend.
@@ -260,7 +271,7 @@ public:
 
     void cancel() noexcept {
         for (std::size_t index = 0; index < size(); ++index) {
-            request_cancel(*child(index).promise().strand());
+            request_child_cancel(*child(index).promise().strand());
         }
     }
 

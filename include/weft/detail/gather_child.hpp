@@ -55,7 +55,7 @@ public:
     outcome<T> take_outcome() noexcept { return std::move(result()); }
 
     // The gather is cancelled: so is this child, wherever it runs.
-    void cancel() noexcept { request_cancel(*handle_.promise().strand()); }
+    void cancel() noexcept { request_child_cancel(*handle_.promise().strand()); }
 
 private:
     coro_handle<T> handle_;

@@ -71,6 +71,16 @@ template <class Promise>
     }
 }
 
+// A gather child's end found its word not 0 (end_child_strand_quickly): a request pending,
+// which ends it cancelled, or a canceller's claim, which end_strand waits out. One call off
+// the inline path, so that the path keeps no register across it.
+template <class Promise>
+[[gnu::noinline]] void end_child_with_request(Promise& promise) noexcept {
+    if (end_strand(*promise.strand())) {
+        end_with_pending_cancel(promise);
+    }
+}
+
 // A task's completion found a cancellation pending (end_task_strand): ends the strand with
 // an RMW, which consumes the request unless it was withdrawn meanwhile (task::uncancel).
 template <class Promise>
@@ -93,8 +103,8 @@ struct final_awaiter {
         case frame_role::awaited:
             return transfer_to(self, promise.continuation());
         case frame_role::gather_child: {
-            if (end_child_strand(*promise.strand())) [[unlikely]] {
-                end_with_pending_cancel(promise);
+            if (!end_child_strand_quickly(*promise.strand())) [[unlikely]] {
+                end_child_with_request(promise);
             }
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
@@ -201,7 +211,7 @@ public:
         void await_resume() const {
             promise_base& promise = owner();
             if (promise.role_ != frame_role::awaited &&
-                start_strand(promise.strand_, promise.ignores_cancel_at_ends_)) {
+                start_strand(promise.strand_.word, promise.ignores_cancel_at_ends_)) {
                 throw_delivered_cancellation();
             }
         }
@@ -214,7 +224,7 @@ public:
     void set_continuation(std::coroutine_handle<> awaiting, strand_word* strand) noexcept {
         link_ = awaiting.address();
         // relaxed: read by this frame's own awaiters, after the transfer into it.
-        strand_.store(reinterpret_cast<std::uintptr_t>(strand), std::memory_order_relaxed);
+        strand_.word.store(reinterpret_cast<std::uintptr_t>(strand), std::memory_order_relaxed);
     }
     std::coroutine_handle<> continuation() const noexcept {
         return std::coroutine_handle<>::from_address(link_);
@@ -248,6 +258,12 @@ public:
     static promise_base& root_of(strand_word& word) noexcept {
         return *reinterpret_cast<promise_base*>(reinterpret_cast<std::uintptr_t>(&word) -
                                                 offsetof(promise_base, strand_));
+    }
+    // Whether the strand whose word `word` is publishes the gathers it awaits in its
+    // forwarding slot (cancellation.hpp): one rooted in a gather child, all of whose
+    // cancellers make their requests with request_child_cancel.
+    static bool publishes_in_slot(strand_word& word) noexcept {
+        return root_of(word).role_ == frame_role::gather_child;
     }
     // For the task role: its header.
     frame_header& task_header() const noexcept { return *static_cast<frame_header*>(link_); }
@@ -284,10 +300,10 @@ public:
     // null for a frame awaited by a coroutine that is not weft's.
     strand_word* strand() noexcept {
         if (role_ != frame_role::awaited) {
-            return &strand_;
+            return &strand_.word;
         }
         // relaxed: see set_continuation.
-        return reinterpret_cast<strand_word*>(strand_.load(std::memory_order_relaxed));
+        return reinterpret_cast<strand_word*>(strand_.word.load(std::memory_order_relaxed));
     }
 
     // Where frame_header::task_strand finds the word: the promise's second.
@@ -300,8 +316,9 @@ private:
     // sleeping coroutine's frame is mostly promise and timer, so every word counts.
     void* link_ = nullptr;
     // By role, again: a task or a gather child is the root of its strand and keeps the
-    // strand's word here; a frame awaited inline keeps the address of its root's word.
-    strand_word strand_{0};
+    // strand's word and forwarding slot here (cancellation.hpp); a frame awaited inline
+    // keeps the address of its root's word in the word, and its slot is unused.
+    strand_cell strand_;
     std::uint32_t child_index_ = 0;
     frame_role role_ = frame_role::awaited;
     bool ignores_cancel_at_ends_ = false;
