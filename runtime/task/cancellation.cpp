@@ -129,11 +129,13 @@ cancel_result interrupt_claimed(strand_word& word, std::uintptr_t seen,
 // the gather published there, or leaves the request pending if there is none.
 cancel_result interrupt_forwarding_slot(strand_word& word, std::uintptr_t claim) noexcept {
     // acquire: pairs with publish_forwarding_target's release, so the gather is set up.
-    cancel_target* target = forwarding_slot(word).load(std::memory_order_acquire);
-    if (target != nullptr) {
+    const std::int32_t distance = forwarding_slot(word).load(std::memory_order_acquire);
+    if (distance != 0) {
         // Published and not left: the strand waits for the claim before it leaves, so the
         // gather outlives the interruption, and it cannot end meanwhile.
-        return interrupt_claimed(word, claim & ~claimed, *target);
+        auto& target = *reinterpret_cast<cancel_target*>(reinterpret_cast<std::uintptr_t>(&word) +
+                                                         static_cast<std::uintptr_t>(distance));
+        return interrupt_claimed(word, claim & ~claimed, target);
     }
     // release: as a request's. The CAS fails only if the strand ended by the plain store of
     // end_child_strand_quickly since the claim: the request came too late, as if made after

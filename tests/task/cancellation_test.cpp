@@ -56,16 +56,32 @@ struct counting_target : weft::detail::cancel_target {
     std::atomic<int> interrupted{0};
 };
 
+// The slot's value for `gather`: on one stack, well within its reach.
+std::int32_t distance_to(const weft::detail::strand_cell& cell, const counting_target& gather) {
+    const std::int32_t distance = weft::detail::forwarding_distance(cell.word, gather);
+    EXPECT_NE(distance, 0);
+    return distance;
+}
+
 std::uintptr_t slot_address(weft::detail::strand_cell& cell) {
     return reinterpret_cast<std::uintptr_t>(&cell.forwarding);
+}
+
+TEST(StrandWord, TheSlotReachesTargetsWithin32BitsOfTheWordEitherWay) {
+    constexpr std::uintptr_t word = std::uintptr_t{1} << 40;
+    EXPECT_EQ(weft::detail::forwarding_distance(word, word + 4096), 4096);
+    EXPECT_EQ(weft::detail::forwarding_distance(word, word - 4096), -4096);
+    EXPECT_EQ(weft::detail::forwarding_distance(word, word + 0x7ffffff8), 0x7ffffff8);
+    EXPECT_EQ(weft::detail::forwarding_distance(word, word + 0x80000000), 0); // the word, then
+    EXPECT_EQ(weft::detail::forwarding_distance(word, word - (std::uintptr_t{1} << 33)), 0);
 }
 
 TEST(StrandWord, ARequestOnAGatherInTheForwardingSlotInterruptsItOnce) {
     weft::detail::strand_cell cell;
     counting_target gather;
-    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, distance_to(cell, gather)));
     EXPECT_EQ(cell.word.load(), 0U); // published in the slot, not the word
-    EXPECT_EQ(cell.forwarding.load(), &gather);
+    EXPECT_EQ(cell.forwarding.load(), distance_to(cell, gather));
 
     EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
     EXPECT_EQ(gather.interrupted.load(), 1);
@@ -75,15 +91,15 @@ TEST(StrandWord, ARequestOnAGatherInTheForwardingSlotInterruptsItOnce) {
 
     EXPECT_TRUE(weft::detail::leave_forwarding_target(cell.word));
     EXPECT_EQ(cell.word.load(), 0U);
-    EXPECT_EQ(cell.forwarding.load(), nullptr);
+    EXPECT_EQ(cell.forwarding.load(), 0);
 }
 
 TEST(StrandWord, AGatherLeftWithNoRequestIsNotCancelledAndALaterRequestWaits) {
     weft::detail::strand_cell cell;
     counting_target gather;
-    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+    ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, distance_to(cell, gather)));
     EXPECT_FALSE(weft::detail::leave_forwarding_target(cell.word));
-    EXPECT_EQ(cell.forwarding.load(), nullptr);
+    EXPECT_EQ(cell.forwarding.load(), 0);
 
     // The slot is empty: the request stays pending for the next suspension point.
     EXPECT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
@@ -97,7 +113,7 @@ TEST(StrandWord, APublicationThatFindsARequestPendingIsCancelledAtOnce) {
     weft::detail::strand_cell cell;
     counting_target gather;
     ASSERT_EQ(weft::detail::request_child_cancel(cell.word), weft::detail::cancel_result::accepted);
-    EXPECT_FALSE(weft::detail::publish_forwarding_target(cell.word, gather));
+    EXPECT_FALSE(weft::detail::publish_forwarding_target(cell.word, distance_to(cell, gather)));
     EXPECT_EQ(cell.word.load(), slot_address(cell) | weft::detail::strand_bits::delivered);
     EXPECT_EQ(gather.interrupted.load(), 0); // the gather cancels its children itself
     EXPECT_TRUE(weft::detail::leave_forwarding_target(cell.word));
@@ -109,7 +125,7 @@ TEST(StrandWord, ACancellerOffAWorkerDisarmsWhenItsRequestEnds) {
     std::thread canceller([] {
         weft::detail::strand_cell cell;
         counting_target gather;
-        ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, gather));
+        ASSERT_TRUE(weft::detail::publish_forwarding_target(cell.word, distance_to(cell, gather)));
         weft::detail::request_child_cancel(cell.word);
         EXPECT_EQ(gather.interrupted.load(), 1);
     });
@@ -131,7 +147,8 @@ TEST(StrandWord, EveryRequestRacingPublicationsInTheSlotIsConsumedExactlyOnce) {
     std::thread strand([&] {
         std::minstd_rand pace(7);
         while (!done.load()) {
-            const bool published = weft::detail::publish_forwarding_target(cell.word, gather);
+            const bool published =
+                weft::detail::publish_forwarding_target(cell.word, distance_to(cell, gather));
             delivered_at_publication += published ? 0 : 1;
             for (auto spin = pace() % 64; spin > 0; --spin) {
                 weft::detail::cpu_relax();

@@ -60,16 +60,34 @@ using strand_word = std::atomic<std::uintptr_t>;
 
 struct cancel_target;
 
-// A strand root's word and its forwarding slot (see the top), in that order, so that the
-// slot is found from the word.
+// A strand root's word and its forwarding slot (see the top), laid out as promise_base lays
+// them out: the slot is the 32 bits right after the word. It holds the published gather as
+// its distance from the word, 0 for none, so that it costs the promise no word of its own; a
+// gather further away than 32 bits reach is published in the word instead.
 struct strand_cell {
     strand_word word{0};
-    std::atomic<cancel_target*> forwarding{nullptr};
+    std::atomic<std::int32_t> forwarding{0};
 };
 
-inline std::atomic<cancel_target*>& forwarding_slot(strand_word& word) noexcept {
-    static_assert(std::is_standard_layout_v<strand_cell> && offsetof(strand_cell, word) == 0);
-    return reinterpret_cast<strand_cell&>(word).forwarding;
+// Integer arithmetic: the slot is outside the word, which pointer arithmetic on it may not
+// express.
+inline std::atomic<std::int32_t>& forwarding_slot(strand_word& word) noexcept {
+    static_assert(offsetof(strand_cell, forwarding) == sizeof(strand_word));
+    return *reinterpret_cast<std::atomic<std::int32_t>*>(reinterpret_cast<std::uintptr_t>(&word) +
+                                                         sizeof(strand_word));
+}
+
+// The slot's value for a target at address `target`, or 0 if it is too far from the word at
+// `word` to be published there.
+inline std::int32_t forwarding_distance(std::uintptr_t word, std::uintptr_t target) noexcept {
+    const auto distance = static_cast<std::intptr_t>(target - word);
+    const auto slot = static_cast<std::int32_t>(distance);
+    return slot == distance ? slot : 0;
+}
+inline std::int32_t forwarding_distance(const strand_word& word,
+                                        const cancel_target& target) noexcept {
+    return forwarding_distance(reinterpret_cast<std::uintptr_t>(&word),
+                               reinterpret_cast<std::uintptr_t>(&target));
 }
 
 // How many threads are armed as cancellers that may claim a forwarding slot (see the top);
@@ -244,9 +262,10 @@ inline bool leave_target(strand_word& word, cancel_target& target) noexcept {
 [[gnu::noinline]] bool publish_forwarding_target_contended(strand_word& word) noexcept;
 [[gnu::noinline]] bool leave_forwarding_target_contended(strand_word& word) noexcept;
 
-inline bool publish_forwarding_target(strand_word& word, cancel_target& target) noexcept {
+// `distance` is forwarding_distance(word, target), not 0.
+inline bool publish_forwarding_target(strand_word& word, std::int32_t distance) noexcept {
     // release: a canceller that reads the slot sees the target set up.
-    forwarding_slot(word).store(&target, std::memory_order_release);
+    forwarding_slot(word).store(distance, std::memory_order_release);
     // The compiler keeps the loads below after the store; the hardware's order is the armed
     // canceller's heavy fence.
     std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -263,7 +282,7 @@ inline bool publish_forwarding_target(strand_word& word, cancel_target& target) 
 inline bool leave_forwarding_target(strand_word& word) noexcept {
     // relaxed: a canceller that reads the emptied slot touches nothing; one that read the
     // target first holds the word claimed, which the look below finds.
-    forwarding_slot(word).store(nullptr, std::memory_order_relaxed);
+    forwarding_slot(word).store(0, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst); // as in publish_forwarding_target
     // acquire and relaxed: as in publish_forwarding_target.
     if ((armed_cancellers.load(std::memory_order_acquire) | word.load(std::memory_order_relaxed)) ==

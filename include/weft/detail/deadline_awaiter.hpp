@@ -69,11 +69,11 @@ public:
         coro<> watchdog = watch_deadline(state());
         work_ = coro_access::release(work);
         watchdog_ = coro_access::release(watchdog);
-        work_.promise().join_gather(join_, 0);
+        work_.promise().join_gather(join_);
         if (!start_.runs_as_task()) {
             work_.promise().ignore_pending_cancel_at_ends();
         }
-        watchdog_.promise().join_gather(join_, 1);
+        watchdog_.promise().join_gather(join_);
         watchdog_.promise().ignore_pending_cancel_at_ends(); // a request only wakes it
         state().set_strands(work_.promise().strand(), watchdog_.promise().strand());
         if (passed) {

@@ -6,8 +6,8 @@
 //   gather_tuple   several arguments of any kinds (gather_child.hpp), results in a tuple;
 //   gather_range   a vector or an array of coro<T>, results in a vector or an array.
 // A child set answers size, prepare (point each child at the join; return the coroutine
-// children to fork), cancel, exception_of (the failed child's exception), outcomes and
-// values (results taken out once every child has ended).
+// children to fork), cancel, exception_of (the exception of the child the join names as the
+// first to fail), outcomes and values (results taken out once every child has ended).
 #pragma once
 
 #include <array>
@@ -77,8 +77,8 @@ public:
         if constexpr (ReturnExceptions) {
             return children_.outcomes();
         } else {
-            const std::size_t failed = join_.failed_child();
-            if (failed != gather_join::no_failure) {
+            const void* failed = join_.failed_child();
+            if (failed != nullptr) {
                 std::rethrow_exception(children_.exception_of(failed));
             }
             return children_.values();
@@ -92,10 +92,13 @@ private:
     }
 
     // This gather as the awaiting strand's cancel target: in its forwarding slot if the
-    // strand is rooted in a gather child (every level of a fork-join tree but the top).
+    // strand is rooted in a gather child (every level of a fork-join tree but the top) and
+    // the gather lies within the slot's reach of the word (in the root's own frame, always).
     bool publish(strand_word& strand) noexcept {
-        in_slot_ = promise_base::publishes_in_slot(strand);
-        return in_slot_ ? publish_forwarding_target(strand, *this) : publish_target(strand, *this);
+        const std::int32_t distance = forwarding_distance(strand, *this);
+        in_slot_ = distance != 0 && promise_base::publishes_in_slot(strand);
+        return in_slot_ ? publish_forwarding_target(strand, distance)
+                        : publish_target(strand, *this);
     }
     bool leave(strand_word& strand) noexcept {
         return in_slot_ ? leave_forwarding_target(strand) : leave_target(strand, *this);
@@ -128,12 +131,8 @@ public:
 
     fork_array<sizeof...(Children)> prepare(gather_join& join) noexcept {
         fork_array<sizeof...(Children)> forks;
-        std::apply(
-            [&](Children&... child) {
-                std::size_t index = 0;
-                ((add_fork(forks, child.prepare(join, index++))), ...);
-            },
-            children_);
+        std::apply([&](Children&... child) { ((add_fork(forks, child.prepare(join))), ...); },
+                   children_);
         return forks;
     }
 
@@ -141,8 +140,14 @@ public:
         std::apply([](Children&... child) { (child.cancel(), ...); }, children_);
     }
 
-    std::exception_ptr exception_of(std::size_t failed) noexcept {
-        return exception_of(failed, std::index_sequence_for<Children...>{});
+    std::exception_ptr exception_of(const void* failed) noexcept {
+        std::exception_ptr error;
+        std::apply(
+            [&](Children&... child) {
+                ((child.is(failed) ? void(error = child.result().exception()) : void()), ...);
+            },
+            children_);
+        return error;
     }
 
     auto outcomes() {
@@ -163,13 +168,6 @@ private:
         if (child) {
             forks.handles[forks.count++] = child;
         }
-    }
-
-    template <std::size_t... I>
-    std::exception_ptr exception_of(std::size_t failed, std::index_sequence<I...>) noexcept {
-        std::exception_ptr error;
-        ((I == failed ? void(error = std::get<I>(children_).result().exception()) : void()), ...);
-        return error;
     }
 
     template <class Child>
@@ -264,7 +262,7 @@ public:
 
     std::span<std::coroutine_handle<>> prepare(gather_join& join) noexcept {
         for (std::size_t index = 0; index < size(); ++index) {
-            child(index).promise().join_gather(join, static_cast<std::uint32_t>(index));
+            child(index).promise().join_gather(join);
         }
         return {handles_.data(), size()};
     }
@@ -275,8 +273,10 @@ public:
         }
     }
 
-    std::exception_ptr exception_of(std::size_t failed) noexcept {
-        return child(failed).promise().result.exception();
+    std::exception_ptr exception_of(const void* failed) noexcept {
+        // Every child is a coro<T>, whose promise the join recorded.
+        const auto* promise = static_cast<const promise_base*>(failed);
+        return static_cast<const coro_promise<T>*>(promise)->result.exception();
     }
 
     auto outcomes() {

@@ -47,9 +47,13 @@ public:
     }
 
     // Points the frame at `join`; returns the coroutine to start.
-    std::coroutine_handle<> prepare(gather_join& join, std::size_t index) noexcept {
-        handle_.promise().join_gather(join, static_cast<std::uint32_t>(index));
+    std::coroutine_handle<> prepare(gather_join& join) noexcept {
+        handle_.promise().join_gather(join);
         return handle_;
+    }
+    // Whether `failed`, as gather_join::failed_child names it, is this child.
+    bool is(const void* failed) const noexcept {
+        return failed == static_cast<const promise_base*>(&handle_.promise());
     }
     outcome<T>& result() noexcept { return handle_.promise().result; }
     outcome<T> take_outcome() noexcept { return std::move(result()); }
@@ -82,15 +86,16 @@ public:
     }
 
     // Starts waiting; arrives at once when the source is already done. Nothing to fork.
-    std::coroutine_handle<> prepare(gather_join& join, std::size_t index) noexcept {
+    std::coroutine_handle<> prepare(gather_join& join) noexcept {
         join_ = &join;
-        index_ = index;
         wake = &on_done;
         if (!completion_access::waiters(source_).enqueue(*this)) {
             arrive(); // never the last: the awaiting coroutine still holds its share
         }
         return {};
     }
+    // Whether `failed`, as gather_join::failed_child names it, is this child.
+    bool is(const void* failed) const noexcept { return failed == this; }
     const outcome<value_type>& result() const noexcept {
         return completion_access::result(source_);
     }
@@ -119,7 +124,7 @@ private:
     bool arrive() noexcept {
         if (result().has_exception()) {
             completion_access::mark_retrieved(source_); // the gather rethrows or returns it
-            join_->record_failure(index_);
+            join_->record_failure(this);
         }
         return join_->arrive();
     }
@@ -133,7 +138,6 @@ private:
 
     Source source_;
     gather_join* join_ = nullptr;
-    std::size_t index_ = 0;
 };
 
 // A coro becomes a coro child, a task or future a waiting child, anything else a coro

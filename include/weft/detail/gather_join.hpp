@@ -9,7 +9,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <limits>
 
 #include <weft/detail/cancellation.hpp>
 #include <weft/detail/scheduler.hpp>
@@ -17,7 +16,6 @@
 namespace weft::detail {
 
 struct gather_join {
-    static constexpr std::size_t no_failure = std::numeric_limits<std::size_t>::max();
 
     explicit gather_join(std::size_t children) noexcept : remaining(children + 1) {}
 
@@ -51,19 +49,22 @@ struct gather_join {
     // would run next, or null (none, or a periodic check due) and the loop takes the step.
     std::coroutine_handle<> arrive_from_child(std::coroutine_handle<> self) noexcept;
 
-    void record_failure(std::size_t child) noexcept {
-        std::size_t none = no_failure;
+    // The first child to fail, in completion order, named by an address its child set can
+    // tell it by: a coroutine child's promise, a task or future child's waiter node.
+    void record_failure(const void* child) noexcept {
+        const void* none = nullptr;
         // relaxed: ordered before this child's arrive(), whose release carries it.
         first_failure.compare_exchange_strong(none, child, std::memory_order_relaxed);
     }
 
-    std::size_t failed_child() const noexcept {
+    // The first failed child, or null if none failed.
+    const void* failed_child() const noexcept {
         // relaxed: read by the parent after the last arrival synchronised with it.
         return first_failure.load(std::memory_order_relaxed);
     }
 
     std::atomic<std::size_t> remaining;
-    std::atomic<std::size_t> first_failure{no_failure};
+    std::atomic<const void*> first_failure{nullptr};
     std::coroutine_handle<> parent;
     // The awaiting coroutine's strand (null if it is not a weft coroutine), where a child's
     // current task and context are found.

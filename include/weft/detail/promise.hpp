@@ -34,6 +34,8 @@ namespace weft::detail {
 
 enum class frame_role : std::uint8_t { awaited, task, gather_child };
 
+class promise_base;
+
 // True if `error` is a weft::cancelled_error, which is never reported as unretrieved.
 bool is_cancellation(const std::exception_ptr& error) noexcept;
 
@@ -108,7 +110,7 @@ struct final_awaiter {
             }
             gather_join& join = promise.join();
             if (promise.result.has_exception()) {
-                join.record_failure(promise.child_index());
+                join.record_failure(static_cast<const promise_base*>(&promise));
             }
             const std::coroutine_handle<> next = join.arrive_from_child(self);
             return next ? transfer_to(self, next) : std::noop_coroutine();
@@ -130,8 +132,6 @@ struct final_awaiter {
 
     void await_resume() const noexcept {}
 };
-
-class promise_base;
 
 // How the awaiter of a coroutine's first suspension finds its promise again. The awaiter
 // spans that suspension, so it lives in the frame, and what it holds costs frame bytes by
@@ -211,7 +211,7 @@ public:
         void await_resume() const {
             promise_base& promise = owner();
             if (promise.role_ != frame_role::awaited &&
-                start_strand(promise.strand_.word, promise.ignores_cancel_at_ends_)) {
+                start_strand(promise.strand_, promise.ignores_cancel_at_ends_)) {
                 throw_delivered_cancellation();
             }
         }
@@ -224,17 +224,16 @@ public:
     void set_continuation(std::coroutine_handle<> awaiting, strand_word* strand) noexcept {
         link_ = awaiting.address();
         // relaxed: read by this frame's own awaiters, after the transfer into it.
-        strand_.word.store(reinterpret_cast<std::uintptr_t>(strand), std::memory_order_relaxed);
+        strand_.store(reinterpret_cast<std::uintptr_t>(strand), std::memory_order_relaxed);
     }
     std::coroutine_handle<> continuation() const noexcept {
         return std::coroutine_handle<>::from_address(link_);
     }
 
-    // The gather-child role: this coroutine is child `index` of `join`.
-    void join_gather(gather_join& join, std::uint32_t index) noexcept {
+    // The gather-child role: this coroutine is a child of `join`.
+    void join_gather(gather_join& join) noexcept {
         role_ = frame_role::gather_child;
         link_ = &join;
-        child_index_ = index;
     }
     // A task or gather child that is not a Task in asyncio's sense, so a request pending at
     // either end neither keeps it from starting nor cancels its return: it is delivered at
@@ -244,7 +243,6 @@ public:
     void ignore_pending_cancel_at_ends() noexcept { ignores_cancel_at_ends_ = true; }
     bool ignores_pending_cancel_at_ends() const noexcept { return ignores_cancel_at_ends_; }
     gather_join& join() const noexcept { return *static_cast<gather_join*>(link_); }
-    std::uint32_t child_index() const noexcept { return child_index_; }
 
     // The task role: the frame completes a task when it ends.
     void become_task(frame_header& header) noexcept {
@@ -300,15 +298,20 @@ public:
     // null for a frame awaited by a coroutine that is not weft's.
     strand_word* strand() noexcept {
         if (role_ != frame_role::awaited) {
-            return &strand_.word;
+            return &strand_;
         }
         // relaxed: see set_continuation.
-        return reinterpret_cast<strand_word*>(strand_.word.load(std::memory_order_relaxed));
+        return reinterpret_cast<strand_word*>(strand_.load(std::memory_order_relaxed));
     }
 
     // Where frame_header::task_strand finds the word: the promise's second.
     static constexpr bool strand_is_second_word() noexcept {
         return offsetof(promise_base, strand_) == sizeof(void*);
+    }
+    // Where forwarding_slot finds the slot: as in a strand_cell.
+    static constexpr bool slot_follows_strand() noexcept {
+        return offsetof(promise_base, forwarding_) - offsetof(promise_base, strand_) ==
+               offsetof(strand_cell, forwarding);
     }
 
 private:
@@ -316,10 +319,10 @@ private:
     // sleeping coroutine's frame is mostly promise and timer, so every word counts.
     void* link_ = nullptr;
     // By role, again: a task or a gather child is the root of its strand and keeps the
-    // strand's word and forwarding slot here (cancellation.hpp); a frame awaited inline
-    // keeps the address of its root's word in the word, and its slot is unused.
-    strand_cell strand_;
-    std::uint32_t child_index_ = 0;
+    // strand's word here, and its forwarding slot right after it (strand_cell's layout,
+    // cancellation.hpp); a frame awaited inline keeps the address of its root's word.
+    strand_word strand_{0};
+    std::atomic<std::int32_t> forwarding_{0};
     frame_role role_ = frame_role::awaited;
     bool ignores_cancel_at_ends_ = false;
     bool destroying_ = false;
@@ -386,6 +389,7 @@ void destroy_frame(coro_handle<T> handle) noexcept {
 template <class T>
 frame_header* make_task(coro_handle<T> handle) noexcept {
     static_assert(promise_base::strand_is_second_word());
+    static_assert(promise_base::slot_follows_strand());
     frame_header* header = frame_header::of(handle.address());
     handle.promise().become_task(*header);
     if (&header->task_strand() != handle.promise().strand()) {
