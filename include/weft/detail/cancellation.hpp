@@ -50,7 +50,6 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <type_traits>
 
 namespace weft::detail {
 
@@ -177,8 +176,9 @@ cancel_message take_consumed_message() noexcept;
 [[gnu::noinline]] void rearm_cancel(strand_word& word, cancel_message message) noexcept;
 
 // The strand's own thread, as it ends: marks it ended, so later requests find nothing to
-// cancel. True if a request was still pending, which ends the strand cancelled; the caller
-// then consumes it with note_consumed, off this inline path.
+// cancel, once a canceller's claim of the forwarding slot is resolved. True if a request was
+// still pending, which ends the strand cancelled; the caller then consumes it with
+// note_consumed.
 [[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
 
 // A task's end, under its waiter list's lock and before the list is marked done: ends the
