@@ -302,8 +302,9 @@ void runtime::teardown() {
     }
     registry_.drain([](frame_header* header) {
         // A canceller on another thread (task::cancel) may be interrupting the task: it
-        // finishes first, and later ones find the strand ended.
-        seal_strand(header->task_strand());
+        // finishes first, and later ones find the strand ended. A pending request has nobody
+        // to end cancelled: the frame is destroyed unresumed.
+        static_cast<void>(end_strand(header->task_strand()));
         destroy_task_frame(std::coroutine_handle<>::from_address(header->frame()));
     });
     // After the tasks: a call running may be waiting for a spawned task's std::future,

@@ -48,8 +48,10 @@ void arm_canceller() noexcept {
     // seq_cst: the count is in place before the barrier below runs on the strands' CPUs.
     armed_cancellers.fetch_add(1, std::memory_order_seq_cst);
     // Without the fence the count stayed at 1 from the start, and strands always pay their
-    // half of the pairing; with it, registered, it does not fail.
-    heavy_fence();
+    // half of the pairing, so there is nothing to call; registered, it does not fail.
+    if (heavy_fence_available()) {
+        heavy_fence();
+    }
 }
 
 // The end of a request: a thread that is not a worker disarms once its outermost one ends.
@@ -115,7 +117,7 @@ cancel_result interrupt_claimed(strand_word& word, std::uintptr_t seen,
     }
     // Scheduled while the claim is held: the strand, resumed at once on another worker,
     // waits in leave_target for the store below; and the runtime's teardown, which waits
-    // for the claim in seal_strand, cannot free the runtime under this call.
+    // for the claim in end_strand, cannot free the runtime under this call.
     if (done.result == interruption::outcome::withdrawn) {
         schedule(*done.home, done.resume);
     }
@@ -224,23 +226,6 @@ bool end_strand(strand_word& word) noexcept {
         if (word.compare_exchange_weak(seen, ended, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
             return seen == requested;
-        }
-    }
-}
-
-void seal_strand(strand_word& word) noexcept {
-    std::uintptr_t seen = word.load(std::memory_order_acquire); // acquire: as leave_target
-    for (;;) {
-        if ((seen & claimed) != 0) {
-            cpu_relax(); // a canceller is inside the interruption; it is short
-            seen = word.load(std::memory_order_acquire); // acquire: pairs with its release
-            continue;
-        }
-        // acquire: the canceller that released its claim is done with the frame and the
-        // runtime before they go; on failure, the new word is read the same way.
-        if (word.compare_exchange_weak(seen, ended, std::memory_order_acquire,
-                                       std::memory_order_acquire)) {
-            return;
         }
     }
 }

@@ -175,10 +175,11 @@ cancel_message take_consumed_message() noexcept;
 // the request pending again, with its message, for the strand's next suspension point.
 [[gnu::noinline]] void rearm_cancel(strand_word& word, cancel_message message) noexcept;
 
-// The strand's own thread, as it ends: marks it ended, so later requests find nothing to
-// cancel, once a canceller's claim of the forwarding slot is resolved. True if a request was
-// still pending, which ends the strand cancelled; the caller then consumes it with
-// note_consumed.
+// The strand's own thread, as it ends, or the runtime's teardown, before it destroys a frame
+// that never ended: marks the strand ended, so later requests find nothing to cancel, once a
+// canceller's claim (of the target or of the forwarding slot) is resolved. True if a request
+// was still pending, which ends the strand cancelled; the caller then consumes it with
+// note_consumed (the teardown has nothing to consume: the frame dies unresumed).
 [[gnu::noinline]] bool end_strand(strand_word& word) noexcept;
 
 // A task's end, under its waiter list's lock and before the list is marked done: ends the
@@ -218,10 +219,6 @@ inline bool end_child_strand_quickly(strand_word& word) noexcept {
     word.store(strand_bits::ended, std::memory_order_release);
     return true;
 }
-
-// The runtime's teardown, before it destroys a frame that never ended: waits out a canceller
-// that holds the strand's target, then marks it ended, so no request reaches the frame.
-[[gnu::noinline]] void seal_strand(strand_word& word) noexcept;
 
 // The contended halves of the functions below, when a canceller got to the word first.
 [[gnu::noinline]] bool publish_target_contended(strand_word& word, cancel_target& target) noexcept;
