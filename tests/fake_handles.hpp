@@ -1,11 +1,14 @@
 // Stand-ins for coroutine handles, for the tests of the scheduler's queues: each carries a
 // number in a distinct, non-null, 16-byte-aligned address and is never resumed, so a test
-// can push values and check which come out, in which order.
+// can push values and check which come out, in which order. Also the reset of the ring the
+// process keeps for queues without thieves, so that a test of growth starts from none.
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
 #include <vector>
+
+#include "scheduler/kept_ring.hpp"
 
 namespace weft::testing {
 
@@ -25,6 +28,13 @@ inline std::vector<std::uint32_t> range(std::uint32_t first, std::uint32_t last)
         values.push_back(value);
     }
     return values;
+}
+
+// Takes whatever ring the process keeps (an earlier test's, or a runtime's), and frees it.
+inline void forget_kept_ring() {
+    for (int shift = 0; shift < 32; ++shift) {
+        weft::detail::take_kept_ring(std::uint32_t{1} << shift);
+    }
 }
 
 } // namespace weft::testing

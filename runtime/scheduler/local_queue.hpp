@@ -13,7 +13,8 @@
 // runtime of one worker has no thieves, and makes its queue without them: its pops are a
 // load and a store (pop_alone), with no CAS, and a full queue doubles its ring instead of
 // spilling into the injector, so a burst of spawns stays in order and off the injector's
-// lock. The grown ring is kept for the next burst, as the frame allocator keeps frames.
+// lock. The grown ring is kept for the next burst, as the frame allocator keeps frames, and
+// once the queue is destroyed for the next queue without thieves (kept_ring.hpp).
 #pragma once
 
 #include <array>
@@ -24,6 +25,7 @@
 #include <utility>
 
 #include "scheduler/injector.hpp"
+#include "scheduler/kept_ring.hpp"
 
 namespace weft::detail {
 
@@ -39,6 +41,11 @@ public:
     explicit local_queue(bool thieves = true) : thieves_(thieves) { slots_ = first_slots_.data(); }
     local_queue(const local_queue&) = delete;
     local_queue& operator=(const local_queue&) = delete;
+    ~local_queue() {
+        if (grown_) {
+            keep_ring({std::move(grown_), mask_ + 1});
+        }
+    }
 
     // Owner only.
     // The queue with room is the inline path; a full one goes out of line, so that the
@@ -258,21 +265,26 @@ private:
         return std::coroutine_handle<>::from_address(slot(real).load(std::memory_order_relaxed));
     }
 
-    // Without thieves, owner only: moves the items into a ring twice the size, each to the
-    // slot of its own index, so that no index changes. Throws std::bad_alloc, leaving the
-    // queue as it was.
+    // Without thieves, owner only: moves the items into a ring twice the size, or into the
+    // kept ring if the queue may take it (kept_ring.hpp), each to the slot of its own index,
+    // so that no index changes. Throws std::bad_alloc, leaving the queue as it was.
     [[gnu::noinline]] void grow() {
-        const std::uint32_t grown_mask = 2 * mask_ + 1;
-        // Left uninitialised: the slots outside [head, tail) are written before they are read.
-        std::unique_ptr<void*[]> grown(new void*[std::size_t{grown_mask} + 1]);
+        ring_storage grown = take_kept_ring(2 * (mask_ + 1));
+        if (!grown.slots) {
+            grown.size = 2 * (mask_ + 1);
+            // Left uninitialised: the slots outside [head, tail) are written before they are
+            // read.
+            grown.slots.reset(new void*[grown.size]);
+        }
+        const std::uint32_t grown_mask = grown.size - 1;
         // relaxed, all: only the owner reads or writes a queue without thieves.
         const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
         for (std::uint32_t index = unpack(head_.load(std::memory_order_relaxed)).second;
              index != tail; ++index) {
-            std::atomic_ref<void*>(grown[index & grown_mask])
+            std::atomic_ref<void*>(grown.slots[index & grown_mask])
                 .store(slot(index).load(std::memory_order_relaxed), std::memory_order_relaxed);
         }
-        grown_ = std::move(grown);
+        grown_ = std::move(grown.slots);
         slots_ = grown_.get();
         mask_ = grown_mask;
     }

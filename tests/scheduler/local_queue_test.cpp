@@ -2,7 +2,8 @@
 // overflow of the older half to the injector, steal_into's half-rounded-up claim and its refusal to
 // fill a thief's queue past half, and a race of one owner and three thieves in which every
 // item, including those that overflowed, is taken exactly once; and the queue of a runtime of
-// one worker, which has no thieves and pops without a CAS.
+// one worker, which has no thieves, pops without a CAS, grows, and leaves its grown ring to the
+// next such queue.
 #include "scheduler/local_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@ namespace {
 using weft::detail::injector;
 using weft::detail::local_queue;
 using weft::testing::fake_handle;
+using weft::testing::forget_kept_ring;
 using weft::testing::range;
 using weft::testing::value_of;
 
@@ -146,6 +148,43 @@ TEST(LocalQueue, WithoutThievesAFullRingGrowsAndKeepsItsOrder) {
     EXPECT_TRUE(queue.empty());
     // The grown ring stays, room for as many as were queued at once.
     EXPECT_GE(queue.room(), burst - 100);
+}
+
+// Grows a queue without thieves to `size` slots with a burst, empties it and destroys it.
+void grow_and_destroy_a_queue(std::uint32_t size) {
+    local_queue queue(false);
+    injector overflow;
+    push_range(queue, overflow, 1, size);
+    EXPECT_EQ(drain(queue), range(1, size));
+}
+
+// The next queue without thieves grows into the ring a destroyed one left, at its first
+// growth, if it needs at least an eighth of it; the items keep their order, and a slot the
+// earlier queue left written is never read as an item.
+TEST(LocalQueue, WithoutThievesAQueueGrowsIntoTheRingADestroyedOneLeft) {
+    forget_kept_ring();
+    grow_and_destroy_a_queue(4 * capacity);
+
+    local_queue queue(false);
+    injector overflow;
+    push_range(queue, overflow, 1, capacity + 1);
+    EXPECT_EQ(queue.room(), 4 * capacity - (capacity + 1)); // not 2 * capacity: the kept ring
+    push_range(queue, overflow, capacity + 2, 3 * capacity);
+    EXPECT_EQ(drain(queue), range(1, 3 * capacity));
+    EXPECT_TRUE(overflow.empty());
+}
+
+TEST(LocalQueue, WithoutThievesAQueueLeavesAKeptRingMoreThanEightTimesItsNeedAlone) {
+    forget_kept_ring();
+    grow_and_destroy_a_queue(32 * capacity);
+
+    local_queue queue(false);
+    injector overflow;
+    push_range(queue, overflow, 1, capacity + 1);
+    EXPECT_EQ(queue.room(), 2 * capacity - (capacity + 1));
+    EXPECT_EQ(drain(queue), range(1, capacity + 1));
+    // Still kept for a queue that needs more.
+    EXPECT_EQ(weft::detail::take_kept_ring(4 * capacity).size, 32 * capacity);
 }
 
 TEST(LocalQueue, FullQueueHoldsCapacityItemsWithoutOverflowing) {

@@ -1,6 +1,7 @@
 // Tests weft::run (runtime/scheduler/run.cpp, runtime/scheduler/runtime.cpp): results and
-// exceptions of main, worker counts, nested and concurrent runs, an idle runtime that burns no CPU,
-// and a shutdown that destroys every task still pending without leaking.
+// exceptions of main, worker counts, nested and concurrent runs, one-worker runs passing their
+// grown queues on, an idle runtime that burns no CPU, and a shutdown that destroys every task
+// still pending without leaking.
 #include <weft/weft.hpp>
 
 #include <gtest/gtest.h>
@@ -111,6 +112,43 @@ TEST(Run, ConcurrentRunsFromFourThreads) {
     }
     for (long t = 0; t < 4; ++t) {
         EXPECT_EQ(results[t], t * 1000 * 1000 + 999 * 1000 / 2);
+    }
+}
+
+// A one-worker runtime's queue grows for a burst and leaves its ring to the next one's
+// (runtime/scheduler/kept_ring.hpp): runs one after the other on four threads at once, each
+// a burst of more tasks than the queue starts with, pass the ring between threads and run
+// every task once.
+TEST(Run, OneWorkerRunsOnFourThreadsPassTheirGrownQueuesOnAndRunEveryTask) {
+    constexpr long tasks_per_run = 3000;
+    constexpr int runs_per_thread = 5;
+    std::vector<long> sums(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&sums, t] {
+            for (int run = 0; run < runs_per_thread; ++run) {
+                sums[t] += weft::run(
+                    []() -> weft::coro<long> {
+                        std::vector<weft::task<long>> tasks;
+                        for (long i = 0; i < tasks_per_run; ++i) {
+                            tasks.push_back(weft::create_task(
+                                [](long x) -> weft::coro<long> { co_return x; }(i)));
+                        }
+                        long sum = 0;
+                        for (auto& each : tasks) {
+                            sum += co_await each;
+                        }
+                        co_return sum;
+                    }(),
+                    weft::run_options{.workers = 1});
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    for (long sum : sums) {
+        EXPECT_EQ(sum, runs_per_thread * (tasks_per_run * (tasks_per_run - 1) / 2));
     }
 }
 
