@@ -18,8 +18,12 @@ using weft::detail::ring_storage;
 using weft::detail::take_kept_ring;
 using weft::testing::forget_kept_ring;
 
-ring_storage make_ring(std::uint32_t size) {
-    return {std::unique_ptr<void*[]>(new void*[size]), size};
+// Offers a new ring of `size` slots; its address, to tell whether it is the one kept.
+void** offer_new_ring(std::uint32_t size) {
+    ring_storage ring{std::unique_ptr<void*[]>(new void*[size]), size};
+    void** const address = ring.slots.get();
+    keep_ring(std::move(ring));
+    return address;
 }
 
 TEST(KeptRing, NothingIsKeptUntilARingIsOffered) {
@@ -29,9 +33,7 @@ TEST(KeptRing, NothingIsKeptUntilARingIsOffered) {
 
 TEST(KeptRing, ARingOfferedIsHandedOutOnceAtItsOwnSize) {
     forget_kept_ring();
-    ring_storage offered = make_ring(1024);
-    void** const address = offered.slots.get();
-    keep_ring(std::move(offered));
+    void** const address = offer_new_ring(1024);
 
     ring_storage taken = take_kept_ring(1024);
     EXPECT_EQ(taken.slots.get(), address);
@@ -41,11 +43,9 @@ TEST(KeptRing, ARingOfferedIsHandedOutOnceAtItsOwnSize) {
 
 TEST(KeptRing, TheLargerOfTwoRingsOfferedIsKept) {
     forget_kept_ring();
-    ring_storage large = make_ring(4096);
-    void** const large_address = large.slots.get();
-    keep_ring(make_ring(1024));
-    keep_ring(std::move(large));
-    keep_ring(make_ring(2048)); // smaller than the one kept: freed
+    offer_new_ring(1024);
+    void** const large_address = offer_new_ring(4096);
+    offer_new_ring(2048); // smaller than the one kept: freed
 
     ring_storage taken = take_kept_ring(4096);
     EXPECT_EQ(taken.slots.get(), large_address);
@@ -56,7 +56,7 @@ TEST(KeptRing, TheLargerOfTwoRingsOfferedIsKept) {
 TEST(KeptRing, AQueueNeedingLessThanAnEighthOrMoreThanTheRingGetsNone) {
     forget_kept_ring();
     constexpr std::uint32_t size = 8192;
-    keep_ring(make_ring(size));
+    offer_new_ring(size);
 
     EXPECT_EQ(take_kept_ring(size / kept_ring_oversize / 2).slots, nullptr);
     EXPECT_EQ(take_kept_ring(2 * size).slots, nullptr);
