@@ -269,12 +269,12 @@ private:
     // kept ring if the queue may take it (kept_ring.hpp), each to the slot of its own index,
     // so that no index changes. Throws std::bad_alloc, leaving the queue as it was.
     [[gnu::noinline]] void grow() {
-        ring_storage grown = take_kept_ring(2 * (mask_ + 1));
+        const std::uint32_t doubled = 2 * (mask_ + 1);
+        ring_storage grown = take_kept_ring(doubled);
         if (!grown.slots) {
-            grown.size = 2 * (mask_ + 1);
             // Left uninitialised: the slots outside [head, tail) are written before they are
             // read.
-            grown.slots.reset(new void*[grown.size]);
+            grown = {std::unique_ptr<void*[]>(new void*[doubled]), doubled};
         }
         const std::uint32_t grown_mask = grown.size - 1;
         // relaxed, all: only the owner reads or writes a queue without thieves.
